@@ -1,0 +1,28 @@
+/*
+ * Helpers for unit tests: scratch fixture trees and fixture lookup.
+ * Include after <cmocka.h>'s prerequisites.
+ */
+#ifndef VITALS_TESTUTIL_H
+#define VITALS_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* A new empty directory under $TMPDIR; the caller frees the string and calls tu_rmrf(). */
+char *tu_tmpdir(void);
+/* Write CONTENT to ROOT/REL, creating parent directories. Fails the test on error. */
+void tu_write(const char *root, const char *rel, const char *content);
+/* printf-style tu_write. */
+void tu_writef(const char *root, const char *rel, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* mkdir -p ROOT/REL. */
+void tu_mkdir(const char *root, const char *rel);
+/* rm -rf ROOT. */
+void tu_rmrf(const char *root);
+/* $VITALS_FIXTURES/NAME (static buffer, valid until the next call). */
+const char *tu_fixture(const char *name);
+
+#endif

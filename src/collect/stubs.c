@@ -27,11 +27,3 @@ STUB(psi, VITALS_KIND_PSI);
 STUB(disk, VITALS_KIND_DISK);
 STUB(net, VITALS_KIND_NET);
 STUB(fs, VITALS_KIND_FS);
-STUB(process, VITALS_KIND_PROCESS);
-
-const struct vitals_entity *process_find(const void *state, pid_t pid)
-{
-	(void)state;
-	(void)pid;
-	return NULL;
-}

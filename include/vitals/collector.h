@@ -216,17 +216,19 @@ enum vitals_process_metric {
 	VITALS_PROC_METRIC_COUNT
 };
 enum vitals_process_attr {
-	VITALS_PROC_ATTR_CMDLINE = 0, /* arguments joined by spaces, bounded; "" for kernel threads */
-	VITALS_PROC_ATTR_USER,        /* user name, or the uid in decimal when it has none */
-	VITALS_PROC_ATTR_STATE,       /* one letter: R S D Z T t X I */
+	VITALS_PROC_ATTR_CMDLINE =
+	    0,                  /* arguments joined by spaces, bounded; "" for kernel threads */
+	VITALS_PROC_ATTR_USER,  /* user name, or the uid in decimal when it has none */
+	VITALS_PROC_ATTR_STATE, /* one letter: R S D Z T t X I */
 	VITALS_PROC_ATTR_COUNT
 };
 
 /* Which processes a sample reports: the seeds' search depth and log threshold. */
 struct vitals_scope {
-	pid_t pid;           /* root of the subtree; 0 for every process */
-	int depth;           /* levels below the root to include; -1 for all */
-	const char *match;   /* substring of the name or command line (case-insensitive); NULL for any */
+	pid_t pid; /* root of the subtree; 0 for every process */
+	int depth; /* levels below the root to include; -1 for all */
+	const char
+	    *match; /* substring of the name or command line (case-insensitive); NULL for any */
 	uint64_t threshold_kb; /* minimum RSS in KiB; 0 for any */
 };
 
@@ -243,9 +245,9 @@ struct vitals_collector_options {
 	const char *sys_root;  /* where sysfs is; default "/sys" */
 	unsigned sources;      /* VITALS_SOURCE() bits; 0 means VITALS_SOURCES_DEFAULT */
 	struct vitals_scope scope;
-	size_t cmdline_max;    /* bytes of command line kept per process; default 4096 */
-	int all_disks;         /* report partitions and unused virtual disks too */
-	int all_filesystems;   /* report pseudo filesystems (tmpfs, overlay...) too */
+	size_t cmdline_max;  /* bytes of command line kept per process; default 4096 */
+	int all_disks;       /* report partitions and unused virtual disks too */
+	int all_filesystems; /* report pseudo filesystems (tmpfs, overlay...) too */
 };
 
 /* Fill OPTS with the defaults: every process, every default source, real /proc and /sys. */
@@ -260,8 +262,8 @@ struct vitals_entity;
  * is not NULL, it receives a message naming what went wrong.
  */
 VITALS_API int vitals_collector_new(struct vitals_collector **out,
-				    const struct vitals_collector_options *opts, char *errbuf,
-				    size_t errlen);
+                                    const struct vitals_collector_options *opts, char *errbuf,
+                                    size_t errlen);
 VITALS_API void vitals_collector_free(struct vitals_collector *c);
 
 /*
@@ -286,24 +288,24 @@ VITALS_API uint64_t vitals_collector_samples(const struct vitals_collector *c);
  * with *reason set to a sentence ("no /proc/pressure: kernel without PSI").
  */
 VITALS_API int vitals_collector_source_status(const struct vitals_collector *c,
-					      enum vitals_kind kind, const char **reason);
+                                              enum vitals_kind kind, const char **reason);
 
 /* Number of entities of KIND in the last sample. */
 VITALS_API size_t vitals_collector_count(const struct vitals_collector *c, enum vitals_kind kind);
 /* The I-th entity of KIND in the last sample, or NULL when out of range. */
-VITALS_API const struct vitals_entity *
-vitals_collector_entity(const struct vitals_collector *c, enum vitals_kind kind, size_t i);
+VITALS_API const struct vitals_entity *vitals_collector_entity(const struct vitals_collector *c,
+                                                               enum vitals_kind kind, size_t i);
 /* The process with this pid in the last sample (whether or not in scope), or NULL. */
 VITALS_API const struct vitals_entity *vitals_collector_process(const struct vitals_collector *c,
-							       pid_t pid);
+                                                                pid_t pid);
 /*
  * Every process seen by the last sample, in scope or not (the tree needs
  * them all). Processes outside the scope carry identity, name, state,
  * threads, RSS and CPU; their other metrics are missing.
  */
 VITALS_API size_t vitals_collector_all_processes(const struct vitals_collector *c);
-VITALS_API const struct vitals_entity *vitals_collector_any_process(const struct vitals_collector *c,
-								   size_t i);
+VITALS_API const struct vitals_entity *
+vitals_collector_any_process(const struct vitals_collector *c, size_t i);
 
 /* Facts about the machine that do not change while it runs. NULL when unknown. */
 VITALS_API const char *vitals_collector_hostname(const struct vitals_collector *c);

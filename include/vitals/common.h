@@ -14,9 +14,9 @@ extern "C" {
 #define VITALS_API
 #endif
 
-#define VITALS_VERSION_MAJOR 0
-#define VITALS_VERSION_MINOR 1
-#define VITALS_VERSION_PATCH 0
+#define VITALS_VERSION_MAJOR  0
+#define VITALS_VERSION_MINOR  1
+#define VITALS_VERSION_PATCH  0
 #define VITALS_VERSION_STRING "0.1.0"
 
 /*
@@ -29,9 +29,10 @@ enum vitals_status {
 	VITALS_E_IO = -2,       /* a read or write failed; errno-like detail in the message */
 	VITALS_E_INVAL = -3,    /* an argument is out of range or malformed */
 	VITALS_E_NOTFOUND = -4, /* the thing asked for does not exist (a pid, a file) */
-	VITALS_E_MISSING = -5,  /* the value is not known: first sample, permission, went backwards */
-	VITALS_E_PARSE = -6,    /* outside bytes did not have the expected shape */
-	VITALS_E_PERM = -7,     /* the kernel refused access */
+	VITALS_E_MISSING =
+	    -5,              /* the value is not known: first sample, permission, went backwards */
+	VITALS_E_PARSE = -6, /* outside bytes did not have the expected shape */
+	VITALS_E_PERM = -7,  /* the kernel refused access */
 	VITALS_E_UNSUPPORTED = -8, /* the source or feature is absent on this machine */
 };
 

@@ -43,13 +43,13 @@ struct vitals_proctree_node {
 
 /* Build the tree of every process in C's last sample. */
 VITALS_API int vitals_proctree_build(struct vitals_proctree **out,
-				     const struct vitals_collector *c);
+                                     const struct vitals_collector *c);
 VITALS_API void vitals_proctree_free(struct vitals_proctree *t);
 
 /* Number of nodes, and node I (NULL when out of range). */
 VITALS_API size_t vitals_proctree_count(const struct vitals_proctree *t);
 VITALS_API const struct vitals_proctree_node *vitals_proctree_node(const struct vitals_proctree *t,
-								   size_t i);
+                                                                   size_t i);
 /* Index of PID's node, or SIZE_MAX when it is not in the tree. */
 VITALS_API size_t vitals_proctree_find(const struct vitals_proctree *t, pid_t pid);
 /*

@@ -21,8 +21,8 @@
 #endif
 
 static const struct source_ops *const all_sources[] = {
-	&source_system, &source_stat, &source_memory, &source_psi,
-	&source_disk,   &source_net,  &source_fs,     &source_process,
+    &source_system, &source_stat, &source_memory, &source_psi,
+    &source_disk,   &source_net,  &source_fs,     &source_process,
 };
 
 const char *vitals_strerror(int status)
@@ -91,7 +91,7 @@ int entity_list_push(struct entity_list *l, const struct vitals_entity *e)
 }
 
 int collector_publish(struct vitals_collector *c, enum vitals_kind kind,
-		      const struct vitals_entity *e)
+                      const struct vitals_entity *e)
 {
 	return entity_list_push(&c->lists[kind], e);
 }
@@ -136,7 +136,7 @@ static int source_wanted(const struct vitals_collector *c, const struct source_o
 }
 
 int vitals_collector_new(struct vitals_collector **out, const struct vitals_collector_options *opts,
-			 char *errbuf, size_t errlen)
+                         char *errbuf, size_t errlen)
 {
 	struct vitals_collector_options defaults;
 	struct vitals_collector *c;
@@ -151,7 +151,8 @@ int vitals_collector_new(struct vitals_collector **out, const struct vitals_coll
 	}
 	if (opts->scope.depth < -1 || opts->scope.pid < 0) {
 		if (errbuf)
-			snprintf(errbuf, errlen, "scope: depth must be -1 or more and pid 0 or more");
+			snprintf(errbuf, errlen,
+			         "scope: depth must be -1 or more and pid 0 or more");
 		return VITALS_E_INVAL;
 	}
 	c = calloc(1, sizeof(*c));
@@ -165,6 +166,7 @@ int vitals_collector_new(struct vitals_collector **out, const struct vitals_coll
 	if (c->opts.cmdline_max > 1 << 20)
 		c->opts.cmdline_max = 1 << 20;
 	c->proc_fd = c->sys_fd = -1;
+	c->swap_in_use = 1; /* until the memory source knows better */
 	c->proc_root = strdup(opts->proc_root ? opts->proc_root : "/proc");
 	c->sys_root = strdup(opts->sys_root ? opts->sys_root : "/sys");
 	if (!c->proc_root || !c->sys_root)
@@ -308,7 +310,7 @@ uint64_t vitals_collector_samples(const struct vitals_collector *c)
 }
 
 int vitals_collector_source_status(const struct vitals_collector *c, enum vitals_kind kind,
-				   const char **reason)
+                                   const char **reason)
 {
 	int status = VITALS_E_UNSUPPORTED;
 
@@ -338,7 +340,7 @@ size_t vitals_collector_count(const struct vitals_collector *c, enum vitals_kind
 }
 
 const struct vitals_entity *vitals_collector_entity(const struct vitals_collector *c,
-						    enum vitals_kind kind, size_t i)
+                                                    enum vitals_kind kind, size_t i)
 {
 	if ((unsigned)kind >= VITALS_KIND_COUNT || i >= c->lists[kind].count)
 		return NULL;

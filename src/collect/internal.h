@@ -23,14 +23,14 @@
 #include "util/fileio.h"
 
 #define VITALS_METRIC_MAX 64
-#define VITALS_ATTR_MAX 4
+#define VITALS_ATTR_MAX   4
 
 struct vitals_entity {
-	uint8_t kind;     /* enum vitals_kind */
-	uint8_t in_scope; /* processes: inside the collector's scope */
-	uint64_t valid;   /* bit I set: v[I] is known */
-	const char *id;   /* never NULL once published */
-	const char *name; /* never NULL once published */
+	uint8_t kind;                      /* enum vitals_kind */
+	uint8_t in_scope;                  /* processes: inside the collector's scope */
+	uint64_t valid;                    /* bit I set: v[I] is known */
+	const char *id;                    /* never NULL once published */
+	const char *name;                  /* never NULL once published */
 	const char *attr[VITALS_ATTR_MAX]; /* NULL: missing */
 	double v[VITALS_METRIC_MAX];
 };
@@ -65,7 +65,7 @@ static inline int entity_has(const struct vitals_entity *e, int i)
  * leave it missing.
  */
 static inline void entity_rate(struct vitals_entity *e, int i, int have_prev, uint64_t prev,
-			       uint64_t cur, double dt, double scale)
+                               uint64_t cur, double dt, double scale)
 {
 	if (!have_prev || cur < prev || !(dt > 0)) {
 		entity_unset(e, i);
@@ -114,9 +114,9 @@ struct vitals_collector {
 	struct vitals_collector_options opts; /* strings point to the copies below */
 	char *proc_root;
 	char *sys_root;
-	char *match; /* scope.match, lower-cased */
-	int proc_fd; /* O_DIRECTORY descriptor of proc_root */
-	int sys_fd;  /* O_DIRECTORY descriptor of sys_root, or -1 */
+	char *match;        /* scope.match, lower-cased */
+	int proc_fd;        /* O_DIRECTORY descriptor of proc_root */
+	int sys_fd;         /* O_DIRECTORY descriptor of sys_root, or -1 */
 	int proc_is_procfs; /* proc_root is a real procfs (not a fixture tree) */
 
 	/* Facts read once. */
@@ -130,10 +130,10 @@ struct vitals_collector {
 
 	/* Time of the current and previous sample. */
 	uint64_t samples;
-	int64_t time_us;    /* CLOCK_REALTIME, UTC microseconds */
-	double mono;        /* CLOCK_MONOTONIC seconds */
+	int64_t time_us; /* CLOCK_REALTIME, UTC microseconds */
+	double mono;     /* CLOCK_MONOTONIC seconds */
 	double prev_mono;
-	double dt;          /* seconds since the previous sample; 0 on the first */
+	double dt; /* seconds since the previous sample; 0 on the first */
 
 	/* Filled by the memory source for the process source: swap in use now. */
 	int swap_in_use;
@@ -152,12 +152,12 @@ struct vitals_collector {
 
 /* Append E to KIND's list of the current sample. VITALS_OK or VITALS_E_NOMEM. */
 int collector_publish(struct vitals_collector *c, enum vitals_kind kind,
-		      const struct vitals_entity *e);
+                      const struct vitals_entity *e);
 int entity_list_push(struct entity_list *l, const struct vitals_entity *e);
 
 /* printf into the collector's error message. Returns STATUS. */
 int collector_error(struct vitals_collector *c, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* The sources, in the order they run (sources.c). */
 extern const struct source_ops source_system;

@@ -70,7 +70,8 @@ int fd_pread_all(int fd, struct vbuf *b)
 				b->data[off] = '\0';
 				return -E2BIG;
 			}
-			if (vbuf_reserve(b, b->cap * 2 < b->max ? b->cap * 2 - 1 : b->max - 1) < 0) {
+			if (vbuf_reserve(b, b->cap * 2 < b->max ? b->cap * 2 - 1 : b->max - 1) <
+			    0) {
 				b->len = off;
 				b->data[off] = '\0';
 				return -ENOMEM;

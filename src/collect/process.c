@@ -57,6 +57,7 @@ struct proc {
 	int statm_fd;  /* held once the process was in scope, or -1 */
 	int io_fd;     /* held once in scope; -2 when the kernel refused it */
 	int status_fd; /* held once swap was needed; -2 when refused */
+	int fddir_fd;  /* /proc/PID/fd held for fstat, or -1 */
 	int held;      /* descriptors this process holds, dirfd included */
 	int kernel_thread;
 	int depth; /* below the scope root; -1 outside the subtree; -2 unknown */
@@ -180,13 +181,13 @@ static struct proc *proc_alloc(struct process_state *s)
 	p = s->free;
 	s->free = p->fnext;
 	memset(p, 0, sizeof(*p));
-	p->dirfd = p->stat_fd = p->statm_fd = p->io_fd = p->status_fd = -1;
+	p->dirfd = p->stat_fd = p->statm_fd = p->io_fd = p->status_fd = p->fddir_fd = -1;
 	return p;
 }
 
 static void proc_close(struct process_state *s, struct proc *p)
 {
-	int *fds[] = {&p->dirfd, &p->stat_fd, &p->statm_fd, &p->io_fd, &p->status_fd};
+	int *fds[] = {&p->dirfd, &p->stat_fd, &p->statm_fd, &p->io_fd, &p->status_fd, &p->fddir_fd};
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -484,7 +485,23 @@ static int proc_fd_count(struct process_state *s, struct proc *p, uint64_t *out)
 	int fd;
 
 	if (s->fd_count_by_size) {
-		if (fstatat(p->dirfd, "fd", &st, 0) < 0)
+		if (p->fddir_fd < 0) {
+			if (s->fds_held < s->fd_budget) {
+				fd = open_at(p->dirfd, "fd", O_DIRECTORY);
+				if (fd >= 0) {
+					p->fddir_fd = fd;
+					p->held++;
+					s->fds_held++;
+				}
+			}
+			if (p->fddir_fd < 0) {
+				if (fstatat(p->dirfd, "fd", &st, 0) < 0)
+					return -errno;
+				*out = (uint64_t)st.st_size;
+				return 0;
+			}
+		}
+		if (fstat(p->fddir_fd, &st) < 0)
 			return -errno;
 		*out = (uint64_t)st.st_size;
 		return 0;

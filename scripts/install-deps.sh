@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
-python3 python3-psutil procps"
+python3 python3-psutil procps time"
 
 missing=""
 for p in $PACKAGES; do

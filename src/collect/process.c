@@ -216,13 +216,29 @@ static void proc_drop(struct process_state *s, struct proc *p)
 }
 
 /*
+ * Where to find file NAME of P: its held directory, or, for a process
+ * beyond the descriptor budget, "PID/NAME" under the proc root.
+ */
+static int proc_base(const struct process_state *s, const struct proc *p, const char *name,
+                     char *path, size_t cap)
+{
+	if (p->dirfd >= 0) {
+		snprintf(path, cap, "%s", name);
+		return p->dirfd;
+	}
+	snprintf(path, cap, "%d/%s", (int)p->pid, name);
+	return s->c->proc_fd;
+}
+
+/*
  * Open PATH under P's directory and keep it when the budget allows;
  * otherwise the caller reads through a transient descriptor. Returns the
  * descriptor, or -1 with errno.
  */
 static int proc_open(struct process_state *s, struct proc *p, const char *path, int *keep)
 {
-	int fd = open_at(p->dirfd, path, 0);
+	char rel[48];
+	int fd = open_at(proc_base(s, p, path, rel, sizeof(rel)), rel, 0);
 
 	*keep = 0;
 	if (fd >= 0 && s->fds_held < s->fd_budget) {
@@ -300,13 +316,15 @@ static const char *user_lookup(struct process_state *s, uint32_t uid)
 /* Read the command line of P once; kernel threads and zombies have none. */
 static int proc_read_cmdline(struct process_state *s, struct proc *p)
 {
+	char rel[48];
+	int base = proc_base(s, p, "cmdline", rel, sizeof(rel));
 	ssize_t n;
 	size_t len;
 	char *copy;
 
 	free(p->cmdline);
 	p->cmdline = NULL;
-	n = read_small_at(p->dirfd, "cmdline", s->scratch, s->c->opts.cmdline_max + 1);
+	n = read_small_at(base, rel, s->scratch, s->c->opts.cmdline_max + 1);
 	if (n < 0)
 		return n == -ESRCH || n == -ENOENT ? VITALS_E_NOTFOUND : VITALS_OK;
 	len = cmdline_clean(s->scratch, (size_t)n);
@@ -318,22 +336,31 @@ static int proc_read_cmdline(struct process_state *s, struct proc *p)
 	return VITALS_OK;
 }
 
-/* Open a process seen for the first time. VITALS_E_NOTFOUND when it vanished meanwhile. */
+/*
+ * Open a process seen for the first time: hold its directory while the
+ * descriptor budget allows, else find its files by path each time.
+ * VITALS_E_NOTFOUND when it vanished meanwhile.
+ */
 static int proc_start(struct process_state *s, struct proc *p, const char *name)
 {
 	struct stat st;
 	int fd;
 
-	fd = open_at(s->c->proc_fd, name, O_DIRECTORY | O_NOFOLLOW);
-	if (fd < 0)
-		return VITALS_E_NOTFOUND;
-	p->dirfd = fd;
-	p->held = 1;
-	s->fds_held++;
-	if (fstat(fd, &st) == 0) {
-		p->uid = (uint32_t)st.st_uid;
-		p->have_uid = 1;
+	if (s->fds_held >= s->fd_budget) {
+		if (fstatat(s->c->proc_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return VITALS_E_NOTFOUND;
+	} else {
+		fd = open_at(s->c->proc_fd, name, O_DIRECTORY | O_NOFOLLOW);
+		if (fd < 0)
+			return VITALS_E_NOTFOUND;
+		p->dirfd = fd;
+		p->held = 1;
+		s->fds_held++;
+		if (fstat(fd, &st) < 0)
+			return VITALS_OK;
 	}
+	p->uid = (uint32_t)st.st_uid;
+	p->have_uid = 1;
 	return VITALS_OK;
 }
 
@@ -479,7 +506,8 @@ static void proc_fill_base(struct process_state *s, struct proc *p)
 static int proc_fd_count(struct process_state *s, struct proc *p, uint64_t *out)
 {
 	struct stat st;
-	char buf[4096];
+	char buf[4096], rel[48];
+	int base = proc_base(s, p, "fd", rel, sizeof(rel));
 	uint64_t n = 0;
 	long r;
 	int fd;
@@ -487,7 +515,7 @@ static int proc_fd_count(struct process_state *s, struct proc *p, uint64_t *out)
 	if (s->fd_count_by_size) {
 		if (p->fddir_fd < 0) {
 			if (s->fds_held < s->fd_budget) {
-				fd = open_at(p->dirfd, "fd", O_DIRECTORY);
+				fd = open_at(base, rel, O_DIRECTORY);
 				if (fd >= 0) {
 					p->fddir_fd = fd;
 					p->held++;
@@ -495,7 +523,7 @@ static int proc_fd_count(struct process_state *s, struct proc *p, uint64_t *out)
 				}
 			}
 			if (p->fddir_fd < 0) {
-				if (fstatat(p->dirfd, "fd", &st, 0) < 0)
+				if (fstatat(base, rel, &st, 0) < 0)
 					return -errno;
 				*out = (uint64_t)st.st_size;
 				return 0;
@@ -506,7 +534,7 @@ static int proc_fd_count(struct process_state *s, struct proc *p, uint64_t *out)
 		*out = (uint64_t)st.st_size;
 		return 0;
 	}
-	fd = open_at(p->dirfd, "fd", O_DIRECTORY);
+	fd = open_at(base, rel, O_DIRECTORY);
 	if (fd < 0)
 		return -errno;
 	while ((r = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {

@@ -1,0 +1,141 @@
+/*
+ * vitals: the command line. Finds the subcommand in a table and runs it;
+ * each subcommand lives in its own cmd_NAME.c.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vitals/vitals.h>
+
+#include "cli/cli.h"
+
+static int cmd_help(int argc, char **argv);
+
+/* One line per subcommand: adding a command is adding a line here. */
+static const struct cli_command commands[] = {
+    {"snapshot", cmd_snapshot, "Show what the machine and its processes consume now"},
+    {"proctree", cmd_proctree, "Show the process tree under a pid, or find processes"},
+    {"help", cmd_help, "Show the manual page of a command"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct cli_command *command_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: vitals [--version] [--help] COMMAND [ARGS]\n\n"
+	             "A system and process monitor for Linux.\n\n"
+	             "Commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "   %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nSee 'vitals help COMMAND' or 'vitals COMMAND --help' for one command.\n");
+}
+
+static int unknown_command(const char *name)
+{
+	fprintf(stderr, "vitals: '%s' is not a vitals command. See 'vitals --help'.\n", name);
+	return CLI_EXIT_USAGE;
+}
+
+/* Run PROG ARGS... with stdout and stderr silenced; its exit status, or -1. */
+static int run_quiet(char *const *args)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+			_exit(127);
+		execvp(args[0], args);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		continue;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * `vitals help CMD`: the manual page vitals-CMD(1) when man has it,
+ * otherwise the command's own usage.
+ */
+static int cmd_help(int argc, char **argv)
+{
+	const struct cli_command *cmd;
+	char page[64];
+	char *help_argv[] = {NULL, "--help", NULL};
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (argc > 2)
+		return cli_usage_error("help", "too many arguments");
+	cmd = command_find(argv[1]);
+	if (!cmd)
+		return unknown_command(argv[1]);
+	snprintf(page, sizeof(page), "vitals-%s", cmd->name);
+	if (cmd->fn != cmd_help) {
+		char *where[] = {"man", "-w", page, NULL};
+
+		if (run_quiet(where) == 0) {
+			fflush(stdout);
+			execlp("man", "man", page, (char *)NULL);
+		}
+	}
+	help_argv[0] = (char *)cmd->name;
+	return cmd->fn(2, help_argv);
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_command *cmd;
+	int status;
+
+	setlocale(LC_CTYPE, "");
+	if (argc < 2) {
+		usage(stderr);
+		status = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		status = CLI_EXIT_OK;
+		goto out;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("vitals %s\n", vitals_version());
+		status = CLI_EXIT_OK;
+		goto out;
+	}
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "vitals: unknown option '%s'\nSee 'vitals --help'.\n", argv[1]);
+		status = CLI_EXIT_USAGE;
+		goto out;
+	}
+	cmd = command_find(argv[1]);
+	if (!cmd) {
+		status = unknown_command(argv[1]);
+		goto out;
+	}
+	status = cmd->fn(argc - 1, argv + 1);
+out:
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (status == CLI_EXIT_OK)
+			fprintf(stderr, "vitals: cannot write the output\n");
+		if (status == CLI_EXIT_OK)
+			status = CLI_EXIT_FAILURE;
+	}
+	exit(status);
+}

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The psutil way: what a Python tracer like the seed's does each sample.
 
 Every sample walks psutil.process_iter() over the fields the seed records per

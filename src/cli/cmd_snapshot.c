@@ -557,8 +557,11 @@ static void text_psi(const struct vitals_collector *c, FILE *out)
 	fputs(" (% some/full, 10 s)\n", out);
 }
 
+/* Bytes of one cell of the device tables: mount points and device paths can be long. */
+#define CELL_MAX 256
+
 /* A table of every entity of KIND, one row each, built by FILL. */
-typedef void (*row_fill_fn)(const struct vitals_entity *e, char cells[][32]);
+typedef void (*row_fill_fn)(const struct vitals_entity *e, char cells[][CELL_MAX]);
 
 static int text_kind_table(const struct vitals_collector *c, enum vitals_kind kind, FILE *out,
                            size_t width, size_t ncols, const char *const *heads, const char *align,
@@ -566,7 +569,7 @@ static int text_kind_table(const struct vitals_collector *c, enum vitals_kind ki
 {
 	struct cli_table t;
 	size_t n = vitals_collector_count(c, kind);
-	char cells[12][32];
+	char cells[12][CELL_MAX];
 	const char *row[12];
 	int status = VITALS_OK;
 
@@ -585,27 +588,27 @@ static int text_kind_table(const struct vitals_collector *c, enum vitals_kind ki
 	return status;
 }
 
-static void disk_fill(const struct vitals_entity *e, char cells[][32])
+static void disk_fill(const struct vitals_entity *e, char cells[][CELL_MAX])
 {
-	snprintf(cells[0], 32, "%s", vitals_entity_name(e));
-	cli_fmt_bytes(cells[1], 32, val(e, VITALS_DISK_READ_BYTES_RATE));
-	cli_fmt_bytes(cells[2], 32, val(e, VITALS_DISK_WRITE_BYTES_RATE));
-	cli_fmt_count(cells[3], 32, val(e, VITALS_DISK_READ_OPS_RATE));
-	cli_fmt_count(cells[4], 32, val(e, VITALS_DISK_WRITE_OPS_RATE));
-	cli_fmt_percent(cells[5], 32, val(e, VITALS_DISK_BUSY));
+	snprintf(cells[0], CELL_MAX, "%s", vitals_entity_name(e));
+	cli_fmt_bytes(cells[1], CELL_MAX, val(e, VITALS_DISK_READ_BYTES_RATE));
+	cli_fmt_bytes(cells[2], CELL_MAX, val(e, VITALS_DISK_WRITE_BYTES_RATE));
+	cli_fmt_count(cells[3], CELL_MAX, val(e, VITALS_DISK_READ_OPS_RATE));
+	cli_fmt_count(cells[4], CELL_MAX, val(e, VITALS_DISK_WRITE_OPS_RATE));
+	cli_fmt_percent(cells[5], CELL_MAX, val(e, VITALS_DISK_BUSY));
 }
 
-static void net_fill(const struct vitals_entity *e, char cells[][32])
+static void net_fill(const struct vitals_entity *e, char cells[][CELL_MAX])
 {
-	snprintf(cells[0], 32, "%s", vitals_entity_name(e));
-	cli_fmt_bytes(cells[1], 32, val(e, VITALS_NET_RX_BYTES_RATE));
-	cli_fmt_bytes(cells[2], 32, val(e, VITALS_NET_TX_BYTES_RATE));
-	cli_fmt_count(cells[3], 32, val(e, VITALS_NET_RX_PACKETS_RATE));
-	cli_fmt_count(cells[4], 32, val(e, VITALS_NET_TX_PACKETS_RATE));
+	snprintf(cells[0], CELL_MAX, "%s", vitals_entity_name(e));
+	cli_fmt_bytes(cells[1], CELL_MAX, val(e, VITALS_NET_RX_BYTES_RATE));
+	cli_fmt_bytes(cells[2], CELL_MAX, val(e, VITALS_NET_TX_BYTES_RATE));
+	cli_fmt_count(cells[3], CELL_MAX, val(e, VITALS_NET_RX_PACKETS_RATE));
+	cli_fmt_count(cells[4], CELL_MAX, val(e, VITALS_NET_TX_PACKETS_RATE));
 }
 
 /* Network errors and drops since boot, shown only when some are not zero. */
-static void net_fill_errors(const struct vitals_entity *e, char cells[][32])
+static void net_fill_errors(const struct vitals_entity *e, char cells[][CELL_MAX])
 {
 	static const size_t idx[4] = {VITALS_NET_RX_ERRORS, VITALS_NET_RX_DROPS,
 	                              VITALS_NET_TX_ERRORS, VITALS_NET_TX_DROPS};
@@ -615,9 +618,9 @@ static void net_fill_errors(const struct vitals_entity *e, char cells[][32])
 		double v = val(e, idx[i]);
 
 		if (isnan(v))
-			snprintf(cells[5 + i], 32, "-");
+			snprintf(cells[5 + i], CELL_MAX, "-");
 		else
-			snprintf(cells[5 + i], 32, "%.0f", v);
+			snprintf(cells[5 + i], CELL_MAX, "%.0f", v);
 	}
 }
 
@@ -633,17 +636,17 @@ static int net_has_errors(const struct vitals_collector *c)
 	return 0;
 }
 
-static void fs_fill(const struct vitals_entity *e, char cells[][32])
+static void fs_fill(const struct vitals_entity *e, char cells[][CELL_MAX])
 {
 	const char *type = vitals_entity_attr(e, VITALS_FS_ATTR_FSTYPE);
 
-	snprintf(cells[0], 32, "%s", vitals_entity_name(e));
-	snprintf(cells[1], 32, "%s", type ? type : "-");
-	cli_fmt_bytes(cells[2], 32, val(e, VITALS_FS_USED));
-	cli_fmt_bytes(cells[3], 32, val(e, VITALS_FS_TOTAL));
-	cli_fmt_percent(cells[4], 32, val(e, VITALS_FS_USED_PERCENT));
+	snprintf(cells[0], CELL_MAX, "%s", vitals_entity_name(e));
+	snprintf(cells[1], CELL_MAX, "%s", type ? type : "-");
+	cli_fmt_bytes(cells[2], CELL_MAX, val(e, VITALS_FS_USED));
+	cli_fmt_bytes(cells[3], CELL_MAX, val(e, VITALS_FS_TOTAL));
+	cli_fmt_percent(cells[4], CELL_MAX, val(e, VITALS_FS_USED_PERCENT));
 	/* the mount point last: it may be long and is cut to the width */
-	snprintf(cells[5], 32, "%s", vitals_entity_id(e));
+	snprintf(cells[5], CELL_MAX, "%s", vitals_entity_id(e));
 }
 
 static int text_devices(const struct vitals_collector *c, FILE *out, size_t width)

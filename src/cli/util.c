@@ -576,8 +576,12 @@ void json_real(struct json_writer *w, double v)
 		fputs("null", w->out);
 		return;
 	}
-	/* the shortest of these that reads back as the same double */
-	for (int digits = 6; digits <= 17; digits++) {
+	/*
+	 * The fewest digits that read back as the same double: 15 digits are
+	 * always exact for a number that has a shorter form (%g drops the
+	 * trailing zeros), 17 always read back.
+	 */
+	for (int digits = 15; digits <= 17; digits++) {
 		snprintf(buf, sizeof(buf), "%.*g", digits, v);
 		if (strtod(buf, NULL) == v)
 			break;

@@ -1,4 +1,6 @@
 #!/bin/bash
+# "COND && ok ... || bad ..." is safe here: ok only echoes and counts.
+# shellcheck disable=SC2015
 # The vitals command line as a user meets it: help and version, a clear
 # one-line message and exit status 2 for every kind of bad input, JSON that
 # parses and holds what it should, the process tree and the finder on real
@@ -68,7 +70,7 @@ json_check() {
 	local what=$1 file=$2 code=$3
 	if python3 -c "
 import json, sys
-d = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[1], encoding='utf-8'))
 $code
 " "$file" 2>"$tmp/pyerr"; then
 		ok "$what"
@@ -215,6 +217,26 @@ assert $sleeper in kids, kids
 assert t['subtree']['processes'] >= 2
 assert t['subtree']['rss_bytes'] >= t['rss_bytes']
 "
+
+# A process whose name holds a tab, a control character and a byte that is
+# not UTF-8: the JSON stays valid UTF-8 with the characters escaped.
+odd=$'we\tird\001\377'
+cp "$(command -v sleep)" "$tmp/$odd"
+"$tmp/$odd" 1235 &
+oddpid=$!
+"$bin" snapshot --json --pid "$oddpid" --depth 0 --interval 0.05 >"$tmp/odd.json"
+"$bin" snapshot --pid "$oddpid" --depth 0 --interval 0.05 >"$tmp/odd.txt"
+kill "$oddpid" 2>/dev/null || true
+wait "$oddpid" 2>/dev/null || true
+json_check "odd process names are escaped in JSON" "$tmp/odd.json" '
+p = d["process"][0]
+assert p["name"] == "we\tird\x01\ufffd", repr(p["name"])
+'
+if grep -q $'\001' "$tmp/odd.txt"; then
+	bad "control characters never reach the terminal"
+else
+	ok "control characters never reach the terminal"
+fi
 
 # ---- a captured tree: --proc-root and --sys-root -------------------------
 # A small procfs: init (1) with one child, worker (42), and the system files.

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vitals/vitals.h>
@@ -98,12 +99,28 @@ static int cmd_help(int argc, char **argv)
 	return cmd->fn(2, help_argv);
 }
 
+/*
+ * The collector holds a few descriptors per process it watches (that is
+ * what makes sampling cheap); give it the room the hard limit allows.
+ * vitals never uses select(), so a high soft limit is harmless.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_command *cmd;
 	int status;
 
 	setlocale(LC_CTYPE, "");
+	raise_fd_limit();
 	if (argc < 2) {
 		usage(stderr);
 		status = CLI_EXIT_USAGE;

@@ -574,8 +574,11 @@ static int proc_fill_scope(struct process_state *s, struct proc *p)
 	n = proc_read(s, p, &p->statm_fd, "statm", s->small, sizeof(s->small));
 	if (n == -ESRCH || n == -ENOENT || n == 0)
 		return VITALS_E_NOTFOUND;
-	if (n > 0 && procstatm_parse(s->small, &sm) == 0)
+	if (n > 0 && procstatm_parse(s->small, &sm) == 0) {
+		/* statm sums the per-CPU counters; stat's rss is only an estimate on 6.2+ */
+		entity_set(e, VITALS_PROC_RSS, (double)sm.resident * (double)c->page_size);
 		entity_set(e, VITALS_PROC_SHARED, (double)sm.shared * (double)c->page_size);
+	}
 
 	if (proc_fd_count(s, p, &v) == 0)
 		entity_set(e, VITALS_PROC_FDS, (double)v);

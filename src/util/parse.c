@@ -65,29 +65,39 @@ int parse_i64(const char **p, int64_t *out)
 
 int parse_decimal(const char **p, double *out)
 {
+	static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+	                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 	const char *s = skip_blanks(*p);
-	int neg = 0, digits = 0;
-	double v = 0, scale = 1;
+	int neg = 0, digits = 0, frac = 0;
+	uint64_t mant = 0;
 
 	if (*s == '-') {
 		neg = 1;
 		s++;
 	}
+	/* Digits into one integer, then one division: "0.71" reads back as 0.71 exactly. */
 	while (*s >= '0' && *s <= '9') {
-		v = v * 10 + (*s++ - '0');
+		if (mant > (UINT64_MAX - 9) / 10)
+			return -1;
+		mant = mant * 10 + (uint64_t)(*s++ - '0');
 		digits++;
 	}
 	if (*s == '.') {
 		s++;
 		while (*s >= '0' && *s <= '9') {
-			scale /= 10;
-			v += (*s++ - '0') * scale;
+			if (mant > (UINT64_MAX - 9) / 10 || frac == 22)
+				return -1;
+			mant = mant * 10 + (uint64_t)(*s++ - '0');
 			digits++;
+			frac++;
 		}
 	}
-	if (!digits || digits > 40)
+	if (!digits)
 		return -1;
-	*out = neg ? -v : v;
+	*out = (double)mant / pow10[frac];
+	if (neg)
+		*out = -*out;
 	*p = s;
 	return 0;
 }

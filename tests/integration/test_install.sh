@@ -57,14 +57,18 @@ int main(void)
 }
 PROG
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
+# A sanitized build installs a sanitized library: programs must link the runtime too.
+cc=${VITALS_CC:-cc}
+san=""
+[ "${VITALS_SANITIZED:-0}" = 1 ] && san="-fsanitize=address,undefined"
 check "pkg-config knows vitals" pkg-config --exists vitals
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046,SC2086
 check "a program builds against the installed library" \
-	cc -Wall -Werror -o "$prefix/use" "$prefix/use.c" $(pkg-config --cflags --libs vitals)
+	"$cc" $san -Wall -Werror -o "$prefix/use" "$prefix/use.c" $(pkg-config --cflags --libs vitals)
 check "and runs" env LD_LIBRARY_PATH="$libdir" "$prefix/use"
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046,SC2086
 check "and links statically" \
-	cc -o "$prefix/use-static" "$prefix/use.c" $(pkg-config --cflags vitals) "$libdir/libvitals.a" -lm
+	"$cc" $san -o "$prefix/use-static" "$prefix/use.c" $(pkg-config --cflags vitals) "$libdir/libvitals.a" -lm
 check "static program runs" "$prefix/use-static"
 
 echo "$pass passed, $fail failed"

@@ -9,7 +9,7 @@
  * entity per sample once the machine is steady: lists and pools only grow.
  *
  * Parsing is split from reading: each source exposes a pure function over
- * a buffer of kernel text (declared in sources.h) that unit tests and fuzz
+ * a buffer of kernel text (declared in sysparse.h and procparse.h) that unit tests and fuzz
  * targets call directly.
  */
 #ifndef VITALS_COLLECT_INTERNAL_H

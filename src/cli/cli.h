@@ -43,6 +43,9 @@ int cmd_proctree(int argc, char **argv);
  * "See 'vitals CMD --help'." on stderr. Returns CLI_EXIT_USAGE.
  */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A directory given to option OPT of CMD must exist and be one: 0, or a usage error. */
+int cli_check_dir(const char *cmd, const char *opt, const char *dir);
 /* Report a runtime failure: "vitals CMD: MESSAGE" on stderr. Returns CLI_EXIT_FAILURE. */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

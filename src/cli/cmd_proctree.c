@@ -61,18 +61,6 @@ static const struct option proctree_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int check_dir(const char *opt, const char *dir)
-{
-	struct stat st;
-
-	if (stat(dir, &st) != 0)
-		return cli_usage_error("proctree", "%s: cannot open '%s': %s", opt, dir,
-		                       strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return cli_usage_error("proctree", "%s: '%s' is not a directory", opt, dir);
-	return 0;
-}
-
 /* Parse ARGV into A. Returns -1 to go on, or the exit status (after --help or bad input). */
 static int proctree_parse(int argc, char **argv, struct proctree_args *a)
 {
@@ -108,11 +96,11 @@ static int proctree_parse(int argc, char **argv, struct proctree_args *a)
 			a->find = optarg;
 			break;
 		case OPT_PROC_ROOT:
-			r = check_dir("--proc-root", optarg);
+			r = cli_check_dir("proctree", "--proc-root", optarg);
 			a->proc_root = optarg;
 			break;
 		case OPT_SYS_ROOT:
-			r = check_dir("--sys-root", optarg);
+			r = cli_check_dir("proctree", "--sys-root", optarg);
 			a->sys_root = optarg;
 			break;
 		default:

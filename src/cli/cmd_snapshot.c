@@ -107,19 +107,6 @@ static const struct option snapshot_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* A directory given on the command line must be one: bad input otherwise. */
-static int check_dir(const char *opt, const char *dir)
-{
-	struct stat st;
-
-	if (stat(dir, &st) != 0)
-		return cli_usage_error("snapshot", "%s: cannot open '%s': %s", opt, dir,
-		                       strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return cli_usage_error("snapshot", "%s: '%s' is not a directory", opt, dir);
-	return 0;
-}
-
 /* Parse ARGV into A. Returns -1 to go on, or the exit status (after --help or bad input). */
 static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 {
@@ -196,11 +183,11 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 			a->sources = 1;
 			break;
 		case OPT_PROC_ROOT:
-			r = check_dir("--proc-root", optarg);
+			r = cli_check_dir("snapshot", "--proc-root", optarg);
 			a->proc_root = optarg;
 			break;
 		case OPT_SYS_ROOT:
-			r = check_dir("--sys-root", optarg);
+			r = cli_check_dir("snapshot", "--sys-root", optarg);
 			a->sys_root = optarg;
 			break;
 		default:

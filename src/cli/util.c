@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <vitals/common.h>
@@ -27,6 +28,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nSee 'vitals %s --help'.\n", cmd);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_check_dir(const char *cmd, const char *opt, const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0)
+		return cli_usage_error(cmd, "%s: cannot open '%s': %s", opt, dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return cli_usage_error(cmd, "%s: '%s' is not a directory", opt, dir);
+	return 0;
 }
 
 int cli_error(const char *cmd, const char *fmt, ...)

@@ -61,8 +61,8 @@ static void write_proc(const char *root, int pid, int ppid)
 
 	snprintf(rel, sizeof(rel), "%d/stat", pid);
 	tu_writef(root, rel,
-		  "%d (p%d) S %d 1 1 0 -1 0 10 0 0 0 5 5 0 0 20 0 1 0 %d 1000000 100 0\n", pid,
-		  pid, ppid, 100 + pid);
+	          "%d (p%d) S %d 1 1 0 -1 0 10 0 0 0 5 5 0 0 20 0 1 0 %d 1000000 100 0\n", pid, pid,
+	          ppid, 100 + pid);
 	snprintf(rel, sizeof(rel), "%d/statm", pid);
 	tu_write(root, rel, "244 100 20 1 0 50 0\n");
 	snprintf(rel, sizeof(rel), "%d/io", pid);
@@ -80,13 +80,16 @@ static void test_fixture_steady(void **state)
 	long before;
 
 	(void)state;
-	tu_write(root, "stat", "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\nctxt 5\n"
-			       "btime 1700000000\nprocesses 10\nprocs_running 1\nprocs_blocked 0\n");
-	tu_write(root, "meminfo", "MemTotal: 1000 kB\nMemFree: 500 kB\nMemAvailable: 600 kB\n"
-				  "SwapTotal: 0 kB\nSwapFree: 0 kB\n");
+	tu_write(root, "stat",
+	         "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\nctxt 5\n"
+	         "btime 1700000000\nprocesses 10\nprocs_running 1\nprocs_blocked 0\n");
+	tu_write(root, "meminfo",
+	         "MemTotal: 1000 kB\nMemFree: 500 kB\nMemAvailable: 600 kB\n"
+	         "SwapTotal: 0 kB\nSwapFree: 0 kB\n");
 	tu_write(root, "loadavg", "0.10 0.20 0.30 1/100 999\n");
 	tu_write(root, "uptime", "100.00 150.00\n");
-	tu_write(root, "net/dev", "Inter-| head\n face | head\n  lo: 1 2 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n");
+	tu_write(root, "net/dev",
+	         "Inter-| head\n face | head\n  lo: 1 2 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n");
 	tu_write(root, "diskstats", "   8       0 sda 1 0 8 1 1 0 8 1 0 1 2 0 0 0 0 0 0\n");
 	tu_mkdir(root, "block/sda");
 	for (int pid = 1; pid <= 200; pid++)
@@ -129,8 +132,8 @@ static void test_real_proc_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixture_steady),
-		cmocka_unit_test(test_real_proc_bounded),
+	    cmocka_unit_test(test_fixture_steady),
+	    cmocka_unit_test(test_real_proc_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

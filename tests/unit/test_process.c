@@ -17,7 +17,7 @@
 #include "collect/procparse.h"
 
 #define BTIME 1700000000LL
-#define PAGE 4096.0
+#define PAGE  4096.0
 
 struct fake {
 	int pid, ppid;
@@ -62,19 +62,19 @@ static void fake_write(const char *root, const struct fake *f)
 
 	snprintf(rel, sizeof(rel), "%d/stat", f->pid);
 	tu_writef(root, rel,
-		  "%d (%s) %c %d %d %d 0 -1 %lu %lu 0 %lu 0 %lu %lu 0 0 20 0 %ld 0 %llu %llu %ld "
-		  "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
-		  f->pid, f->comm, f->state, f->ppid, f->pid, f->pid, f->flags, f->minflt, f->majflt,
-		  f->utime, f->stime, f->threads, f->start, f->vsize, f->rss_pages);
+	          "%d (%s) %c %d %d %d 0 -1 %lu %lu 0 %lu 0 %lu %lu 0 0 20 0 %ld 0 %llu %llu %ld "
+	          "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+	          f->pid, f->comm, f->state, f->ppid, f->pid, f->pid, f->flags, f->minflt,
+	          f->majflt, f->utime, f->stime, f->threads, f->start, f->vsize, f->rss_pages);
 	snprintf(rel, sizeof(rel), "%d/statm", f->pid);
 	tu_writef(root, rel, "%llu %ld %ld 1 0 100 0\n", f->vsize / 4096, f->rss_pages,
-		  f->shared_pages);
+	          f->shared_pages);
 	if (f->read_bytes >= 0) {
 		snprintf(rel, sizeof(rel), "%d/io", f->pid);
 		tu_writef(root, rel,
-			  "rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: %ld\nwrite_bytes: "
-			  "%ld\ncancelled_write_bytes: 0\n",
-			  f->read_bytes, f->write_bytes);
+		          "rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: %ld\nwrite_bytes: "
+		          "%ld\ncancelled_write_bytes: 0\n",
+		          f->read_bytes, f->write_bytes);
 	}
 	snprintf(rel, sizeof(rel), "%d/status", f->pid);
 	tu_writef(root, rel, "Name:\t%s\nVmSwap:\t    12 kB\n", f->comm);
@@ -100,16 +100,16 @@ static char *tree_new(void)
 	char *root = tu_tmpdir();
 
 	tu_writef(root, "stat", "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\nbtime %lld\n",
-		  BTIME);
+	          BTIME);
 	tu_write(root, "meminfo",
-		 "MemTotal: 1000 kB\nMemFree: 500 kB\nMemAvailable: 600 kB\nSwapTotal: 0 kB\n"
-		 "SwapFree: 0 kB\n");
+	         "MemTotal: 1000 kB\nMemFree: 500 kB\nMemAvailable: 600 kB\nSwapTotal: 0 kB\n"
+	         "SwapFree: 0 kB\n");
 	tu_mkdir(root, "self");
 	return root;
 }
 
 static struct vitals_collector *open_tree(const char *root, const struct vitals_scope *scope,
-					  size_t cmdline_max)
+                                          size_t cmdline_max)
 {
 	struct vitals_collector_options o;
 	struct vitals_collector *c = NULL;
@@ -161,7 +161,7 @@ static void test_parse_stat_odd_name(void **state)
 {
 	struct procstat st;
 	const char *line = "42 (a) (b) R 1 42 42 0 -1 4194304 10 0 2 0 300 200 5 6 20 -5 3 0 "
-			   "777 1048576 100 18446744073709551615\n";
+	                   "777 1048576 100 18446744073709551615\n";
 
 	(void)state;
 	assert_int_equal(procstat_parse(line, &st), 0);
@@ -224,6 +224,38 @@ static void test_basic_fields(void **state)
 	assert_missing(e, VITALS_PROC_CPU_PERCENT);
 	assert_missing(e, VITALS_PROC_READ_BYTES_RATE);
 	assert_missing(e, VITALS_PROC_MINOR_FAULTS_RATE);
+	vitals_collector_free(c);
+	tu_rmrf(root);
+	free(root);
+}
+
+/* In scope, RSS comes from statm (exact); outside, from stat (all the tree needs). */
+static void test_rss_sources(void **state)
+{
+	char *root = tree_new();
+	struct vitals_scope sc = {1, 0, NULL, 0};
+	struct fake f;
+	struct vitals_collector *c;
+	const struct vitals_entity *e;
+
+	(void)state;
+	fake_defaults(&f, 1, 0, "init");
+	fake_write(root, &f);
+	fake_defaults(&f, 42, 1, "child");
+	fake_write(root, &f);
+	tu_write(root, "1/statm", "2560 300 64 1 0 100 0\n");
+	tu_write(root, "42/statm", "2560 300 64 1 0 100 0\n");
+	c = open_tree(root, &sc, 0);
+	vitals_collector_sample(c);
+	e = vitals_collector_process(c, 1);
+	assert_non_null(e);
+	assert_true(vitals_entity_in_scope(e));
+	assert_true(val(e, VITALS_PROC_RSS) == 300 * PAGE);
+	e = vitals_collector_process(c, 42);
+	assert_non_null(e);
+	assert_false(vitals_entity_in_scope(e));
+	assert_true(val(e, VITALS_PROC_RSS) == 256 * PAGE);
+	assert_missing(e, VITALS_PROC_SHARED);
 	vitals_collector_free(c);
 	tu_rmrf(root);
 	free(root);
@@ -477,7 +509,7 @@ static char *scope_tree(void)
 }
 
 static int scope_count(const char *root, pid_t pid, int depth, const char *match,
-		       uint64_t threshold_kb)
+                       uint64_t threshold_kb)
 {
 	struct vitals_scope sc = {pid, depth, match, threshold_kb};
 	struct vitals_collector *c = open_tree(root, &sc, 0);
@@ -541,10 +573,12 @@ static void test_proctree(void **state)
 	n = vitals_proctree_node(t, vitals_proctree_find(t, 1));
 	assert_int_equal(n->subtree_processes, 5);
 	assert_int_equal(n->child_count, 2);
-	assert_int_equal(vitals_proctree_node(t, vitals_proctree_child(t, vitals_proctree_find(t, 1), 0))->pid,
-			 10);
-	assert_int_equal(vitals_proctree_node(t, vitals_proctree_child(t, vitals_proctree_find(t, 1), 1))->pid,
-			 40);
+	assert_int_equal(
+	    vitals_proctree_node(t, vitals_proctree_child(t, vitals_proctree_find(t, 1), 0))->pid,
+	    10);
+	assert_int_equal(
+	    vitals_proctree_node(t, vitals_proctree_child(t, vitals_proctree_find(t, 1), 1))->pid,
+	    40);
 	n = vitals_proctree_node(t, vitals_proctree_find(t, 70));
 	assert_true(n->subtree_processes <= 2);
 	assert_true(vitals_proctree_find(t, 12345) == SIZE_MAX);
@@ -604,17 +638,18 @@ static void test_real_self(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_stat_odd_name),
-		cmocka_unit_test(test_basic_fields),
-		cmocka_unit_test(test_start_time_from_btime),
-		cmocka_unit_test(test_rates_and_backwards),
-		cmocka_unit_test(test_pid_reuse_not_spliced),
-		cmocka_unit_test(test_exec_rereads_cmdline),
-		cmocka_unit_test(test_zombie_kthread_and_refused),
-		cmocka_unit_test(test_long_cmdline),
-		cmocka_unit_test(test_scope),
-		cmocka_unit_test(test_proctree),
-		cmocka_unit_test(test_real_self),
+	    cmocka_unit_test(test_parse_stat_odd_name),
+	    cmocka_unit_test(test_basic_fields),
+	    cmocka_unit_test(test_rss_sources),
+	    cmocka_unit_test(test_start_time_from_btime),
+	    cmocka_unit_test(test_rates_and_backwards),
+	    cmocka_unit_test(test_pid_reuse_not_spliced),
+	    cmocka_unit_test(test_exec_rereads_cmdline),
+	    cmocka_unit_test(test_zombie_kthread_and_refused),
+	    cmocka_unit_test(test_long_cmdline),
+	    cmocka_unit_test(test_scope),
+	    cmocka_unit_test(test_proctree),
+	    cmocka_unit_test(test_real_self),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

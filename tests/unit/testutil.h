@@ -17,7 +17,7 @@ char *tu_tmpdir(void);
 void tu_write(const char *root, const char *rel, const char *content);
 /* printf-style tu_write. */
 void tu_writef(const char *root, const char *rel, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* mkdir -p ROOT/REL. */
 void tu_mkdir(const char *root, const char *rel);
 /* rm -rf ROOT. */

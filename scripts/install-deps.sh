@@ -4,6 +4,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
+libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev
 python3 python3-psutil procps time"
 
 missing=""
@@ -12,6 +13,11 @@ for p in $PACKAGES; do
 		missing="$missing $p"
 	fi
 done
+# Node.js and npm run the independent Parquet readers of the tests; a
+# machine may already have them from elsewhere than Debian.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	missing="$missing nodejs npm"
+fi
 [ -z "$missing" ] && exit 0
 
 SUDO=""

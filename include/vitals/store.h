@@ -62,8 +62,10 @@ struct vitals_write_options {
 	size_t row_group_rows;   /* rows per row group; default 131072 */
 	size_t page_bytes;       /* target uncompressed data page size; default 1 MiB */
 	int dictionary;          /* try dictionary encoding; default 1 */
-	size_t dictionary_bytes; /* largest dictionary before falling back to PLAIN; default 1 MiB */
-	const struct vitals_kv *meta; /* Parquet key/value metadata (copied); CSV and JSON lines drop it */
+	size_t
+	    dictionary_bytes; /* largest dictionary before falling back to PLAIN; default 1 MiB */
+	const struct vitals_kv
+	    *meta; /* Parquet key/value metadata (copied); CSV and JSON lines drop it */
 	size_t meta_count;
 };
 
@@ -173,14 +175,14 @@ struct vitals_chunk_info {
 	int64_t null_count;    /* -1 when the file has no statistic */
 	const char *min;       /* statistics as text, NULL when absent */
 	const char *max;
-	int has_int_stats;     /* min_i/max_i hold the INT/TIMESTAMP statistics exactly */
+	int has_int_stats; /* min_i/max_i hold the INT/TIMESTAMP statistics exactly */
 	int64_t min_i, max_i;
 };
 
 struct vitals_row_group_info {
 	int64_t rows;
-	int64_t compressed;   /* bytes, -1 unknown */
-	int64_t uncompressed; /* bytes, -1 unknown */
+	int64_t compressed;                /* bytes, -1 unknown */
+	int64_t uncompressed;              /* bytes, -1 unknown */
 	struct vitals_chunk_info *columns; /* one per field of the file's schema */
 };
 

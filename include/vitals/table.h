@@ -44,8 +44,8 @@ VITALS_API const char *vitals_type_name(enum vitals_type t);
 VITALS_API enum vitals_type vitals_type_parse(const char *name);
 
 /* Limits every reader enforces on outside files. */
-#define VITALS_COLUMNS_MAX    4096    /* fields in one schema */
-#define VITALS_NAME_MAX       1024    /* bytes in one field name */
+#define VITALS_COLUMNS_MAX    4096              /* fields in one schema */
+#define VITALS_NAME_MAX       1024              /* bytes in one field name */
 #define VITALS_BATCH_ROWS_MAX ((size_t)1 << 26) /* rows in one batch */
 
 struct vitals_field {

@@ -29,7 +29,8 @@ int codec_supported(int32_t c);
  * Append SRC (N bytes) compressed with C at LEVEL (0: the codec's
  * default) to OUT. 0, VITALS_E_NOMEM, or VITALS_E_UNSUPPORTED.
  */
-int codec_compress(struct codec_state *s, int32_t c, int level, const uint8_t *src, size_t n, struct bytebuf *out);
+int codec_compress(struct codec_state *s, int32_t c, int level, const uint8_t *src, size_t n,
+                   struct bytebuf *out);
 
 /*
  * Decompress SRC (N bytes) with C into DST, which must come out exactly
@@ -39,7 +40,7 @@ int codec_compress(struct codec_state *s, int32_t c, int level, const uint8_t *s
  * VITALS_E_UNSUPPORTED for a codec this build lacks. Never writes past
  * DST_LEN, whatever SRC holds.
  */
-int codec_decompress(struct codec_state *s, int32_t c, const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len,
-                     char *err, size_t errlen);
+int codec_decompress(struct codec_state *s, int32_t c, const uint8_t *src, size_t n, uint8_t *dst,
+                     size_t dst_len, char *err, size_t errlen);
 
 #endif

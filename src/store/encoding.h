@@ -103,12 +103,12 @@ int enc_bss_decode(const uint8_t *buf, size_t len, size_t width, void *out, size
  * back to PLAIN.
  */
 struct enc_dict {
-	int strings;       /* 1: byte strings; 0: 8-byte keys */
-	size_t count;      /* distinct values */
+	int strings;        /* 1: byte strings; 0: 8-byte keys */
+	size_t count;       /* distinct values */
 	size_t plain_bytes; /* size of the values PLAIN-encoded */
 	size_t max_bytes;
-	uint64_t *keys;    /* 8-byte keys, count of them */
-	uint64_t *off;     /* strings: count + 1 offsets into data */
+	uint64_t *keys; /* 8-byte keys, count of them */
+	uint64_t *off;  /* strings: count + 1 offsets into data */
 	uint8_t *data;
 	size_t data_cap;
 	uint32_t *slots;   /* open-addressing table of index + 1, 0 = empty */

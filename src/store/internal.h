@@ -138,8 +138,19 @@ int store_writer_fail(struct vitals_writer *w, int status, const char *fmt, ...)
  */
 int store_reader_add_meta(struct vitals_reader *r, const char *key, const char *value);
 
+/*
+ * Append rows [FIRST, FIRST+COUNT) of SRC (those with a nonzero SELECT
+ * byte when SELECT is not NULL) to DST, which holds DST_ROWS rows. The
+ * caller sets the batch's row count. Types must match; a nullable SRC
+ * needs a nullable DST.
+ */
+int batch_column_append(struct vitals_column *dst, size_t dst_rows, const struct vitals_column *src,
+                        size_t first, size_t count, const uint8_t *select);
+
 /* Parquet's part of vitals_file_describe(): R is a Parquet reader just opened on the file. */
 int store_parquet_describe(struct vitals_reader *r, struct vitals_file_info **out);
+/* Free what store_parquet_describe() allocated. */
+void store_parquet_file_info_free(struct vitals_file_info *info);
 
 /*
  * Text formats: text of one value for CSV, JSON and `inspect`. Doubles use

@@ -93,10 +93,10 @@ enum pq_time_unit { PQ_UNIT_NONE = 0, PQ_UNIT_MILLIS = 1, PQ_UNIT_MICROS = 2, PQ
 
 struct pq_logical {
 	enum pq_logical_kind kind;
-	enum pq_time_unit unit; /* TIME, TIMESTAMP */
-	int utc;                /* TIME, TIMESTAMP: isAdjustedToUTC */
-	int bit_width;          /* INTEGER */
-	int is_signed;          /* INTEGER */
+	enum pq_time_unit unit;   /* TIME, TIMESTAMP */
+	int utc;                  /* TIME, TIMESTAMP: isAdjustedToUTC */
+	int bit_width;            /* INTEGER */
+	int is_signed;            /* INTEGER */
 	int32_t scale, precision; /* DECIMAL */
 };
 

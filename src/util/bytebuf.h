@@ -21,7 +21,10 @@ struct bytebuf {
 };
 
 /* An empty buffer; BYTEBUF_INIT for static initialization. */
-#define BYTEBUF_INIT {NULL, 0, 0, 0, 0}
+#define BYTEBUF_INIT                                                                               \
+	{                                                                                          \
+		NULL, 0, 0, 0, 0                                                                   \
+	}
 void bytebuf_init(struct bytebuf *b, size_t max);
 void bytebuf_release(struct bytebuf *b);
 /* Forget the contents and the error, keep the memory. */

@@ -53,9 +53,9 @@ VITALS_API const char *vitals_kind_name(enum vitals_kind kind);
 /* The kind called NAME, or -1. */
 VITALS_API int vitals_kind_from_name(const char *name);
 
-enum vitals_type {
-	VITALS_TYPE_INT = 0, /* an exact integer (counts, bytes, pids, UTC microseconds) */
-	VITALS_TYPE_REAL,    /* a real number (percentages, rates, seconds) */
+enum vitals_metric_type {
+	VITALS_METRIC_INT = 0, /* an exact integer (counts, bytes, pids, UTC microseconds) */
+	VITALS_METRIC_REAL,    /* a real number (percentages, rates, seconds) */
 };
 
 enum vitals_metric_flag {
@@ -70,7 +70,7 @@ struct vitals_metric {
 	const char *name; /* snake_case, with the unit in it: "rss_bytes", "cpu_percent" */
 	const char *unit; /* "bytes", "percent", "seconds", "per_second", "count", "microseconds" */
 	const char *help; /* one sentence */
-	enum vitals_type type;
+	enum vitals_metric_type type;
 	unsigned flags; /* enum vitals_metric_flag */
 };
 

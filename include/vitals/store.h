@@ -36,6 +36,13 @@ VITALS_API enum vitals_format vitals_format_from_path(const char *path);
 /* "parquet", "csv", "jsonl"; "unknown". */
 VITALS_API const char *vitals_format_name(enum vitals_format f);
 
+/*
+ * Parse a time as the trace files and the command line write it: RFC 3339
+ * ("2026-11-22T10:00:00Z", "2026-11-22 10:00:00.25+01:00"; no zone means
+ * UTC) or whole microseconds since the epoch. 0, or VITALS_E_INVAL.
+ */
+VITALS_API int vitals_time_parse(const char *text, int64_t *us);
+
 /* Parquet compression codecs (values are Parquet's own). */
 enum vitals_codec {
 	VITALS_CODEC_NONE = 0,

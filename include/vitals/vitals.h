@@ -12,5 +12,7 @@
 #include <vitals/common.h>
 #include <vitals/collector.h>
 #include <vitals/proctree.h>
+#include <vitals/table.h>
+#include <vitals/store.h>
 
 #endif

@@ -322,7 +322,7 @@ static void json_metrics(struct json_writer *w, enum vitals_kind kind,
 
 	for (size_t i = 0; i < n; i++) {
 		json_key(w, m[i].name);
-		if (m[i].type == VITALS_TYPE_INT) {
+		if (m[i].type == VITALS_METRIC_INT) {
 			int64_t v;
 
 			if (e && vitals_entity_int(e, i, &v) == VITALS_OK)

@@ -19,6 +19,8 @@ static int cmd_help(int argc, char **argv);
 static const struct cli_command commands[] = {
     {"snapshot", cmd_snapshot, "Show what the machine and its processes consume now"},
     {"proctree", cmd_proctree, "Show the process tree under a pid, or find processes"},
+    {"inspect", cmd_inspect, "Show the schema, layout and statistics of a trace file"},
+    {"export", cmd_export, "Convert a trace between Parquet, CSV and JSON lines"},
     {"help", cmd_help, "Show the manual page of a command"},
 };
 

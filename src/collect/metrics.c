@@ -8,8 +8,8 @@
 
 #include "collect/internal.h"
 
-#define I    VITALS_TYPE_INT
-#define R    VITALS_TYPE_REAL
+#define I    VITALS_METRIC_INT
+#define R    VITALS_METRIC_REAL
 #define CTR  VITALS_METRIC_COUNTER
 #define RATE VITALS_METRIC_RATE
 #define ID   VITALS_METRIC_IDENTITY

@@ -33,6 +33,7 @@ int store_parquet_describe(struct vitals_reader *r, struct vitals_file_info **ou
 void store_parquet_file_info_free(struct vitals_file_info *info) __attribute__((weak));
 size_t store_format_double(char *buf, double v) __attribute__((weak));
 size_t store_format_timestamp(char *buf, int64_t us) __attribute__((weak));
+int store_parse_timestamp(const char *text, size_t len, int64_t *us) __attribute__((weak));
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -110,6 +111,13 @@ int vitals_codec_parse(const char *name)
 		if (strcasecmp(name, codec_names[i].name) == 0)
 			return codec_names[i].codec;
 	return -1;
+}
+
+int vitals_time_parse(const char *text, int64_t *us)
+{
+	if (!text || !store_parse_timestamp)
+		return VITALS_E_INVAL;
+	return store_parse_timestamp(text, strlen(text), us) == 0 ? VITALS_OK : VITALS_E_INVAL;
 }
 
 /* ---- messages ------------------------------------------------------------- */

@@ -86,7 +86,7 @@ grep -q snapshot "$tmp/out" && grep -q proctree "$tmp/out" &&
 expect_status "vitals --version exits 0" 0 "$bin" --version
 grep -Eq '^vitals [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out" &&
 	ok "--version prints the version" || bad "--version prints the version" "$(cat "$tmp/out")"
-for cmd in snapshot proctree; do
+for cmd in snapshot proctree inspect export; do
 	expect_status "vitals $cmd --help exits 0" 0 "$bin" "$cmd" --help
 	grep -q "usage: vitals $cmd" "$tmp/out" &&
 		ok "$cmd --help prints its usage" || bad "$cmd --help prints its usage"

@@ -135,7 +135,7 @@ static void test_every_metric_documented(void **state)
 			continue;
 		}
 		for (size_t i = 0; i < n; i++) {
-			const char *want = m[i].type == VITALS_TYPE_INT ? "int" : "real";
+			const char *want = m[i].type == VITALS_METRIC_INT ? "int" : "real";
 
 			if (row_find(sec, len, m[i].name, row, sizeof(row)) != 0) {
 				fprintf(stderr, "docs/schema.md: %s: no row for `%s`\n", kind,

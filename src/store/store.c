@@ -18,23 +18,6 @@
 
 #include "store/internal.h"
 
-/*
- * Until every format lands, a missing one reads as "not built" rather than
- * failing the link. (Temporary: removed once all formats are in.)
- */
-extern const struct store_reader_ops store_parquet_reader __attribute__((weak));
-extern const struct store_reader_ops store_csv_reader __attribute__((weak));
-extern const struct store_reader_ops store_jsonl_reader __attribute__((weak));
-extern const struct store_writer_ops store_parquet_writer __attribute__((weak));
-extern const struct store_writer_ops store_csv_writer __attribute__((weak));
-extern const struct store_writer_ops store_jsonl_writer __attribute__((weak));
-int store_parquet_describe(struct vitals_reader *r, struct vitals_file_info **out)
-    __attribute__((weak));
-void store_parquet_file_info_free(struct vitals_file_info *info) __attribute__((weak));
-size_t store_format_double(char *buf, double v) __attribute__((weak));
-size_t store_format_timestamp(char *buf, int64_t us) __attribute__((weak));
-int store_parse_timestamp(const char *text, size_t len, int64_t *us) __attribute__((weak));
-
 /* ---- names ---------------------------------------------------------------- */
 
 enum vitals_format vitals_format_from_path(const char *path)
@@ -115,7 +98,7 @@ int vitals_codec_parse(const char *name)
 
 int vitals_time_parse(const char *text, int64_t *us)
 {
-	if (!text || !store_parse_timestamp)
+	if (!text)
 		return VITALS_E_INVAL;
 	return store_parse_timestamp(text, strlen(text), us) == 0 ? VITALS_OK : VITALS_E_INVAL;
 }
@@ -531,11 +514,6 @@ static int reader_start(struct vitals_reader **out, const char *path,
 	r->format = f;
 	r->ops = reader_ops(f);
 	vitals_schema_init(&r->schema);
-	if (!r->ops) {
-		free(r);
-		return store_fail(err, errlen, VITALS_E_UNSUPPORTED, path,
-		                  "reading %s is not built in", vitals_format_name(f));
-	}
 	vitals_schema_init(&r->out_schema);
 	r->name = dup_string(path);
 	if (!r->name)
@@ -908,16 +886,10 @@ static void stats_text(char *buf, enum vitals_type t, int64_t i, double d, const
 		snprintf(buf, cap, "%lld", (long long)i);
 		break;
 	case VITALS_TYPE_TIMESTAMP:
-		if (store_format_timestamp)
-			store_format_timestamp(buf, i);
-		else
-			snprintf(buf, cap, "%lld", (long long)i);
+		store_format_timestamp(buf, i);
 		break;
 	case VITALS_TYPE_DOUBLE:
-		if (store_format_double)
-			store_format_double(buf, d);
-		else
-			snprintf(buf, cap, "%.17g", d);
+		store_format_double(buf, d);
 		break;
 	case VITALS_TYPE_STRING: {
 		size_t n = 0;
@@ -1032,10 +1004,7 @@ int vitals_file_describe(struct vitals_file_info **out, const char *path, char *
 	if (rc < 0)
 		return rc;
 	if (r->format == VITALS_FORMAT_PARQUET) {
-		rc = store_parquet_describe
-		         ? store_parquet_describe(r, out)
-		         : store_reader_fail(r, VITALS_E_UNSUPPORTED,
-		                             "describing Parquet is not built in");
+		rc = store_parquet_describe(r, out);
 	} else {
 		rc = describe_text(r, out);
 	}
@@ -1055,8 +1024,7 @@ void vitals_file_info_free(struct vitals_file_info *info)
 	if (!info)
 		return;
 	if (info->format == VITALS_FORMAT_PARQUET) {
-		if (store_parquet_file_info_free)
-			store_parquet_file_info_free(info);
+		store_parquet_file_info_free(info);
 	} else {
 		text_info_free(info);
 	}

@@ -204,7 +204,8 @@ int thrift_read_binary(struct thrift_reader *r, const uint8_t **data, uint32_t *
 	if (read_varint(r, &n) < 0)
 		return -1;
 	if (n > thrift_reader_left(r))
-		return n > UINT32_MAX ? fail(r, "absurd string length") : fail_short(r, "truncated");
+		return n > UINT32_MAX ? fail(r, "absurd string length")
+		                      : fail_short(r, "truncated");
 	*data = r->p;
 	*len = (uint32_t)n;
 	r->p += n;
@@ -469,8 +470,7 @@ void thrift_write_i64_field(struct thrift_writer *w, int16_t id, int64_t v)
 	put_zigzag(w, v);
 }
 
-void thrift_write_binary_field(struct thrift_writer *w, int16_t id, const void *data,
-                               uint32_t len)
+void thrift_write_binary_field(struct thrift_writer *w, int16_t id, const void *data, uint32_t len)
 {
 	thrift_write_field(w, THRIFT_BINARY, id);
 	thrift_write_binary(w, data, len);

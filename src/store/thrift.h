@@ -133,8 +133,7 @@ void thrift_write_byte_field(struct thrift_writer *w, int16_t id, int8_t v);
 void thrift_write_i16_field(struct thrift_writer *w, int16_t id, int16_t v);
 void thrift_write_i32_field(struct thrift_writer *w, int16_t id, int32_t v);
 void thrift_write_i64_field(struct thrift_writer *w, int16_t id, int64_t v);
-void thrift_write_binary_field(struct thrift_writer *w, int16_t id, const void *data,
-                               uint32_t len);
+void thrift_write_binary_field(struct thrift_writer *w, int16_t id, const void *data, uint32_t len);
 /* A NUL-terminated string field (longer than UINT32_MAX is cut: never in practice). */
 void thrift_write_string_field(struct thrift_writer *w, int16_t id, const char *s);
 

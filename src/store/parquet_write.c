@@ -1,0 +1,1279 @@
+/*
+ * The Parquet writer: flat schemas of BOOLEAN, INT32, INT64, DOUBLE,
+ * BYTE_ARRAY (UTF8) and INT64 TIMESTAMP(MICROS, UTC) columns, REQUIRED or
+ * OPTIONAL, in data pages v1.
+ *
+ * Rows are buffered in one batch until a row group is full (a caller's
+ * batch holding a whole row group is encoded in place, without copying).
+ * Each column chunk is then encoded page by page into one buffer and
+ * written in one call, so the writer holds at most one row group of rows
+ * and one encoded column chunk.
+ *
+ * Per column chunk, the encoding is chosen from the data:
+ *   - RLE_DICTIONARY when dictionaries are on and the chunk has few
+ *     distinct values (at most a quarter of its values, and a PLAIN
+ *     dictionary within opts.dictionary_bytes), for every type but BOOLEAN;
+ *   - else DELTA_BINARY_PACKED for INT32, INT64 and TIMESTAMP when a sample
+ *     of the chunk comes out smaller that way after compression;
+ *   - else PLAIN.
+ * Statistics (null count, min, max) are exact; min/max follow the column
+ * orders the footer declares (TYPE_DEFINED_ORDER): signed integers,
+ * doubles without NaN and with -0.0/+0.0 for a zero min/max, unsigned
+ * byte order for strings.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vitals/store.h>
+
+#include "store/codec.h"
+#include "store/encoding.h"
+#include "store/internal.h"
+#include "store/pqmeta.h"
+#include "util/bytebuf.h"
+
+#define PQW_ROW_GROUP_DEFAULT 131072
+#define PQW_PAGE_DEFAULT      ((size_t)1 << 20)
+#define PQW_PAGE_MAX          ((size_t)1 << 30)
+#define PQW_DICT_DEFAULT      ((size_t)1 << 20)
+/* A column chunk bigger than this is written in several calls. */
+#define PQW_CHUNK_FLUSH ((size_t)64 << 20)
+/* String statistics longer than this are left out of the footer. */
+#define PQW_STAT_BYTES_MAX 1024
+/* Values compressed both ways to decide whether DELTA_BINARY_PACKED pays. */
+#define PQW_DELTA_SAMPLE 8192
+/*
+ * A chunk whose first PQW_DICT_PROBE values are nearly all distinct is not
+ * worth hashing to the end: it gives up there rather than at a quarter.
+ */
+#define PQW_DICT_PROBE 8192
+/* Dictionaries smaller than this are always tried, whatever the rows. */
+#define PQW_DICT_MIN_COUNT 64
+/* Row groups have an int16 ordinal in the footer; past it the ordinal is left out. */
+#define PQW_ORDINAL_MAX 32767
+
+struct pqw {
+	struct vitals_batch *pending; /* rows of the row group being filled */
+	size_t rg_rows;               /* rows per row group */
+	size_t page_bytes;            /* target uncompressed page size */
+	int64_t rows;                 /* rows written in finished row groups */
+	struct pq_file_meta meta;     /* schema and the row groups written so far */
+	uint32_t rg_cap;
+	struct codec_state codec;
+	struct bytebuf chunk;  /* the column chunk being built */
+	struct bytebuf page;   /* one page body, uncompressed */
+	struct bytebuf comp;   /* one page body, compressed */
+	struct bytebuf sample; /* the DELTA_BINARY_PACKED sample */
+	struct enc_dict keys;  /* dictionary of 8-byte values */
+	struct enc_dict strs;  /* dictionary of strings */
+	uint32_t *idx;         /* dictionary index of each non-null value of the chunk */
+	size_t idx_cap;
+	uint8_t *scratch; /* non-null values gathered for an encoder */
+	size_t scratch_cap;
+	int status; /* sticky: the first failure; every later call returns it */
+};
+
+enum pqw_mode { MODE_PLAIN, MODE_DICT, MODE_DELTA };
+
+/* Min/max and null count of one column chunk, before they become bytes. */
+struct pqw_stats {
+	int64_t nulls;
+	int has; /* min/max below are set */
+	union {
+		int64_t i;
+		double d;
+	} min, max;
+	const uint8_t *smin, *smax; /* strings: views into the batch or the dictionary */
+	size_t smin_len, smax_len;
+};
+
+/* One column of one row group: rows [first, first + n) of column c. */
+struct pqw_col {
+	const struct vitals_column *c;
+	const struct vitals_field *f;
+	size_t first, n;
+	const uint8_t *valid; /* c->valid + first, or NULL when the column has no nulls */
+	size_t nn;            /* non-null values */
+	int optional;         /* the field is OPTIONAL: pages carry definition levels */
+};
+
+static int pqw_fail(struct vitals_writer *w, int status, const char *what)
+{
+	struct pqw *p = w->impl;
+
+	if (status == VITALS_E_NOMEM)
+		store_writer_fail(w, status, "out of memory %s", what);
+	else if (status != VITALS_E_IO) /* store_write() has said why */
+		store_writer_fail(w, status, "%s: %s", what, vitals_strerror(status));
+	if (p)
+		p->status = status;
+	w->failed = 1;
+	return status;
+}
+
+static int grow_array(void **p, size_t *cap, size_t want, size_t width)
+{
+	void *q;
+	size_t n;
+
+	if (want <= *cap)
+		return 0;
+	n = *cap ? *cap : 1024;
+	while (n < want)
+		n *= 2;
+	if (n > SIZE_MAX / width)
+		return VITALS_E_NOMEM;
+	q = realloc(*p, n * width);
+	if (!q)
+		return VITALS_E_NOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+static uint8_t *dup_bytes(const void *s, size_t n)
+{
+	uint8_t *d = malloc(n ? n : 1);
+
+	if (d && n)
+		memcpy(d, s, n);
+	return d;
+}
+
+static enum pq_physical physical_of(enum vitals_type t)
+{
+	switch (t) {
+	case VITALS_TYPE_BOOL:
+		return PQ_BOOLEAN;
+	case VITALS_TYPE_INT32:
+		return PQ_INT32;
+	case VITALS_TYPE_DOUBLE:
+		return PQ_DOUBLE;
+	case VITALS_TYPE_STRING:
+		return PQ_BYTE_ARRAY;
+	default:
+		return PQ_INT64;
+	}
+}
+
+/* Bytes of one PLAIN value of a fixed-width type; 0 for BOOLEAN and strings. */
+static size_t plain_width(enum vitals_type t)
+{
+	switch (t) {
+	case VITALS_TYPE_INT32:
+		return 4;
+	case VITALS_TYPE_INT64:
+	case VITALS_TYPE_TIMESTAMP:
+	case VITALS_TYPE_DOUBLE:
+		return 8;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The bytes of a string column or dictionary: never NULL, so that adding
+ * an offset is defined even when every string is empty and nothing was
+ * ever allocated.
+ */
+static const uint8_t *bytes_base(const void *data)
+{
+	return data ? (const uint8_t *)data : (const uint8_t *)"";
+}
+
+static int bytes_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	size_t m = al < bl ? al : bl;
+	int r = m ? memcmp(a, b, m) : 0;
+
+	if (r)
+		return r;
+	return (al > bl) - (al < bl);
+}
+
+/* ---- schema --------------------------------------------------------------- */
+
+static int build_schema(struct vitals_writer *w, struct pqw *p)
+{
+	const struct vitals_schema *s = &w->schema;
+	struct pq_schema_element *e;
+
+	e = calloc(s->count + 1, sizeof(*e));
+	if (!e)
+		return VITALS_E_NOMEM;
+	p->meta.schema = e;
+	p->meta.schema_count = (uint32_t)(s->count + 1);
+	e[0].name = dup_str("schema");
+	if (!e[0].name)
+		return VITALS_E_NOMEM;
+	e[0].has_repetition = 1;
+	e[0].repetition = PQ_REQUIRED;
+	e[0].num_children = (int32_t)s->count;
+	for (size_t i = 0; i < s->count; i++) {
+		const struct vitals_field *f = &s->fields[i];
+		struct pq_schema_element *l = &e[i + 1];
+
+		l->name = dup_str(f->name);
+		if (!l->name)
+			return VITALS_E_NOMEM;
+		l->has_type = 1;
+		l->type = physical_of(f->type);
+		l->has_repetition = 1;
+		l->repetition = f->nullable ? PQ_OPTIONAL : PQ_REQUIRED;
+		if (f->type == VITALS_TYPE_STRING) {
+			l->has_converted = 1;
+			l->converted = PQ_CT_UTF8;
+			l->logical.kind = PQ_LT_STRING;
+		} else if (f->type == VITALS_TYPE_TIMESTAMP) {
+			l->has_converted = 1;
+			l->converted = PQ_CT_TIMESTAMP_MICROS;
+			l->logical.kind = PQ_LT_TIMESTAMP;
+			l->logical.unit = PQ_UNIT_MICROS;
+			l->logical.utc = 1;
+		}
+	}
+	p->meta.column_orders = calloc(s->count ? s->count : 1, sizeof(int32_t));
+	if (!p->meta.column_orders)
+		return VITALS_E_NOMEM;
+	p->meta.column_order_count = (uint32_t)s->count;
+	for (size_t i = 0; i < s->count; i++)
+		p->meta.column_orders[i] = 1; /* TYPE_DEFINED_ORDER */
+	return 0;
+}
+
+/* ---- statistics ----------------------------------------------------------- */
+
+static void stats_int32(struct pqw_stats *st, const int32_t *v, const uint8_t *valid, size_t n)
+{
+	int32_t mn = INT32_MAX, mx = INT32_MIN;
+	size_t seen = 0;
+
+	if (!valid) {
+		for (size_t i = 0; i < n; i++) {
+			mn = v[i] < mn ? v[i] : mn;
+			mx = v[i] > mx ? v[i] : mx;
+		}
+		seen = n;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			int32_t a = valid[i] ? v[i] : INT32_MAX, b = valid[i] ? v[i] : INT32_MIN;
+			mn = a < mn ? a : mn;
+			mx = b > mx ? b : mx;
+			seen += valid[i];
+		}
+	}
+	if (seen) {
+		st->has = 1;
+		st->min.i = mn;
+		st->max.i = mx;
+	}
+}
+
+static void stats_int64(struct pqw_stats *st, const int64_t *v, const uint8_t *valid, size_t n)
+{
+	int64_t mn = INT64_MAX, mx = INT64_MIN;
+	size_t seen = 0;
+
+	if (!valid) {
+		for (size_t i = 0; i < n; i++) {
+			mn = v[i] < mn ? v[i] : mn;
+			mx = v[i] > mx ? v[i] : mx;
+		}
+		seen = n;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			int64_t a = valid[i] ? v[i] : INT64_MAX, b = valid[i] ? v[i] : INT64_MIN;
+			mn = a < mn ? a : mn;
+			mx = b > mx ? b : mx;
+			seen += valid[i];
+		}
+	}
+	if (seen) {
+		st->has = 1;
+		st->min.i = mn;
+		st->max.i = mx;
+	}
+}
+
+/*
+ * NaN is left out (comparisons with it are false). Any other value, even
+ * an infinity, leaves min <= max; only when there is none does min stay
+ * +inf above max -inf, and there are no min/max.
+ */
+static void stats_double(struct pqw_stats *st, const double *v, const uint8_t *valid, size_t n)
+{
+	double mn = INFINITY, mx = -INFINITY;
+
+	if (!valid) {
+		for (size_t i = 0; i < n; i++) {
+			mn = v[i] < mn ? v[i] : mn;
+			mx = v[i] > mx ? v[i] : mx;
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (!valid[i])
+				continue;
+			mn = v[i] < mn ? v[i] : mn;
+			mx = v[i] > mx ? v[i] : mx;
+		}
+	}
+	if (mn > mx)
+		return;
+	/* The spec: a zero min is written -0.0 and a zero max +0.0. */
+	if (mn == 0.0)
+		mn = -0.0;
+	if (mx == 0.0)
+		mx = 0.0;
+	st->has = 1;
+	st->min.d = mn;
+	st->max.d = mx;
+}
+
+static void stats_bool(struct pqw_stats *st, const uint8_t *v, const uint8_t *valid, size_t n)
+{
+	size_t ones = 0, seen = 0;
+
+	if (!valid) {
+		for (size_t i = 0; i < n; i++)
+			ones += v[i];
+		seen = n;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			ones += v[i] & valid[i];
+			seen += valid[i];
+		}
+	}
+	if (seen) {
+		st->has = 1;
+		st->min.i = ones == seen; /* false unless every value is true */
+		st->max.i = ones > 0;
+	}
+}
+
+static void stats_strings(struct pqw_stats *st, const struct vitals_column *c, size_t first,
+                          size_t n, const uint8_t *valid)
+{
+	const uint8_t *data = bytes_base(c->data);
+	const uint64_t *off = c->v.off + first;
+	const uint8_t *mn = NULL, *mx = NULL;
+	size_t mnl = 0, mxl = 0;
+	int seen = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *s = data + off[i];
+		size_t l = (size_t)(off[i + 1] - off[i]);
+
+		if (valid && !valid[i])
+			continue;
+		/* Not a NULL test: a column of empty strings may have no data at all. */
+		if (!seen) {
+			mn = mx = s;
+			mnl = mxl = l;
+			seen = 1;
+			continue;
+		}
+		if (bytes_cmp(s, l, mn, mnl) < 0) {
+			mn = s;
+			mnl = l;
+		} else if (bytes_cmp(s, l, mx, mxl) > 0) {
+			mx = s;
+			mxl = l;
+		}
+	}
+	if (seen) {
+		st->has = 1;
+		st->smin = mn;
+		st->smin_len = mnl;
+		st->smax = mx;
+		st->smax_len = mxl;
+	}
+}
+
+/* Statistics over the entries of a dictionary (the distinct non-null values). */
+static void stats_dict(struct pqw_stats *st, enum vitals_type t, const struct enc_dict *d)
+{
+	if (d->count == 0)
+		return;
+	if (t == VITALS_TYPE_STRING) {
+		const uint8_t *base = bytes_base(d->data);
+		const uint8_t *mn = base + d->off[0], *mx = mn;
+		size_t mnl = (size_t)(d->off[1] - d->off[0]), mxl = mnl;
+
+		for (size_t i = 1; i < d->count; i++) {
+			const uint8_t *s = base + d->off[i];
+			size_t l = (size_t)(d->off[i + 1] - d->off[i]);
+
+			if (bytes_cmp(s, l, mn, mnl) < 0) {
+				mn = s;
+				mnl = l;
+			} else if (bytes_cmp(s, l, mx, mxl) > 0) {
+				mx = s;
+				mxl = l;
+			}
+		}
+		st->has = 1;
+		st->smin = mn;
+		st->smin_len = mnl;
+		st->smax = mx;
+		st->smax_len = mxl;
+	} else if (t == VITALS_TYPE_DOUBLE) {
+		stats_double(st, (const double *)(const void *)d->keys, NULL, d->count);
+	} else if (t == VITALS_TYPE_INT32) {
+		int64_t mn = INT32_MAX, mx = INT32_MIN;
+
+		for (size_t i = 0; i < d->count; i++) {
+			int64_t v = (int32_t)(uint32_t)d->keys[i];
+			mn = v < mn ? v : mn;
+			mx = v > mx ? v : mx;
+		}
+		st->has = 1;
+		st->min.i = mn;
+		st->max.i = mx;
+	} else {
+		stats_int64(st, (const int64_t *)(const void *)d->keys, NULL, d->count);
+	}
+}
+
+/* The min/max of ST as PLAIN bytes into S (fields 5/6, and 1/2 but for strings). */
+static int stats_to_meta(const struct pqw_stats *st, enum vitals_type t, struct pq_statistics *s)
+{
+	uint8_t mn[8], mx[8];
+	size_t len = 8;
+
+	memset(s, 0, sizeof(*s));
+	s->has_null_count = 1;
+	s->null_count = st->nulls;
+	if (!st->has)
+		return 0;
+	switch (t) {
+	case VITALS_TYPE_STRING:
+		if (st->smin_len > PQW_STAT_BYTES_MAX || st->smax_len > PQW_STAT_BYTES_MAX)
+			return 0;
+		s->min_value = dup_bytes(st->smin, st->smin_len);
+		s->max_value = dup_bytes(st->smax, st->smax_len);
+		if (!s->min_value || !s->max_value)
+			return VITALS_E_NOMEM;
+		s->min_value_len = (uint32_t)st->smin_len;
+		s->max_value_len = (uint32_t)st->smax_len;
+		s->has_min_value = s->has_max_value = 1;
+		return 0;
+	case VITALS_TYPE_BOOL:
+		mn[0] = (uint8_t)st->min.i;
+		mx[0] = (uint8_t)st->max.i;
+		len = 1;
+		break;
+	case VITALS_TYPE_INT32: {
+		int32_t a = (int32_t)st->min.i, b = (int32_t)st->max.i;
+		memcpy(mn, &a, 4);
+		memcpy(mx, &b, 4);
+		len = 4;
+		break;
+	}
+	case VITALS_TYPE_DOUBLE:
+		memcpy(mn, &st->min.d, 8);
+		memcpy(mx, &st->max.d, 8);
+		break;
+	default:
+		memcpy(mn, &st->min.i, 8);
+		memcpy(mx, &st->max.i, 8);
+		break;
+	}
+	s->min_value = dup_bytes(mn, len);
+	s->max_value = dup_bytes(mx, len);
+	s->min = dup_bytes(mn, len);
+	s->max = dup_bytes(mx, len);
+	if (!s->min_value || !s->max_value || !s->min || !s->max)
+		return VITALS_E_NOMEM;
+	s->min_value_len = s->max_value_len = s->min_len = s->max_len = (uint32_t)len;
+	s->has_min_value = s->has_max_value = s->has_min = s->has_max = 1;
+	return 0;
+}
+
+/* ---- encoding choice ------------------------------------------------------ */
+
+/*
+ * Build the dictionary of the chunk's non-null values and their indices
+ * in p->idx. 1 when it is worth using, 0 to fall back, or a status.
+ */
+static int try_dict(struct pqw *p, const struct pqw_col *k, struct enc_dict **out)
+{
+	const struct vitals_column *c = k->c;
+	const uint8_t *valid = k->valid;
+	size_t limit = k->nn / 4, j = 0, n = k->n;
+	struct enc_dict *d;
+	int rc;
+
+	if (limit < PQW_DICT_MIN_COUNT)
+		limit = PQW_DICT_MIN_COUNT;
+	rc = grow_array((void **)&p->idx, &p->idx_cap, k->nn, sizeof(*p->idx));
+	if (rc < 0)
+		return rc;
+	d = c->type == VITALS_TYPE_STRING ? &p->strs : &p->keys;
+	enc_dict_clear(d);
+	*out = d;
+	switch (c->type) {
+	case VITALS_TYPE_STRING: {
+		const uint8_t *data = bytes_base(c->data);
+		const uint64_t *off = c->v.off + k->first;
+
+		for (size_t i = 0; i < n; i++) {
+			int64_t x;
+
+			if (valid && !valid[i])
+				continue;
+			x = enc_dict_add_bytes(d, data + off[i], (size_t)(off[i + 1] - off[i]));
+			if (x < 0 || d->count > limit)
+				return 0;
+			p->idx[j++] = (uint32_t)x;
+			if (j == PQW_DICT_PROBE && d->count > PQW_DICT_PROBE / 8 * 7)
+				return 0;
+		}
+		break;
+	}
+	case VITALS_TYPE_INT32: {
+		const int32_t *v = c->v.i32 + k->first;
+
+		for (size_t i = 0; i < n; i++) {
+			int64_t x;
+
+			if (valid && !valid[i])
+				continue;
+			x = enc_dict_add_key(d, (uint32_t)v[i], 4);
+			if (x < 0 || d->count > limit)
+				return 0;
+			p->idx[j++] = (uint32_t)x;
+			if (j == PQW_DICT_PROBE && d->count > PQW_DICT_PROBE / 8 * 7)
+				return 0;
+		}
+		break;
+	}
+	default: { /* INT64, TIMESTAMP, DOUBLE: 8-byte keys */
+		const uint64_t *v = (const uint64_t *)(const void *)c->v.i64 + k->first;
+
+		for (size_t i = 0; i < n; i++) {
+			int64_t x;
+
+			if (valid && !valid[i])
+				continue;
+			x = enc_dict_add_key(d, v[i], 8);
+			if (x < 0 || d->count > limit)
+				return 0;
+			p->idx[j++] = (uint32_t)x;
+			if (j == PQW_DICT_PROBE && d->count > PQW_DICT_PROBE / 8 * 7)
+				return 0;
+		}
+		break;
+	}
+	}
+	return 1;
+}
+
+/*
+ * Copy the non-null values of rows [r, r + n) of the chunk, fixed width
+ * WIDTH, into p->scratch; returns how many there were, or a status.
+ */
+static int64_t gather(struct pqw *p, const struct pqw_col *k, size_t r, size_t n, size_t width,
+                      size_t max)
+{
+	const uint8_t *src = k->c->v.b + (k->first + r) * width;
+	size_t j = 0;
+	int rc;
+
+	rc = grow_array((void **)&p->scratch, &p->scratch_cap, (n < max ? n : max) * width, 1);
+	if (rc < 0)
+		return rc;
+	if (!k->valid) {
+		j = n < max ? n : max;
+		if (j)
+			memcpy(p->scratch, src, j * width);
+		return (int64_t)j;
+	}
+	for (size_t i = 0; i < n && j < max; i++) {
+		if (!k->valid[r + i])
+			continue;
+		memcpy(p->scratch + j * width, src + i * width, width);
+		j++;
+	}
+	return (int64_t)j;
+}
+
+/* Whether DELTA_BINARY_PACKED beats PLAIN on a sample of the chunk's values (after the codec). */
+static int delta_pays(struct vitals_writer *w, struct pqw *p, const struct pqw_col *k)
+{
+	size_t width = plain_width(k->c->type);
+	size_t plain, plain_c, delta_c;
+	int64_t m;
+	int rc;
+
+	m = gather(p, k, 0, k->n, width, PQW_DELTA_SAMPLE);
+	if (m < 0)
+		return (int)m;
+	if (m < 2)
+		return 0;
+	bytebuf_clear(&p->sample);
+	if (width == 4)
+		rc = enc_delta_encode_i32(&p->sample, (const int32_t *)(const void *)p->scratch,
+		                          (size_t)m);
+	else
+		rc = enc_delta_encode_i64(&p->sample, (const int64_t *)(const void *)p->scratch,
+		                          (size_t)m);
+	if (rc < 0)
+		return rc;
+	plain = (size_t)m * width;
+	if (w->opts.codec == VITALS_CODEC_NONE || p->sample.len >= plain)
+		return p->sample.len < plain;
+	bytebuf_clear(&p->comp);
+	rc = codec_compress(&p->codec, w->opts.codec, w->opts.level, p->scratch, plain, &p->comp);
+	if (rc < 0)
+		return rc;
+	plain_c = p->comp.len;
+	bytebuf_clear(&p->comp);
+	rc = codec_compress(&p->codec, w->opts.codec, w->opts.level, p->sample.p, p->sample.len,
+	                    &p->comp);
+	if (rc < 0)
+		return rc;
+	delta_c = p->comp.len;
+	return delta_c < plain_c;
+}
+
+/* ---- pages ---------------------------------------------------------------- */
+
+struct pqw_chunk_acc {
+	int64_t uncompressed; /* page headers included */
+	int64_t compressed;
+	int64_t first_offset; /* of the chunk's first page */
+	int64_t dict_offset;  /* -1 without a dictionary page */
+	int64_t data_offset;  /* of the first data page */
+};
+
+/* Compress p->page and append it with header H to the chunk. */
+static int emit_page(struct vitals_writer *w, struct pqw *p, struct pq_page_header *h,
+                     struct pqw_chunk_acc *acc)
+{
+	const uint8_t *body = p->page.p;
+	size_t usize = p->page.len, csize = usize, hstart;
+	int64_t at = (int64_t)(w->bytes + p->chunk.len);
+	int rc;
+
+	if (p->page.error)
+		return p->page.error;
+	if (w->opts.codec != VITALS_CODEC_NONE) {
+		bytebuf_clear(&p->comp);
+		rc = codec_compress(&p->codec, w->opts.codec, w->opts.level, p->page.p, usize,
+		                    &p->comp);
+		if (rc < 0)
+			return rc;
+		body = p->comp.p;
+		csize = p->comp.len;
+	}
+	if (usize > INT32_MAX || csize > INT32_MAX)
+		return VITALS_E_NOMEM;
+	h->uncompressed_size = (int32_t)usize;
+	h->compressed_size = (int32_t)csize;
+	hstart = p->chunk.len;
+	rc = pq_page_header_encode(h, &p->chunk);
+	if (rc < 0)
+		return rc;
+	rc = bytebuf_append(&p->chunk, body, csize);
+	if (rc < 0)
+		return rc;
+	acc->uncompressed += (int64_t)(p->chunk.len - hstart - csize + usize);
+	acc->compressed += (int64_t)(p->chunk.len - hstart);
+	if (acc->first_offset < 0)
+		acc->first_offset = at;
+	if (h->type == PQ_PAGE_DICTIONARY)
+		acc->dict_offset = at;
+	else if (acc->data_offset < 0)
+		acc->data_offset = at;
+	if (p->chunk.len >= PQW_CHUNK_FLUSH) {
+		rc = store_write(w, p->chunk.p, p->chunk.len);
+		bytebuf_clear(&p->chunk);
+	}
+	return rc;
+}
+
+static int write_dict_page(struct vitals_writer *w, struct pqw *p, const struct enc_dict *d,
+                           enum vitals_type t, struct pqw_chunk_acc *acc)
+{
+	struct pq_page_header h;
+
+	bytebuf_clear(&p->page);
+	if (bytebuf_reserve(&p->page, d->plain_bytes) < 0)
+		return p->page.error;
+	if (t == VITALS_TYPE_STRING) {
+		uint8_t *o = p->page.p;
+		for (size_t i = 0; i < d->count; i++) {
+			uint32_t l = (uint32_t)(d->off[i + 1] - d->off[i]);
+			memcpy(o, &l, 4);
+			if (l)
+				memcpy(o + 4, d->data + d->off[i], l);
+			o += 4 + (size_t)l;
+		}
+		p->page.len = (size_t)(o - p->page.p);
+	} else if (t == VITALS_TYPE_INT32) {
+		uint8_t *o = p->page.p;
+		for (size_t i = 0; i < d->count; i++) {
+			uint32_t v = (uint32_t)d->keys[i];
+			memcpy(o + 4 * i, &v, 4);
+		}
+		p->page.len = 4 * d->count;
+	} else {
+		memcpy(p->page.p, d->keys, 8 * d->count);
+		p->page.len = 8 * d->count;
+	}
+	memset(&h, 0, sizeof(h));
+	h.type = PQ_PAGE_DICTIONARY;
+	h.dict_num_values = (int32_t)d->count;
+	h.dict_encoding = PQ_ENC_PLAIN;
+	return emit_page(w, p, &h, acc);
+}
+
+/* Rows of the page starting at row R. */
+static size_t page_rows(const struct pqw *p, const struct pqw_col *k, enum pqw_mode mode, int bw,
+                        size_t r)
+{
+	size_t left = k->n - r, rows;
+
+	if (mode == MODE_DICT) {
+		rows = p->page_bytes * 8 / (size_t)(bw + 1);
+	} else if (k->c->type == VITALS_TYPE_BOOL) {
+		rows = p->page_bytes * 8;
+	} else if (k->c->type == VITALS_TYPE_STRING) {
+		/* 4 bytes of length per value; null rows have no bytes. */
+		const uint64_t *off = k->c->v.off + k->first;
+		size_t lo = r + 1, hi = k->n;
+
+		if (off[hi] - off[r] + 4 * (hi - r) <= p->page_bytes)
+			return left;
+		/* The first END past R whose bytes reach page_bytes. */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (off[mid] - off[r] + 4 * (mid - r) >= p->page_bytes)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		return lo - r;
+	} else {
+		rows = p->page_bytes / plain_width(k->c->type);
+	}
+	if (rows == 0)
+		rows = 1;
+	return rows < left ? rows : left;
+}
+
+/* The values of the non-null rows [r, r + n), in MODE, into p->page. */
+static int page_values(struct pqw *p, const struct pqw_col *k, enum pqw_mode mode, int bw, size_t r,
+                       size_t n, size_t nn, size_t nn_before)
+{
+	const struct vitals_column *c = k->c;
+	const uint8_t *valid = k->valid ? k->valid + r : NULL;
+	size_t width = plain_width(c->type);
+	int64_t m;
+
+	if (mode == MODE_DICT) {
+		bytebuf_put_u8(&p->page, (uint8_t)bw);
+		return enc_rle_encode(&p->page, p->idx + nn_before, nn, bw);
+	}
+	if (mode == MODE_DELTA && !valid) {
+		if (width == 4)
+			return enc_delta_encode_i32(&p->page, c->v.i32 + k->first + r, n);
+		return enc_delta_encode_i64(&p->page, c->v.i64 + k->first + r, n);
+	}
+	if (mode == MODE_DELTA) {
+		m = gather(p, k, r, n, width, n);
+		if (m < 0)
+			return (int)m;
+		if (width == 4)
+			return enc_delta_encode_i32(
+			    &p->page, (const int32_t *)(const void *)p->scratch, (size_t)m);
+		return enc_delta_encode_i64(&p->page, (const int64_t *)(const void *)p->scratch,
+		                            (size_t)m);
+	}
+	if (c->type == VITALS_TYPE_BOOL) {
+		if (!valid)
+			return enc_plain_encode_bool(&p->page, c->v.b + k->first + r, n);
+		m = gather(p, k, r, n, 1, n);
+		if (m < 0)
+			return (int)m;
+		return enc_plain_encode_bool(&p->page, p->scratch, (size_t)m);
+	}
+	if (c->type == VITALS_TYPE_STRING) {
+		const uint64_t *off = c->v.off + k->first + r;
+		const uint8_t *data = bytes_base(c->data);
+		uint8_t *o;
+
+		/* Null rows hold empty strings, so this is exact. */
+		if (bytebuf_reserve(&p->page, (size_t)(off[n] - off[0]) + 4 * nn) < 0)
+			return p->page.error;
+		o = p->page.p + p->page.len;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t l = (uint32_t)(off[i + 1] - off[i]);
+
+			if (valid && !valid[i])
+				continue;
+			memcpy(o, &l, 4);
+			if (l)
+				memcpy(o + 4, data + off[i], l);
+			o += 4 + (size_t)l;
+		}
+		p->page.len = (size_t)(o - p->page.p);
+		return 0;
+	}
+	/* Fixed width. */
+	if (!valid)
+		return bytebuf_append(&p->page, c->v.b + (k->first + r) * width, n * width);
+	/* Every value is copied and kept only when valid: room for one more. */
+	if (bytebuf_reserve(&p->page, (nn + 1) * width) < 0)
+		return p->page.error;
+	{
+		const uint8_t *src = c->v.b + (k->first + r) * width;
+		uint8_t *o = p->page.p + p->page.len;
+
+		if (width == 8) {
+			for (size_t i = 0; i < n; i++) {
+				memcpy(o, src + 8 * i, 8);
+				o += 8 * valid[i];
+			}
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				memcpy(o, src + 4 * i, 4);
+				o += 4 * valid[i];
+			}
+		}
+		p->page.len += nn * width;
+	}
+	return 0;
+}
+
+static int write_data_pages(struct vitals_writer *w, struct pqw *p, const struct pqw_col *k,
+                            enum pqw_mode mode, int bw, struct pqw_chunk_acc *acc)
+{
+	size_t r = 0, nn_before = 0;
+	int rc = 0;
+
+	while (r < k->n) {
+		size_t n = page_rows(p, k, mode, bw, r), nn = n;
+		struct pq_page_header h;
+
+		bytebuf_clear(&p->page);
+		if (k->optional && !k->valid) {
+			/*
+			 * A column without nulls in an OPTIONAL field: every level is
+			 * 1, one RLE run (header n << 1, then the value in one byte).
+			 */
+			uint32_t len;
+
+			bytebuf_put_le32(&p->page, 0);
+			bytebuf_put_uleb(&p->page, (uint64_t)n << 1);
+			bytebuf_put_u8(&p->page, 1);
+			if (p->page.error)
+				return p->page.error;
+			len = (uint32_t)(p->page.len - 4);
+			memcpy(p->page.p, &len, 4);
+		} else if (k->valid) {
+			const uint8_t *v = k->valid + r;
+			size_t at = p->page.len;
+			uint32_t len;
+
+			nn = 0;
+			for (size_t i = 0; i < n; i++)
+				nn += v[i];
+			bytebuf_put_le32(&p->page, 0);
+			rc = enc_rle_encode_u8(&p->page, v, n, 1);
+			if (rc < 0)
+				return rc;
+			len = (uint32_t)(p->page.len - at - 4);
+			memcpy(p->page.p + at, &len, 4);
+		}
+		rc = page_values(p, k, mode, bw, r, n, nn, nn_before);
+		if (rc < 0)
+			return rc;
+		memset(&h, 0, sizeof(h));
+		h.type = PQ_PAGE_DATA;
+		h.num_values = (int32_t)n;
+		h.encoding = mode == MODE_DICT    ? PQ_ENC_RLE_DICTIONARY
+		             : mode == MODE_DELTA ? PQ_ENC_DELTA_BINARY_PACKED
+		                                  : PQ_ENC_PLAIN;
+		h.def_level_encoding = PQ_ENC_RLE;
+		h.rep_level_encoding = PQ_ENC_RLE;
+		rc = emit_page(w, p, &h, acc);
+		if (rc < 0)
+			return rc;
+		r += n;
+		nn_before += nn;
+	}
+	return 0;
+}
+
+/* ---- column chunks and row groups ---------------------------------------- */
+
+static int set_encodings(struct pq_column_meta *m, enum pqw_mode mode)
+{
+	m->encodings = calloc(3, sizeof(int32_t));
+	if (!m->encodings)
+		return VITALS_E_NOMEM;
+	/* In the order of their values, as other writers list them. */
+	switch (mode) {
+	case MODE_DICT:
+		m->encodings[0] = PQ_ENC_PLAIN; /* the dictionary page */
+		m->encodings[1] = PQ_ENC_RLE;   /* levels */
+		m->encodings[2] = PQ_ENC_RLE_DICTIONARY;
+		m->encoding_count = 3;
+		break;
+	case MODE_DELTA:
+		m->encodings[0] = PQ_ENC_RLE;
+		m->encodings[1] = PQ_ENC_DELTA_BINARY_PACKED;
+		m->encoding_count = 2;
+		break;
+	default:
+		m->encodings[0] = PQ_ENC_PLAIN;
+		m->encodings[1] = PQ_ENC_RLE;
+		m->encoding_count = 2;
+		break;
+	}
+	return 0;
+}
+
+static int write_chunk(struct vitals_writer *w, struct pqw *p, struct pqw_col *k,
+                       struct pq_column_chunk *cc)
+{
+	enum vitals_type t = k->c->type;
+	struct pqw_chunk_acc acc = {0, 0, -1, -1, -1};
+	struct pq_column_meta *m = &cc->meta;
+	struct enc_dict *d = NULL;
+	struct pqw_stats st;
+	enum pqw_mode mode = MODE_PLAIN;
+	int bw = 0, rc;
+
+	memset(&st, 0, sizeof(st));
+	k->nn = k->n;
+	if (k->valid) {
+		size_t nn = 0;
+		for (size_t i = 0; i < k->n; i++)
+			nn += k->valid[i];
+		k->nn = nn;
+	}
+	st.nulls = (int64_t)(k->n - k->nn);
+
+	if (w->opts.dictionary && t != VITALS_TYPE_BOOL && k->nn > 0) {
+		rc = try_dict(p, k, &d);
+		if (rc < 0)
+			return rc;
+		if (rc > 0) {
+			mode = MODE_DICT;
+			bw = enc_bit_width(d->count - 1);
+			if (bw == 0)
+				bw = 1;
+		}
+	}
+	if (mode == MODE_PLAIN && k->nn > 0 &&
+	    (t == VITALS_TYPE_INT32 || t == VITALS_TYPE_INT64 || t == VITALS_TYPE_TIMESTAMP)) {
+		rc = delta_pays(w, p, k);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			mode = MODE_DELTA;
+	}
+
+	if (mode == MODE_DICT) {
+		stats_dict(&st, t, d);
+	} else if (k->nn > 0) {
+		const struct vitals_column *c = k->c;
+		switch (t) {
+		case VITALS_TYPE_BOOL:
+			stats_bool(&st, c->v.b + k->first, k->valid, k->n);
+			break;
+		case VITALS_TYPE_INT32:
+			stats_int32(&st, c->v.i32 + k->first, k->valid, k->n);
+			break;
+		case VITALS_TYPE_DOUBLE:
+			stats_double(&st, c->v.f64 + k->first, k->valid, k->n);
+			break;
+		case VITALS_TYPE_STRING:
+			stats_strings(&st, c, k->first, k->n, k->valid);
+			break;
+		default:
+			stats_int64(&st, c->v.i64 + k->first, k->valid, k->n);
+			break;
+		}
+	}
+
+	bytebuf_clear(&p->chunk);
+	if (mode == MODE_DICT) {
+		rc = write_dict_page(w, p, d, t, &acc);
+		if (rc < 0)
+			return rc;
+	}
+	rc = write_data_pages(w, p, k, mode, bw, &acc);
+	if (rc < 0)
+		return rc;
+	if (p->chunk.len) {
+		rc = store_write(w, p->chunk.p, p->chunk.len);
+		if (rc < 0)
+			return rc;
+	}
+
+	cc->file_offset = acc.first_offset;
+	cc->has_meta = 1;
+	m->type = physical_of(t);
+	rc = set_encodings(m, mode);
+	if (rc < 0)
+		return rc;
+	m->path = calloc(1, sizeof(char *));
+	if (!m->path)
+		return VITALS_E_NOMEM;
+	m->path_count = 1;
+	m->path[0] = dup_str(k->f->name);
+	if (!m->path[0])
+		return VITALS_E_NOMEM;
+	m->codec = (int32_t)w->opts.codec;
+	m->num_values = (int64_t)k->n;
+	m->total_uncompressed_size = acc.uncompressed;
+	m->total_compressed_size = acc.compressed;
+	m->data_page_offset = acc.data_offset;
+	if (acc.dict_offset >= 0) {
+		m->has_dictionary_page_offset = 1;
+		m->dictionary_page_offset = acc.dict_offset;
+	}
+	m->has_statistics = 1;
+	return stats_to_meta(&st, t, &m->stats);
+}
+
+/* Encode and write rows [first, first + n) of B as one row group. */
+static int write_row_group(struct vitals_writer *w, struct pqw *p, const struct vitals_batch *b,
+                           size_t first, size_t n)
+{
+	const struct vitals_schema *s = &w->schema;
+	struct pq_row_group *rg;
+	int rc;
+
+	if (p->meta.row_group_count == p->rg_cap) {
+		uint32_t cap = p->rg_cap ? p->rg_cap * 2 : 16;
+		void *q;
+
+		if (cap > INT32_MAX / sizeof(*rg))
+			return VITALS_E_NOMEM;
+		q = realloc(p->meta.row_groups, cap * sizeof(*rg));
+		if (!q)
+			return VITALS_E_NOMEM;
+		p->meta.row_groups = q;
+		p->rg_cap = cap;
+	}
+	rg = &p->meta.row_groups[p->meta.row_group_count];
+	memset(rg, 0, sizeof(*rg));
+	rg->columns = calloc(s->count ? s->count : 1, sizeof(*rg->columns));
+	if (!rg->columns)
+		return VITALS_E_NOMEM;
+	/* Counted now, so pq_meta_release() frees what the columns hold even on failure. */
+	rg->column_count = (uint32_t)s->count;
+	p->meta.row_group_count++;
+	rg->num_rows = (int64_t)n;
+	rg->has_file_offset = 1;
+	rg->file_offset = (int64_t)w->bytes;
+	for (size_t j = 0; j < s->count; j++) {
+		struct pqw_col k;
+
+		k.c = &b->cols[j];
+		k.f = &s->fields[j];
+		k.first = first;
+		k.n = n;
+		k.valid = k.c->valid ? k.c->valid + first : NULL;
+		k.nn = n;
+		k.optional = k.f->nullable;
+		rc = write_chunk(w, p, &k, &rg->columns[j]);
+		if (rc < 0)
+			return rc;
+		rg->total_byte_size += rg->columns[j].meta.total_uncompressed_size;
+		rg->total_compressed_size += rg->columns[j].meta.total_compressed_size;
+	}
+	rg->has_total_compressed_size = 1;
+	if (p->meta.row_group_count - 1 <= PQW_ORDINAL_MAX) {
+		rg->has_ordinal = 1;
+		rg->ordinal = (int16_t)(p->meta.row_group_count - 1);
+	}
+	p->rows += (int64_t)n;
+	return 0;
+}
+
+/* ---- the ops -------------------------------------------------------------- */
+
+static void pqw_free(struct vitals_writer *w)
+{
+	struct pqw *p = w->impl;
+
+	if (!p)
+		return;
+	vitals_batch_free(p->pending);
+	pq_meta_release(&p->meta);
+	codec_state_release(&p->codec);
+	bytebuf_release(&p->chunk);
+	bytebuf_release(&p->page);
+	bytebuf_release(&p->comp);
+	bytebuf_release(&p->sample);
+	enc_dict_release(&p->keys);
+	enc_dict_release(&p->strs);
+	free(p->idx);
+	free(p->scratch);
+	free(p);
+	w->impl = NULL;
+}
+
+static int pqw_open(struct vitals_writer *w)
+{
+	const struct vitals_write_options *o = &w->opts;
+	size_t dict_bytes = o->dictionary_bytes ? o->dictionary_bytes : PQW_DICT_DEFAULT;
+	struct pqw *p;
+	int rc;
+
+	if (w->schema.count == 0)
+		return store_writer_fail(w, VITALS_E_INVAL,
+		                         "a Parquet file needs at least one column");
+	if (!codec_supported(o->codec))
+		return store_writer_fail(w, VITALS_E_UNSUPPORTED,
+		                         "codec %s is not supported by this build",
+		                         vitals_codec_name(o->codec));
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return store_writer_fail(w, VITALS_E_NOMEM, "out of memory");
+	w->impl = p;
+	p->rg_rows = o->row_group_rows ? o->row_group_rows : PQW_ROW_GROUP_DEFAULT;
+	if (p->rg_rows > VITALS_BATCH_ROWS_MAX)
+		p->rg_rows = VITALS_BATCH_ROWS_MAX;
+	p->page_bytes = o->page_bytes ? o->page_bytes : PQW_PAGE_DEFAULT;
+	if (p->page_bytes > PQW_PAGE_MAX)
+		p->page_bytes = PQW_PAGE_MAX;
+	bytebuf_init(&p->chunk, 0);
+	bytebuf_init(&p->page, 0);
+	bytebuf_init(&p->comp, 0);
+	bytebuf_init(&p->sample, 0);
+	enc_dict_init(&p->keys, 0, dict_bytes);
+	enc_dict_init(&p->strs, 1, dict_bytes);
+	p->meta.version = 1;
+	rc = build_schema(w, p);
+	if (rc < 0)
+		goto out_fail;
+	rc = vitals_batch_new(&p->pending, &w->schema);
+	if (rc < 0)
+		goto out_fail;
+	rc = store_write(w, "PAR1", 4);
+	if (rc < 0)
+		goto out_fail;
+	return 0;
+out_fail:
+	pqw_fail(w, rc, "opening the file");
+	pqw_free(w);
+	return rc;
+}
+
+static int pqw_write(struct vitals_writer *w, const struct vitals_batch *b)
+{
+	struct pqw *p = w->impl;
+	size_t off = 0;
+	int rc = 0;
+
+	if (!p)
+		return VITALS_E_INVAL;
+	if (p->status || w->failed)
+		return p->status ? p->status : VITALS_E_IO;
+	while (off < b->rows) {
+		size_t left = b->rows - off, take;
+
+		if (p->pending->rows == 0 && left >= p->rg_rows) {
+			/* A whole row group in the caller's batch: encode it in place. */
+			rc = write_row_group(w, p, b, off, p->rg_rows);
+			if (rc < 0)
+				return pqw_fail(w, rc, "writing a row group");
+			off += p->rg_rows;
+			continue;
+		}
+		take = p->rg_rows - p->pending->rows;
+		if (take > left)
+			take = left;
+		rc = vitals_batch_append(p->pending, b, off, take, NULL);
+		if (rc < 0)
+			return pqw_fail(w, rc, "buffering rows");
+		off += take;
+		if (p->pending->rows == p->rg_rows) {
+			rc = write_row_group(w, p, p->pending, 0, p->pending->rows);
+			if (rc < 0)
+				return pqw_fail(w, rc, "writing a row group");
+			vitals_batch_clear(p->pending);
+		}
+	}
+	return 0;
+}
+
+static int pqw_finish(struct vitals_writer *w)
+{
+	struct pqw *p = w->impl;
+	const struct vitals_write_options *o = &w->opts;
+	const char *ver = vitals_version();
+	uint8_t tail[8];
+	uint32_t len;
+	int rc;
+
+	if (!p)
+		return VITALS_E_INVAL;
+	if (p->status || w->failed)
+		return p->status ? p->status : VITALS_E_IO;
+	if (p->pending->rows) {
+		rc = write_row_group(w, p, p->pending, 0, p->pending->rows);
+		if (rc < 0)
+			return pqw_fail(w, rc, "writing the last row group");
+		vitals_batch_clear(p->pending);
+	}
+	p->meta.num_rows = p->rows;
+	p->meta.created_by = malloc(strlen("vitals version ") + strlen(ver) + 1);
+	if (!p->meta.created_by)
+		return pqw_fail(w, VITALS_E_NOMEM, "writing the footer");
+	strcpy(p->meta.created_by, "vitals version ");
+	strcat(p->meta.created_by, ver);
+	if (o->meta_count) {
+		p->meta.kv = calloc(o->meta_count, sizeof(*p->meta.kv));
+		if (!p->meta.kv)
+			return pqw_fail(w, VITALS_E_NOMEM, "writing the footer");
+		for (size_t i = 0; i < o->meta_count; i++) {
+			p->meta.kv_count = (uint32_t)(i + 1);
+			p->meta.kv[i].key = dup_str(o->meta[i].key ? o->meta[i].key : "");
+			if (!p->meta.kv[i].key)
+				return pqw_fail(w, VITALS_E_NOMEM, "writing the footer");
+			if (o->meta[i].value) {
+				p->meta.kv[i].value = dup_str(o->meta[i].value);
+				if (!p->meta.kv[i].value)
+					return pqw_fail(w, VITALS_E_NOMEM, "writing the footer");
+			}
+		}
+	}
+	bytebuf_clear(&p->chunk);
+	rc = pq_meta_encode(&p->meta, &p->chunk);
+	if (rc < 0 || p->chunk.error || p->chunk.len > UINT32_MAX)
+		return pqw_fail(w, rc < 0 ? rc : VITALS_E_NOMEM, "encoding the footer");
+	len = (uint32_t)p->chunk.len;
+	memcpy(tail, &len, 4);
+	memcpy(tail + 4, "PAR1", 4);
+	rc = bytebuf_append(&p->chunk, tail, 8);
+	if (rc < 0)
+		return pqw_fail(w, rc, "writing the footer");
+	rc = store_write(w, p->chunk.p, p->chunk.len);
+	if (rc < 0)
+		return pqw_fail(w, rc, "writing the footer");
+	return 0;
+}
+
+const struct store_writer_ops store_parquet_writer = {
+    .open = pqw_open,
+    .write = pqw_write,
+    .finish = pqw_finish,
+    .free = pqw_free,
+};

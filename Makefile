@@ -6,12 +6,16 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 
-.PHONY: all deps build build-asan run test test-plain test-asan bench install clean format
+.PHONY: all deps js build build-asan run test test-plain test-asan bench install clean format
 
 all: build
 
 deps:
 	@sh scripts/install-deps.sh
+
+# npm packages of the tests and benchmarks (independent Parquet readers).
+js: deps
+	@sh scripts/install-js.sh
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -31,10 +35,10 @@ run: build
 	./$(BUILD)/vitals snapshot
 	./$(BUILD)/vitals snapshot --watch 1 --count 3
 
-test-plain: build
+test-plain: build js
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-test-asan: build-asan
+test-asan: build-asan js
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
@@ -42,7 +46,7 @@ test-asan: build-asan
 # Every test, then every test again under ASan+UBSan (with short fuzzing runs).
 test: test-plain test-asan
 
-bench: build
+bench: build js
 	sh bench/run.sh $(BUILD)
 
 install: build

@@ -152,7 +152,7 @@ static inline const char *vitals_batch_string(const struct vitals_batch *b, size
 {
 	const struct vitals_column *c = &b->cols[col];
 	*len = (size_t)(c->v.off[row + 1] - c->v.off[row]);
-	return c->data + c->v.off[row];
+	return *len ? c->data + c->v.off[row] : "";
 }
 
 #ifdef __cplusplus

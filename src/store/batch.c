@@ -459,7 +459,8 @@ int batch_column_append(struct vitals_column *dst, size_t dst_rows, const struct
 			dst->valid[out] = src->valid ? src->valid[i] : 1;
 		if (src->type == VITALS_TYPE_STRING) {
 			size_t len = src->v.off[i + 1] - src->v.off[i];
-			memcpy(dst->data + dst->data_len, src->data + src->v.off[i], len);
+			if (len)
+				memcpy(dst->data + dst->data_len, src->data + src->v.off[i], len);
 			dst->data_len += len;
 			dst->v.off[out + 1] = dst->data_len;
 		} else {

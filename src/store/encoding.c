@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <vitals/common.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -773,8 +776,7 @@ static int delta_encode(struct bytebuf *out, enum delta_src kind, const void *v,
 		for (size_t j = 0; j < cnt; j++) {
 			uint64_t delta = vals[j] - prev;
 
-			/* INT32 deltas wrap in 32 bits, so they fit in 32 bits once the min is off.
-			 */
+			/* INT32 deltas wrap in 32 bits: they fit in 32 once min is off. */
 			if (is32)
 				delta = (uint64_t)(int64_t)(int32_t)(uint32_t)delta;
 			prev = vals[j];
@@ -834,14 +836,23 @@ enum delta_dst {
 	DD_I64,
 	DD_I32,
 	DD_LEN, /* pq_bytes lengths, each a nonnegative int32 */
-	DD_PTR, /* pq_bytes: p = base + running sum of the lengths, len untouched */
+	/*
+	 * DELTA_BYTE_ARRAY suffix lengths, over prefix lengths in pq_bytes.len:
+	 * p = base + running sum of the suffix lengths (so suffix i's length is
+	 * the distance to p of i + 1), len kept; each prefix is checked against
+	 * the length of the value before, and the values' total is summed.
+	 */
+	DD_SUFFIX,
 };
 
 struct delta_out {
 	void *v;
-	const uint8_t *base; /* DD_PTR */
-	size_t avail;        /* DD_PTR: bytes the lengths may add up to */
-	size_t sum;          /* DD_PTR: sum of the lengths so far */
+	/* DD_SUFFIX only: */
+	const uint8_t *base;
+	size_t avail; /* bytes the suffix lengths may add up to */
+	size_t sum;   /* suffix lengths so far */
+	size_t prev;  /* length of the last value */
+	size_t total; /* lengths of the values so far */
 };
 
 /* Store K values LAST + MIN + REL[0..K) (running) at index AT. 0, or -1 for a bad length. */
@@ -882,18 +893,21 @@ ALWAYS_INLINE int delta_store(struct delta_out *o, size_t at, uint64_t *last, ui
 			return -1;
 		break;
 	}
-	case DD_PTR: {
+	case DD_SUFFIX: {
 		struct pq_bytes *dst = (struct pq_bytes *)o->v + at;
 
 		for (size_t j = 0; j < k; j++) {
-			uint32_t l;
+			size_t l, pre = dst[j].len;
 
 			x += min + rel[j];
 			l = (uint32_t)x;
-			if (l > INT32_MAX || l > o->avail - o->sum)
+			if (l > INT32_MAX || l > o->avail - o->sum || pre > o->prev ||
+			    l > BYTES_LEN_MAX - pre || o->total > SIZE_MAX - pre - l)
 				return -1;
 			dst[j].p = o->base + o->sum;
 			o->sum += l;
+			o->prev = pre + l;
+			o->total += o->prev;
 		}
 		break;
 	}
@@ -1087,15 +1101,15 @@ int enc_delta_byte_array_encode(struct bytebuf *out, const struct pq_bytes *v, s
 /*
  * Prefix lengths go to out[i].len, then the suffix lengths' run sets
  * out[i].p to where suffix i starts counted from the run's start (the
- * suffix lengths are the differences). The values are then sized, the
- * scratch buffer reserved once, and built value by value.
+ * suffix lengths are the differences), checks the prefixes and sizes the
+ * values. The scratch buffer is reserved once, then the values built.
  */
 int enc_delta_byte_array_decode(const uint8_t *buf, size_t len, struct pq_bytes *out, size_t n,
                                 struct bytebuf *scratch)
 {
 	struct delta_out o = {.v = out};
 	const uint8_t *data, *base;
-	size_t used_pre, used_suf, total = 0, prev = 0;
+	size_t used_pre, used_suf, prev;
 	uint8_t *dst;
 	int r;
 
@@ -1107,24 +1121,12 @@ int enc_delta_byte_array_decode(const uint8_t *buf, size_t len, struct pq_bytes 
 	base = buf + used_pre;
 	o.base = base;
 	o.avail = len - used_pre;
-	if (delta_decode(base, len - used_pre, &o, n, &used_suf, DD_PTR) < 0)
+	if (delta_decode(base, len - used_pre, &o, n, &used_suf, DD_SUFFIX) < 0)
 		return VITALS_E_PARSE;
 	data = base + used_suf;
 	if (o.sum > (size_t)(buf + len - data))
 		return VITALS_E_PARSE;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t suf = (size_t)((i + 1 < n ? out[i + 1].p : base + o.sum) - out[i].p);
-		size_t pre = out[i].len;
-
-		if (pre > prev || suf > BYTES_LEN_MAX - pre)
-			return VITALS_E_PARSE;
-		prev = pre + suf;
-		if (total > SIZE_MAX - prev)
-			return VITALS_E_NOMEM;
-		total += prev;
-	}
-	if (total && (r = bytebuf_reserve(scratch, total)) < 0)
+	if (o.total && (r = bytebuf_reserve(scratch, o.total)) < 0)
 		return r;
 
 	dst = scratch->p;
@@ -1144,7 +1146,7 @@ int enc_delta_byte_array_decode(const uint8_t *buf, size_t len, struct pq_bytes 
 		if (dst)
 			dst += prev;
 	}
-	scratch->len = total;
+	scratch->len = o.total;
 	return 0;
 }
 
@@ -1157,12 +1159,82 @@ ALWAYS_INLINE void bss_split(uint8_t *dst, const uint8_t *src, size_t n, const s
 			dst[k * n + i] = src[i * width + k];
 }
 
-ALWAYS_INLINE void bss_join(uint8_t *dst, const uint8_t *src, size_t n, const size_t width)
+/* Values [FROM, N) of WIDTH bytes from the streams at SRC. */
+ALWAYS_INLINE void bss_join(uint8_t *dst, const uint8_t *src, size_t from, size_t n,
+                            const size_t width)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = from; i < n; i++)
 		for (size_t k = 0; k < width; k++)
 			dst[i * width + k] = src[k * n + i];
 }
+
+#ifdef __SSE2__
+/*
+ * 16 values at a time: interleave the streams' bytes, then byte pairs,
+ * then 4-byte halves, as a byte matrix transpose. The tail is scalar.
+ */
+static void bss_join4(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 16 <= n; i += 16) {
+		__m128i a0 = _mm_loadu_si128((const __m128i *)(src + i));
+		__m128i a1 = _mm_loadu_si128((const __m128i *)(src + n + i));
+		__m128i a2 = _mm_loadu_si128((const __m128i *)(src + 2 * n + i));
+		__m128i a3 = _mm_loadu_si128((const __m128i *)(src + 3 * n + i));
+		__m128i b0 = _mm_unpacklo_epi8(a0, a1), b1 = _mm_unpackhi_epi8(a0, a1);
+		__m128i b2 = _mm_unpacklo_epi8(a2, a3), b3 = _mm_unpackhi_epi8(a2, a3);
+		uint8_t *o = dst + i * 4;
+
+		_mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi16(b0, b2));
+		_mm_storeu_si128((__m128i *)(o + 16), _mm_unpackhi_epi16(b0, b2));
+		_mm_storeu_si128((__m128i *)(o + 32), _mm_unpacklo_epi16(b1, b3));
+		_mm_storeu_si128((__m128i *)(o + 48), _mm_unpackhi_epi16(b1, b3));
+	}
+	bss_join(dst, src, i, n, 4);
+}
+
+static void bss_join8(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 16 <= n; i += 16) {
+		__m128i a[8], b[8], c[8];
+		uint8_t *o = dst + i * 8;
+
+		for (int k = 0; k < 8; k++)
+			a[k] = _mm_loadu_si128((const __m128i *)(src + (size_t)k * n + i));
+		for (int k = 0; k < 8; k += 2) {
+			b[k] = _mm_unpacklo_epi8(a[k], a[k + 1]);
+			b[k + 1] = _mm_unpackhi_epi8(a[k], a[k + 1]);
+		}
+		/* c[0..3]: bytes 0-3 of values 0-3, 4-7, 8-11, 12-15; c[4..7]: bytes 4-7. */
+		for (int k = 0; k < 8; k += 4) {
+			c[k] = _mm_unpacklo_epi16(b[k], b[k + 2]);
+			c[k + 1] = _mm_unpackhi_epi16(b[k], b[k + 2]);
+			c[k + 2] = _mm_unpacklo_epi16(b[k + 1], b[k + 3]);
+			c[k + 3] = _mm_unpackhi_epi16(b[k + 1], b[k + 3]);
+		}
+		for (int k = 0; k < 4; k++) {
+			_mm_storeu_si128((__m128i *)(o + 32 * k),
+			                 _mm_unpacklo_epi32(c[k], c[k + 4]));
+			_mm_storeu_si128((__m128i *)(o + 32 * k + 16),
+			                 _mm_unpackhi_epi32(c[k], c[k + 4]));
+		}
+	}
+	bss_join(dst, src, i, n, 8);
+}
+#else
+static void bss_join4(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	bss_join(dst, src, 0, n, 4);
+}
+
+static void bss_join8(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	bss_join(dst, src, 0, n, 8);
+}
+#endif
 
 int enc_bss_encode(struct bytebuf *out, const void *v, size_t n, size_t width)
 {
@@ -1197,13 +1269,13 @@ int enc_bss_decode(const uint8_t *buf, size_t len, size_t width, void *out, size
 		return VITALS_E_PARSE;
 	switch (width) {
 	case 4:
-		bss_join(out, buf, n, 4);
+		bss_join4(out, buf, n);
 		break;
 	case 8:
-		bss_join(out, buf, n, 8);
+		bss_join8(out, buf, n);
 		break;
 	default:
-		bss_join(out, buf, n, width);
+		bss_join(out, buf, 0, n, width);
 		break;
 	}
 	return 0;

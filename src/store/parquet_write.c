@@ -11,8 +11,9 @@
  *
  * Per column chunk, the encoding is chosen from the data:
  *   - RLE_DICTIONARY when dictionaries are on and the chunk has few
- *     distinct values (at most a quarter of its values, and a PLAIN
- *     dictionary within opts.dictionary_bytes), for every type but BOOLEAN;
+ *     distinct values (at most a quarter of its values, not nearly all
+ *     distinct in its first 8192, and a PLAIN dictionary within
+ *     opts.dictionary_bytes), for every type but BOOLEAN;
  *   - else DELTA_BINARY_PACKED for INT32, INT64 and TIMESTAMP when a sample
  *     of the chunk comes out smaller that way after compression;
  *   - else PLAIN.
@@ -1162,15 +1163,15 @@ static int pqw_open(struct vitals_writer *w)
 	p->meta.version = 1;
 	rc = build_schema(w, p);
 	if (rc < 0)
-		goto out_fail;
+		goto out_free;
 	rc = vitals_batch_new(&p->pending, &w->schema);
 	if (rc < 0)
-		goto out_fail;
+		goto out_free;
 	rc = store_write(w, "PAR1", 4);
 	if (rc < 0)
-		goto out_fail;
+		goto out_free;
 	return 0;
-out_fail:
+out_free:
 	pqw_fail(w, rc, "opening the file");
 	pqw_free(w);
 	return rc;

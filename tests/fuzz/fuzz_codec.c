@@ -1,6 +1,6 @@
 /*
  * Fuzz page decompression. The first byte picks the codec, the next three
- * the expected uncompressed size (little-endian, up to 16 MiB); the rest
+ * the expected uncompressed size (20 bits, little-endian: up to 1 MiB); the rest
  * is the compressed page. Decompression must succeed or fail with a
  * message, and never write past the size asked for. The same bytes are
  * then compressed and must come back unchanged.
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 4 || size > 1 << 20)
 		return 0;
 	c = codecs[data[0] % 5];
-	want = (size_t)data[1] | (size_t)data[2] << 8 | (size_t)data[3] << 16;
+	want = (size_t)data[1] | (size_t)data[2] << 8 | (size_t)(data[3] & 0x0f) << 16;
 	src = data + 4;
 	n = size - 4;
 

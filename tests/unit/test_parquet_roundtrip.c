@@ -200,10 +200,17 @@ static size_t gen_string(struct rng *g, struct colgen *c, char *buf, size_t cap)
 		return n;
 	}
 	case S_LONG:
-		/* Now and then a 100 KB value among short ones. */
-		n = rnd_below(g, 8) == 0 ? 100000 + rnd_below(g, 100) : rnd_below(g, 30);
-		if (n > cap)
-			n = cap;
+		/* Now and then (five times at most) a 100 KB value among short ones. */
+		if (c->acc < 5 && rnd_below(g, 50) == 0) {
+			c->acc++;
+			n = 100000 + rnd_below(g, 100);
+			if (n > cap)
+				n = cap;
+			memset(buf, 'a' + (int)rnd_below(g, 26), n);
+			buf[rnd_below(g, n)] = '!';
+			return n;
+		}
+		n = rnd_below(g, 30);
 		for (size_t i = 0; i < n; i++)
 			buf[i] = (char)('a' + rnd_below(g, 26));
 		return n;

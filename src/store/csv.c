@@ -61,7 +61,7 @@ struct csv_reader {
 	struct bytebuf wbytes;
 	struct csv_field *wfields; /* nout per record */
 	uint64_t *wlines;
-	size_t wcount, wnext;
+	size_t wcount, wcap, wnext;
 	struct bytebuf scratch; /* unquoted text of an escaped field */
 	struct vitals_batch *batch;
 	size_t row_cap;
@@ -82,6 +82,37 @@ static size_t count_newlines(const char *p, size_t n)
 		p++;
 	}
 	return c;
+}
+
+/* Bytes that end or break an unquoted field. */
+static const uint8_t csv_special[256] = {[','] = 1, ['\n'] = 1, ['\r'] = 1, ['"'] = 1};
+
+#define BYTES(c) (0x0101010101010101ULL * (uint8_t)(c))
+
+/* The high bit of each zero byte of V (exact up to the first one). */
+static inline uint64_t zero_bytes(uint64_t v)
+{
+	return (v - BYTES(1)) & ~v & BYTES(0x80);
+}
+
+/* The first byte at or after I (before AVAIL) that ends or breaks an unquoted field. */
+static inline size_t skip_plain(const char *p, size_t i, size_t avail)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (avail - i >= 8) {
+		uint64_t w, m;
+
+		memcpy(&w, p + i, 8);
+		m = zero_bytes(w ^ BYTES(',')) | zero_bytes(w ^ BYTES('\n')) |
+		    zero_bytes(w ^ BYTES('\r')) | zero_bytes(w ^ BYTES('"'));
+		if (m)
+			return i + ((size_t)__builtin_ctzll(m) >> 3);
+		i += 8;
+	}
+#endif
+	while (i < avail && !csv_special[(unsigned char)p[i]])
+		i++;
+	return i;
 }
 
 static inline void add_field(struct csv_field *fields, size_t maxf, size_t *nf, size_t off,
@@ -171,9 +202,7 @@ static int csv_scan(const char *p, size_t avail, int eof, struct csv_field *fiel
 			for (;;) {
 				unsigned char c;
 
-				while (i < avail && (c = (unsigned char)p[i]) != ',' && c != '\n' &&
-				       c != '\r' && c != '"')
-					i++;
+				i = skip_plain(p, i, avail);
 				if (i == avail) {
 					if (!eof)
 						return CSV_MORE;
@@ -282,18 +311,24 @@ static const char *unescape(struct csv_reader *cr, const char *base, const struc
 /* Keep the returned columns of the current record for inference and replay. */
 static int window_keep(struct csv_reader *cr)
 {
-	size_t need = cr->wcount + 1;
+	size_t width = cr->nout ? cr->nout : 1;
 	struct csv_field *wf;
 	uint64_t *wl;
 
-	wf = realloc(cr->wfields, need * (cr->nout ? cr->nout : 1) * sizeof(*wf));
-	if (!wf)
-		return VITALS_E_NOMEM;
-	cr->wfields = wf;
-	wl = realloc(cr->wlines, need * sizeof(*wl));
-	if (!wl)
-		return VITALS_E_NOMEM;
-	cr->wlines = wl;
+	if (cr->wcount == cr->wcap) {
+		size_t cap = cr->wcap ? cr->wcap * 2 : 16;
+
+		wf = realloc(cr->wfields, cap * width * sizeof(*wf));
+		if (!wf)
+			return VITALS_E_NOMEM;
+		cr->wfields = wf;
+		wl = realloc(cr->wlines, cap * sizeof(*wl));
+		if (!wl)
+			return VITALS_E_NOMEM;
+		cr->wlines = wl;
+		cr->wcap = cap;
+	}
+	wf = cr->wfields;
 	wf += cr->wcount * cr->nout;
 	for (size_t k = 0; k < cr->nout; k++) {
 		const struct csv_field *f = &cr->fields[cr->src[k]];
@@ -316,7 +351,7 @@ static int window_keep(struct csv_reader *cr)
 /* The narrowest type of column K fitting every kept value. */
 static enum vitals_type infer_column(const struct csv_reader *cr, size_t k)
 {
-	const char *base = (const char *)cr->wbytes.p;
+	const char *base = cr->wbytes.p ? (const char *)cr->wbytes.p : "";
 	unsigned can = CAN_BOOL | CAN_INT | CAN_DOUBLE | CAN_TS;
 	int seen = 0;
 
@@ -638,7 +673,7 @@ static int csv_next(struct vitals_reader *r, const struct vitals_batch **out)
 		uint64_t line;
 
 		if (cr->wnext < cr->wcount) {
-			base = (const char *)cr->wbytes.p;
+			base = cr->wbytes.p ? (const char *)cr->wbytes.p : "";
 			of = &cr->wfields[cr->wnext * cr->nout];
 			line = cr->wlines[cr->wnext++];
 			if (cr->wnext == cr->wcount) {
@@ -652,7 +687,7 @@ static int csv_next(struct vitals_reader *r, const struct vitals_batch **out)
 				free(cr->wlines);
 				cr->wfields = NULL;
 				cr->wlines = NULL;
-				cr->wcount = cr->wnext = 0;
+				cr->wcount = cr->wcap = cr->wnext = 0;
 			}
 			rc = csv_next_record(r, cr, cr->ncols, &nf);
 			if (rc < 0)
@@ -714,6 +749,8 @@ static int needs_quotes(const char *s, size_t n)
 {
 	if (n == 0 || s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t')
 		return 1;
+	if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		return 1; /* a first name so would read as a byte order mark */
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 
@@ -807,8 +844,9 @@ static int csv_writer_write(struct vitals_writer *w, const struct vitals_batch *
 				p += store_format_timestamp(p, c->v.i64[row]);
 				break;
 			case VITALS_TYPE_STRING: {
-				size_t len;
-				const char *s = vitals_batch_string(b, k, row, &len);
+				size_t len = (size_t)(c->v.off[row + 1] - c->v.off[row]);
+				/* no string byte at all: data may be NULL */
+				const char *s = len ? c->data + c->v.off[row] : "";
 
 				o->len = (size_t)(p - o->buf);
 				if ((rc = put_text(o, s, len)) < 0)

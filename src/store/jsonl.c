@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/internal.h"
 #include "store/text.h"
@@ -50,7 +51,8 @@ struct jl_reader {
 	struct vitals_schema keys;
 	uint32_t *klen;
 	uint16_t *slots; /* JL_SLOTS: key index + 1, 0 when empty */
-	uint64_t *seen;  /* per key: serial of the last line that had it */
+	uint32_t seed;
+	uint64_t *seen; /* per key: serial of the last line that had it */
 	uint64_t serial;
 	int learning; /* still taking new keys */
 	int *outcol;  /* per key: returned column, or -1 */
@@ -79,9 +81,10 @@ struct jl_reader {
 
 /* ---- keys -------------------------------------------------------------------------- */
 
-static uint32_t key_hash(const char *s, size_t n)
+/* FNV-1a from a per-reader SEED, so no file can be made to collide everywhere. */
+static uint32_t key_hash(uint32_t seed, const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = 2166136261u ^ seed;
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)s[i]) * 16777619u;
@@ -90,7 +93,7 @@ static uint32_t key_hash(const char *s, size_t n)
 
 static int key_find(const struct jl_reader *jr, const char *s, size_t n)
 {
-	uint32_t i = key_hash(s, n) & (JL_SLOTS - 1);
+	uint32_t i = key_hash(jr->seed, s, n) & (JL_SLOTS - 1);
 
 	for (;;) {
 		unsigned k = jr->slots[i];
@@ -355,7 +358,7 @@ static int key_column(struct vitals_reader *r, struct jl_reader *jr, const char 
 	k = (int)jr->keys.count - 1;
 	jr->klen[k] = (uint32_t)n;
 	jr->seen[k] = 0;
-	h = key_hash(s, n) & (JL_SLOTS - 1);
+	h = key_hash(jr->seed, s, n) & (JL_SLOTS - 1);
 	while (jr->slots[h])
 		h = (h + 1) & (JL_SLOTS - 1);
 	jr->slots[h] = (uint16_t)(k + 1);
@@ -584,7 +587,7 @@ static void infer_types(const struct jl_reader *jr, enum vitals_type *types)
 {
 	size_t nkeys = jr->keys.count;
 	unsigned *seen = calloc(nkeys ? nkeys : 1, sizeof(*seen));
-	const char *base = (const char *)jr->wbytes.p;
+	const char *base = jr->wbytes.p ? (const char *)jr->wbytes.p : "";
 
 	for (size_t i = 0; seen && i < jr->wntoks; i++) {
 		const struct jl_tok *t = &jr->wtoks[i];
@@ -781,6 +784,7 @@ static int jl_open(struct vitals_reader *r, const struct store_read_plan *plan)
 	struct jl_reader *jr;
 	enum vitals_type *types = NULL;
 	char pv[TEXT_PREVIEW_BUF];
+	struct timespec now;
 	size_t nkeys;
 	int rc;
 
@@ -794,6 +798,8 @@ static int jl_open(struct vitals_reader *r, const struct store_read_plan *plan)
 	bytebuf_init(&jr->wbytes, TEXT_INFER_BYTES + TEXT_RECORD_MAX);
 	jr->line = 1;
 	jr->learning = 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	jr->seed = (uint32_t)now.tv_nsec ^ (uint32_t)(uintptr_t)jr;
 	jr->batch_rows = plan->batch_rows ? plan->batch_rows : TEXT_BATCH_ROWS;
 	if (jr->batch_rows > VITALS_BATCH_ROWS_MAX)
 		jr->batch_rows = VITALS_BATCH_ROWS_MAX;
@@ -892,9 +898,10 @@ static int jl_next(struct vitals_reader *r, const struct vitals_batch **out)
 		if (jr->wnext < jr->wcount) {
 			size_t w = jr->wnext++;
 
-			toks = jr->wtoks + jr->wstart[w];
 			ntoks = jr->wstart[w + 1] - jr->wstart[w];
-			line_base = scratch_base = (const char *)jr->wbytes.p;
+			toks = ntoks ? jr->wtoks + jr->wstart[w]
+			             : NULL; /* "{}" lines only: no tokens */
+			line_base = scratch_base = jr->wbytes.p ? (const char *)jr->wbytes.p : "";
 			line = jr->wlines[w];
 			jr->wdrop = jr->wnext == jr->wcount;
 		} else {
@@ -1145,8 +1152,9 @@ static int jl_writer_write(struct vitals_writer *w, const struct vitals_batch *b
 				*p++ = '"';
 				break;
 			case VITALS_TYPE_STRING: {
-				size_t len;
-				const char *s = vitals_batch_string(b, k, row, &len);
+				size_t len = (size_t)(c->v.off[row + 1] - c->v.off[row]);
+				/* no string byte at all: data may be NULL */
+				const char *s = len ? c->data + c->v.off[row] : "";
 
 				if ((rc = put_json_string(o, s, len)) < 0)
 					return rc;

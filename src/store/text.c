@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/internal.h"
@@ -68,27 +69,42 @@ static unsigned days_in_month(int64_t y, unsigned m)
 
 /* ---- integers ------------------------------------------------------------ */
 
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
 size_t text_format_i64(char *buf, int64_t v)
 {
-	char tmp[24];
-	size_t n = 0, len = 0;
+	char tmp[24], *p = tmp + sizeof(tmp);
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t len = 0, n;
 
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
+	while (u >= 100) {
+		unsigned d = (unsigned)(u % 100) * 2;
+
+		u /= 100;
+		*--p = digit_pairs[d + 1];
+		*--p = digit_pairs[d];
+	}
+	if (u >= 10) {
+		*--p = digit_pairs[u * 2 + 1];
+		*--p = digit_pairs[u * 2];
+	} else {
+		*--p = (char)('0' + u);
+	}
 	if (v < 0)
 		buf[len++] = '-';
-	while (n)
-		buf[len++] = tmp[--n];
+	n = (size_t)(tmp + sizeof(tmp) - p);
+	memcpy(buf + len, p, n);
+	len += n;
 	buf[len] = '\0';
 	return len;
 }
 
 int text_parse_i64(const char *s, size_t n, int64_t *v)
 {
-	const char *end = s + n;
+	const char *end = s + n, *safe;
 	uint64_t u = 0, limit;
 	int neg = 0;
 
@@ -98,13 +114,22 @@ int text_parse_i64(const char *s, size_t n, int64_t *v)
 	}
 	if (s == end)
 		return -1;
+	/* 18 digits cannot overflow; check only past them. */
+	safe = end - s > 18 ? s + 18 : end;
+	for (; s < safe; s++) {
+		unsigned d = (unsigned char)*s - '0';
+
+		if (d > 9)
+			return -1;
+		u = u * 10 + d;
+	}
 	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (; s < end; s++) {
 		unsigned d = (unsigned char)*s - '0';
 
 		if (d > 9)
 			return -1;
-		if (u > (limit - d) / 10) {
+		if (u > limit / 10 || (u == limit / 10 && d > limit % 10)) {
 			/* Still check the rest is digits: "99999999999999999999x" is not a number.
 			 */
 			for (s++; s < end; s++)
@@ -501,12 +526,18 @@ int text_parse_dated_timestamp(const char *s, size_t n, int64_t *us)
 
 int text_in_init(struct text_in *in, struct vitals_reader *r)
 {
+	size_t size = TEXT_CHUNK;
+	struct stat st;
+
 	memset(in, 0, sizeof(*in));
 	in->r = r;
-	in->buf = malloc(TEXT_CHUNK + 1);
+	/* A small file gets a small buffer (it grows if the file does). */
+	if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < TEXT_CHUNK)
+		size = ((size_t)st.st_size | 4095) + 1;
+	in->buf = malloc(size + 1);
 	if (!in->buf)
 		return store_reader_fail(r, VITALS_E_NOMEM, "out of memory");
-	in->size = TEXT_CHUNK;
+	in->size = size;
 	return 0;
 }
 

@@ -14,10 +14,11 @@
 
 #include "store/internal.h"
 
-#define TEXT_CHUNK       ((size_t)1 << 20)  /* bytes asked of each read() */
-#define TEXT_RECORD_MAX  ((size_t)16 << 20) /* bytes in one CSV record or JSON line */
-#define TEXT_INFER_ROWS  1000               /* records the types are inferred from */
-#define TEXT_INFER_BYTES ((size_t)16 << 20) /* text kept for inference, at most (past one record)  \
+#define TEXT_CHUNK      ((size_t)1 << 20)  /* bytes asked of each read() */
+#define TEXT_RECORD_MAX ((size_t)16 << 20) /* bytes in one CSV record or JSON line */
+#define TEXT_INFER_ROWS 1000               /* records the types are inferred from */
+#define TEXT_INFER_BYTES                                                                           \
+	((size_t)16 << 20)                  /* text kept for inference, at most (past one record)  \
 	                                     */
 #define TEXT_OUT_BYTES   ((size_t)64 << 10) /* writers' output buffer */
 #define TEXT_BATCH_ROWS  65536              /* rows per batch when the plan says 0 */

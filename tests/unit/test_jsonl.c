@@ -7,11 +7,6 @@
  */
 #include "texttest.h"
 
-#include "store/internal.h"
-
-/* Link the format in even while store.c refers to it weakly. */
-const void *const test_jsonl_formats[] = {&store_jsonl_reader, &store_jsonl_writer};
-
 static char *dir;
 
 static int setup(void **state)
@@ -160,7 +155,8 @@ static void test_writer_text(void **state)
 	    "\"n\":null}\n"
 	    "{\"b\":false,\"i\":-9223372036854775808,\"d\":\"NaN\",\"s\\\"\\n\":\"\","
 	    "\"t\":\"2026-11-22T10:00:00.123456Z\",\"n\":null}\n"
-	    "{\"b\":null,\"i\":null,\"d\":\"-Infinity\",\"s\\\"\\n\":\"say \\\"hi\\\"\\r\\n\\u0001\\\\/"
+	    "{\"b\":null,\"i\":null,\"d\":\"-Infinity\",\"s\\\"\\n\":\"say "
+	    "\\\"hi\\\"\\r\\n\\u0001\\\\/"
 	    "\x7f\",\"t\":\"9223372036854775807\",\"n\":null}\n"
 	    "{\"b\":null,\"i\":null,\"d\":\"Infinity\",\"s\\\"\\n\":\"h\xC3\xA9 "
 	    "a\\ufffd\\ufffd(\\ufffd\\ufffd\\ufffd!\",\"t\":\"1969-12-31T23:59:59.999999Z\","
@@ -179,12 +175,13 @@ static void test_writer_text(void **state)
 
 static void test_escapes(void **state)
 {
-	static const char text[] =
-	    "{\"s\":\"\\u00e9\\ud83d\\ude00\\ud800x\\udc00\\\"\\\\\\/\\b\\f\\n\\r\\t\\ud800\\u0041\","
-	    "\"k\\u00e9y\":\"raw \xC3\xA9 \xFF\"}\n";
-	static const char want[] = "\xC3\xA9\xF0\x9F\x98\x80\xEF\xBF\xBDx\xEF\xBF\xBD\"\\/\b\f\n\r\t"
-	                           "\xEF\xBF\xBD"
-	                           "A";
+	static const char text[] = "{\"s\":\"\\u00e9\\ud83d\\ude00\\ud800x\\udc00\\\"\\\\\\/"
+	                           "\\b\\f\\n\\r\\t\\ud800\\u0041\","
+	                           "\"k\\u00e9y\":\"raw \xC3\xA9 \xFF\"}\n";
+	static const char want[] =
+	    "\xC3\xA9\xF0\x9F\x98\x80\xEF\xBF\xBDx\xEF\xBF\xBD\"\\/\b\f\n\r\t"
+	    "\xEF\xBF\xBD"
+	    "A";
 	struct vitals_batch *b;
 	char *path;
 	size_t len;
@@ -196,10 +193,10 @@ static void test_escapes(void **state)
 	assert_int_equal(b->rows, 1);
 	assert_int_equal(b->schema.count, 2);
 	assert_string_equal(b->schema.fields[1].name, "k\xC3\xA9y");
-	s = vitals_batch_string(b, 0, 0, &len);
+	s = tt_string(b, 0, 0, &len);
 	assert_int_equal(len, sizeof(want) - 1);
 	assert_memory_equal(s, want, len);
-	s = vitals_batch_string(b, 1, 0, &len);
+	s = tt_string(b, 1, 0, &len);
 	assert_int_equal(len, 8); /* bytes that are not UTF-8 are kept as they are */
 	assert_memory_equal(s, "raw \xC3\xA9 \xFF", 8);
 	vitals_batch_free(b);
@@ -221,10 +218,10 @@ static void test_inference(void **state)
 		const char *name;
 		enum vitals_type type;
 	} want[] = {
-	    {"b", VITALS_TYPE_BOOL},        {"i", VITALS_TYPE_INT64},    {"d", VITALS_TYPE_DOUBLE},
-	    {"big", VITALS_TYPE_DOUBLE},    {"t", VITALS_TYPE_TIMESTAMP}, {"s", VITALS_TYPE_STRING},
-	    {"n", VITALS_TYPE_STRING},      {"mix", VITALS_TYPE_STRING}, {"sp", VITALS_TYPE_DOUBLE},
-	    {"ns", VITALS_TYPE_STRING},     {"bare", VITALS_TYPE_DOUBLE}, {"late", VITALS_TYPE_INT64},
+	    {"b", VITALS_TYPE_BOOL},     {"i", VITALS_TYPE_INT64},     {"d", VITALS_TYPE_DOUBLE},
+	    {"big", VITALS_TYPE_DOUBLE}, {"t", VITALS_TYPE_TIMESTAMP}, {"s", VITALS_TYPE_STRING},
+	    {"n", VITALS_TYPE_STRING},   {"mix", VITALS_TYPE_STRING},  {"sp", VITALS_TYPE_DOUBLE},
+	    {"ns", VITALS_TYPE_STRING},  {"bare", VITALS_TYPE_DOUBLE}, {"late", VITALS_TYPE_INT64},
 	};
 	struct vitals_batch *b;
 	char *path;
@@ -250,9 +247,9 @@ static void test_inference(void **state)
 	assert_true(b->cols[2].v.f64[2] == 2000);
 	assert_true(b->cols[3].v.f64[1] == 1e20);
 	assert_true(b->cols[4].v.i64[1] == 1795341600000000LL + 3600000000LL);
-	s = vitals_batch_string(b, 7, 0, &len);
+	s = tt_string(b, 7, 0, &len);
 	assert_true(len == 1 && s[0] == '1');
-	s = vitals_batch_string(b, 7, 2, &len);
+	s = tt_string(b, 7, 2, &len);
 	assert_true(len == 4 && memcmp(s, "true", 4) == 0);
 	assert_true(b->cols[8].v.f64[0] == 1);
 	assert_true(isnan(b->cols[8].v.f64[1]));
@@ -322,7 +319,8 @@ static void test_errors(void **state)
 	expect_error("array-line.jsonl", "[1,2]\n", NULL, ": line 1: byte 1: not a JSON object");
 	expect_error("trailing.jsonl", "{\"a\":1} x\n", NULL,
 	             ": line 1: byte 9: text after the object");
-	expect_error("colon.jsonl", "{\"a\" 1}\n", NULL, ": line 1: byte 6: expected ':' after a key");
+	expect_error("colon.jsonl", "{\"a\" 1}\n", NULL,
+	             ": line 1: byte 6: expected ':' after a key");
 	expect_error("comma.jsonl", "{\"a\":1 \"b\":2}\n", NULL,
 	             ": line 1: byte 8: expected ',' or '}'");
 	expect_error("key.jsonl", "{\"a\":1,}\n", NULL, ": line 1: byte 8: expected a key");
@@ -342,7 +340,8 @@ static void test_errors(void **state)
 	expect_error("missing.jsonl", "{\"a\":}\n", NULL, ": line 1: byte 6: not a JSON value");
 	expect_error("frac.jsonl", "{\"a\":1.}\n", NULL, ": line 1: byte 6: not a JSON value");
 	expect_error("emptykey.jsonl", "{\"\":1}\n", NULL, ": line 1: an empty key");
-	expect_error("nulkey.jsonl", "{\"a\\u0000b\":1}\n", NULL, ": line 1: key 'a?b' holds a NUL byte");
+	expect_error("nulkey.jsonl", "{\"a\\u0000b\":1}\n", NULL,
+	             ": line 1: key 'a?b' holds a NUL byte");
 
 	vitals_read_options_init(&o);
 	o.columns = cols;
@@ -403,9 +402,9 @@ static void test_given_types(void **state)
 	assert_true(b->cols[1].v.i64[0] == 1795341600000000LL - 3600000000LL);
 	assert_true(b->cols[2].v.f64[0] == 3);
 	assert_true(b->cols[2].v.f64[1] == INFINITY);
-	s = vitals_batch_string(b, 3, 0, &len);
+	s = tt_string(b, 3, 0, &len);
 	assert_true(len == 4 && memcmp(s, "12.5", 4) == 0);
-	s = vitals_batch_string(b, 3, 1, &len);
+	s = tt_string(b, 3, 1, &len);
 	assert_true(len == 5 && memcmp(s, "false", 5) == 0);
 	assert_int_equal(b->cols[4].v.i32[1], -7);
 	vitals_batch_free(b);
@@ -449,8 +448,8 @@ static void test_batches_and_projection(void **state)
 	(void)state;
 	text = malloc(cap);
 	for (int i = 0; i < 2500; i++)
-		n += (size_t)snprintf(text + n, cap - n, "{\"a\":%d,\"b\":\"x%d\",\"c\":%d.5}\n", i, i,
-		                      i);
+		n += (size_t)snprintf(text + n, cap - n, "{\"a\":%d,\"b\":\"x%d\",\"c\":%d.5}\n", i,
+		                      i, i);
 	path = tt_file(dir, "many.jsonl", text, n);
 	vitals_read_options_init(&o);
 	o.batch_rows = 1000;
@@ -478,16 +477,11 @@ static void test_batches_and_projection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),
-	    cmocka_unit_test(test_round_trip_inferred),
-	    cmocka_unit_test(test_writer_text),
-	    cmocka_unit_test(test_escapes),
-	    cmocka_unit_test(test_inference),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_long_line),
-	    cmocka_unit_test(test_given_types),
-	    cmocka_unit_test(test_empty_and_blank),
-	    cmocka_unit_test(test_batches_and_projection),
+	    cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_round_trip_inferred),
+	    cmocka_unit_test(test_writer_text),     cmocka_unit_test(test_escapes),
+	    cmocka_unit_test(test_inference),       cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_long_line),       cmocka_unit_test(test_given_types),
+	    cmocka_unit_test(test_empty_and_blank), cmocka_unit_test(test_batches_and_projection),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

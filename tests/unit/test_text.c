@@ -162,9 +162,9 @@ static void check_double(const char *s, double want)
 
 static void test_parse_double(void **state)
 {
-	static const char *const bad[] = {"",    "-",   "+",   ".",     "e5",  "1e",  "1e+", "1x",
-	                                  " 1",  "1 ",  "0x10", "nanx", "in",  "--1", "1..2", "1e5.5",
-	                                  "1,5", "inff"};
+	static const char *const bad[] = {"",    "-",   "+",    ".",     "e5",   "1e",
+	                                  "1e+", "1x",  " 1",   "1 ",    "0x10", "nanx",
+	                                  "in",  "--1", "1..2", "1e5.5", "1,5",  "inff"};
 	double v;
 
 	(void)state;
@@ -215,11 +215,13 @@ static void test_parse_double_random(void **state)
 			b = b * 6364136223846793005ULL + 1;
 		}
 		if (a & 2)
-			n += snprintf(text + n, sizeof(text) - (size_t)n, "e%d", (int)(a >> 40) % 640 - 320);
+			n += snprintf(text + n, sizeof(text) - (size_t)n, "e%d",
+			              (int)(a >> 40) % 640 - 320);
 		text[n] = '\0';
 		assert_int_equal(text_parse_double(text, (size_t)n, &v), 0);
 		if (!same_double(v, strtod(text, NULL)))
-			fail_msg("'%s' parsed as %.17g, strtod says %.17g", text, v, strtod(text, NULL));
+			fail_msg("'%s' parsed as %.17g, strtod says %.17g", text, v,
+			         strtod(text, NULL));
 	}
 }
 
@@ -249,6 +251,26 @@ static void test_parse_int_bool(void **state)
 	assert_int_equal(text_parse_i64("12", 1, &v), 0); /* only the length given */
 	assert_int_equal(v, 1);
 
+	{
+		static const int64_t vals[] = {
+		    0, 9, 10, 99, 100, -1, -10, 1234567890123, INT64_MIN, INT64_MAX};
+		char buf[24], ref[24];
+
+		for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+			snprintf(ref, sizeof(ref), "%lld", (long long)vals[i]);
+			assert_int_equal(text_format_i64(buf, vals[i]), strlen(ref));
+			assert_string_equal(buf, ref);
+		}
+		for (int i = 0; i < 100000; i++) {
+			int64_t x = (int64_t)rnd() >> (rnd() % 64);
+
+			snprintf(ref, sizeof(ref), "%lld", (long long)x);
+			text_format_i64(buf, x);
+			assert_string_equal(buf, ref);
+			assert_int_equal(text_parse_i64(buf, strlen(buf), &v), 0);
+			assert_true(v == x);
+		}
+	}
 	assert_int_equal(text_parse_bool("true", 4, &b), 0);
 	assert_int_equal(b, 1);
 	assert_int_equal(text_parse_bool("FALSE", 5, &b), 0);
@@ -292,16 +314,36 @@ static void check_ts(const char *s, int64_t want)
 static void test_parse_timestamp(void **state)
 {
 	static const char *const bad[] = {
-	    "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z", "2026-11-32T00:00:00Z",
-	    "2026-02-30T00:00:00Z", "2023-02-29T00:00:00Z", "1900-02-29",
-	    "2026-11-22T25:00:00Z", "2026-11-22T24:00:00Z", "2026-11-22T10:60:00Z",
-	    "2026-11-22T10:00:60Z", "0000-01-01T00:00:00Z", "2026-11-22T",
-	    "2026-11-22T10",        "2026-11-22T10:00:00.", "2026-11-22T10:00:00.1234567890Z",
-	    "2026-11-22T10:00:00+1", "2026-11-22T10:00:00+01:", "2026-11-22T10:00:00+24:00",
-	    "2026-11-22T10:00:00 Z", "2026-11-22x10:00:00",  "2026-11-22Z",
-	    "26-11-22",             "2026/11/22",           "2026-1-22",
-	    "",                     "abc",                  "12a",
-	    "0001-01-01T00:00:00+00:01", "2026-11-22T10:00:00Zx", " 2026-11-22",
+	    "2026-13-01T00:00:00Z",
+	    "2026-00-10T00:00:00Z",
+	    "2026-11-32T00:00:00Z",
+	    "2026-02-30T00:00:00Z",
+	    "2023-02-29T00:00:00Z",
+	    "1900-02-29",
+	    "2026-11-22T25:00:00Z",
+	    "2026-11-22T24:00:00Z",
+	    "2026-11-22T10:60:00Z",
+	    "2026-11-22T10:00:60Z",
+	    "0000-01-01T00:00:00Z",
+	    "2026-11-22T",
+	    "2026-11-22T10",
+	    "2026-11-22T10:00:00.",
+	    "2026-11-22T10:00:00.1234567890Z",
+	    "2026-11-22T10:00:00+1",
+	    "2026-11-22T10:00:00+01:",
+	    "2026-11-22T10:00:00+24:00",
+	    "2026-11-22T10:00:00 Z",
+	    "2026-11-22x10:00:00",
+	    "2026-11-22Z",
+	    "26-11-22",
+	    "2026/11/22",
+	    "2026-1-22",
+	    "",
+	    "abc",
+	    "12a",
+	    "0001-01-01T00:00:00+00:01",
+	    "2026-11-22T10:00:00Zx",
+	    " 2026-11-22",
 	};
 	const int64_t t = 1795341600000000LL; /* 2026-11-22T10:00:00Z */
 	int64_t us;

@@ -96,7 +96,7 @@ int collector_publish(struct vitals_collector *c, enum vitals_kind kind,
 	return entity_list_push(&c->lists[kind], e);
 }
 
-static double monotonic_seconds(void)
+double monotonic_seconds(void)
 {
 	struct timespec ts;
 

@@ -66,6 +66,13 @@ struct proc {
 	int have_cpu_prev, have_io_prev;
 	int cmdline_stale; /* the name changed (exec): read the command line again */
 	uint64_t prev_ticks, prev_minflt, prev_majflt, prev_read, prev_write;
+	/*
+	 * When stat and io were last read. Rates divide by the time between two
+	 * reads of this process, not between two samples: the first sample
+	 * opens every file and is slower, so a process late in the scan is read
+	 * later into it than in the next one.
+	 */
+	double stat_mono, prev_stat_mono, io_mono;
 	struct procstat st;
 	char id[24];
 	char state[2];
@@ -453,6 +460,8 @@ static int proc_read_stat(struct process_state *s, struct proc *p)
 		p->cmdline_stale = 1;
 	p->st = st;
 	p->start_ticks = st.starttime;
+	p->prev_stat_mono = p->stat_mono;
+	p->stat_mono = monotonic_seconds();
 	return VITALS_OK;
 }
 
@@ -462,6 +471,7 @@ static void proc_fill_base(struct process_state *s, struct proc *p)
 	struct vitals_entity *e = &p->e;
 	double hz = (double)c->clock_ticks;
 	uint64_t ticks = p->st.utime + p->st.stime;
+	double dt = p->stat_mono - p->prev_stat_mono;
 
 	entity_clear(e);
 	e->kind = VITALS_KIND_PROCESS;
@@ -491,12 +501,12 @@ static void proc_fill_base(struct process_state *s, struct proc *p)
 	entity_set(e, VITALS_PROC_CHILDREN_SYSTEM, (double)p->st.cstime / hz);
 	entity_set(e, VITALS_PROC_MINOR_FAULTS, (double)p->st.minflt);
 	entity_set(e, VITALS_PROC_MAJOR_FAULTS, (double)p->st.majflt);
-	entity_rate(e, VITALS_PROC_CPU_PERCENT, p->have_cpu_prev, p->prev_ticks, ticks, c->dt,
+	entity_rate(e, VITALS_PROC_CPU_PERCENT, p->have_cpu_prev, p->prev_ticks, ticks, dt,
 	            100.0 / hz);
 	entity_rate(e, VITALS_PROC_MINOR_FAULTS_RATE, p->have_cpu_prev, p->prev_minflt,
-	            p->st.minflt, c->dt, 1.0);
+	            p->st.minflt, dt, 1.0);
 	entity_rate(e, VITALS_PROC_MAJOR_FAULTS_RATE, p->have_cpu_prev, p->prev_majflt,
-	            p->st.majflt, c->dt, 1.0);
+	            p->st.majflt, dt, 1.0);
 	p->prev_ticks = ticks;
 	p->prev_minflt = p->st.minflt;
 	p->prev_majflt = p->st.majflt;
@@ -589,12 +599,15 @@ static int proc_fill_scope(struct process_state *s, struct proc *p)
 	if (n > 0 && procio_parse(s->small, &io) == 0 &&
 	    (io.have & (PROCIO_HAVE_READ | PROCIO_HAVE_WRITE)) ==
 	        (PROCIO_HAVE_READ | PROCIO_HAVE_WRITE)) {
+		double now = monotonic_seconds(), dt = now - p->io_mono;
+
+		p->io_mono = now;
 		entity_set(e, VITALS_PROC_READ_BYTES, (double)io.read_bytes);
 		entity_set(e, VITALS_PROC_WRITE_BYTES, (double)io.write_bytes);
 		entity_rate(e, VITALS_PROC_READ_BYTES_RATE, p->have_io_prev, p->prev_read,
-		            io.read_bytes, c->dt, 1.0);
+		            io.read_bytes, dt, 1.0);
 		entity_rate(e, VITALS_PROC_WRITE_BYTES_RATE, p->have_io_prev, p->prev_write,
-		            io.write_bytes, c->dt, 1.0);
+		            io.write_bytes, dt, 1.0);
 		p->prev_read = io.read_bytes;
 		p->prev_write = io.write_bytes;
 		p->have_io_prev = 1;

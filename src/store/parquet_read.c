@@ -29,8 +29,10 @@
 #define PQ_MAGIC        "PAR1"
 #define FOOTER_MAX      ((uint64_t)256 << 20) /* bytes of the Thrift footer */
 #define PAGE_MAX        ((uint64_t)1 << 30)   /* bytes of one uncompressed page */
-#define COLUMN_TEXT_MAX ((size_t)4 << 30)     /* string bytes of one column in one batch */
+#define BATCH_TEXT_MAX  ((uint64_t)4 << 30)   /* string bytes of one batch */
+#define BATCH_BYTES_MAX ((uint64_t)8 << 30)   /* bytes of one batch's value arrays */
 #define FLBA_MAX        (1 << 20)             /* bytes of one FIXED_LEN_BYTE_ARRAY value */
+#define COPY_SLACK      16                    /* bytes copied at once for short strings */
 #define STAT_TEXT_MAX   64                    /* bytes of a string statistic shown */
 #define ENC_TEXT_MAX    200                   /* bytes of a chunk's encodings list shown */
 #define JULIAN_EPOCH    2440588               /* Julian day of 1970-01-01 */
@@ -74,7 +76,7 @@ struct pq_leaf {
 	char logical[48];   /* "TIMESTAMP(MICROS,UTC)"; empty when none */
 };
 
-/* A reusable scratch allocation. */
+/* A reusable scratch allocation, with COPY_SLACK readable bytes past its capacity. */
 struct pq_buf {
 	void *p;
 	size_t cap;
@@ -92,6 +94,8 @@ struct pq_rd {
 	int time_leaf; /* leaf pruned on, or -1 */
 	int64_t from, to;
 	uint32_t next_rg;
+	int failed;          /* the status of a failed next(), returned again after it */
+	uint64_t batch_text; /* string bytes in the batch being read */
 	struct vitals_batch *batch;
 	struct codec_state codec;
 	struct pq_buf chunk;     /* the column chunk's bytes */
@@ -112,7 +116,8 @@ struct pq_ctx {
 	struct vitals_reader *r;
 	uint32_t rg;
 	const char *col;
-	long page; /* -1 before the first page */
+	long page;            /* -1 before the first page */
+	uint64_t text_before; /* string bytes of the batch's columns read before this one */
 };
 
 /* One data page's values section, once its levels are known. */
@@ -144,8 +149,9 @@ static int ctx_fail(const struct pq_ctx *c, int status, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (c->page >= 0)
-		return store_reader_fail(c->r, status, "row group %" PRIu32 ", column '%s', page %ld: %s",
-		                         c->rg, c->col, c->page, msg);
+		return store_reader_fail(c->r, status,
+		                         "row group %" PRIu32 ", column '%s', page %ld: %s", c->rg,
+		                         c->col, c->page, msg);
 	return store_reader_fail(c->r, status, "row group %" PRIu32 ", column '%s': %s", c->rg,
 	                         c->col, msg);
 }
@@ -164,7 +170,8 @@ static int buf_want(struct pq_buf *b, size_t bytes)
 	if (want < 256)
 		want = 256;
 	free(b->p);
-	p = malloc(want);
+	/* COPY_SLACK more bytes, so that short strings are copied in one fixed-size move. */
+	p = malloc(want + COPY_SLACK);
 	b->p = p;
 	b->cap = p ? want : 0;
 	return p ? VITALS_OK : VITALS_E_NOMEM;
@@ -588,8 +595,7 @@ static int convert_fixed(const struct pq_leaf *lf, const uint8_t *src, void *dst
 }
 
 /* Spread N - K nulls among the K values packed at the front of a column's rows. */
-static void expand(struct vitals_column *col, size_t row0, size_t n, size_t k,
-                   const uint8_t *valid)
+static void expand(struct vitals_column *col, size_t row0, size_t n, size_t k, const uint8_t *valid)
 {
 	switch (col->type) {
 	case VITALS_TYPE_BOOL: {
@@ -615,11 +621,17 @@ static void expand(struct vitals_column *col, size_t row0, size_t n, size_t k,
 	}
 }
 
+/* The number of ones among N bytes that are each 0 or 1. */
 static size_t count_ones(const uint8_t *v, size_t n)
 {
-	size_t k = 0;
+	size_t k = 0, i = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, v + i, 8);
+		k += (size_t)((w * UINT64_C(0x0101010101010101)) >> 56);
+	}
+	for (; i < n; i++)
 		k += v[i];
 	return k;
 }
@@ -657,10 +669,12 @@ static int page_data(struct pq_rd *pr, const struct pq_ctx *c, int32_t codec, co
 	}
 	if (usize < 0 || (uint64_t)usize > PAGE_MAX)
 		return ctx_fail(c, VITALS_E_PARSE,
-		                "uncompressed size %" PRId64 " is out of range (at most 1 GiB)", usize);
+		                "uncompressed size %" PRId64 " is out of range (at most 1 GiB)",
+		                usize);
 	if ((uint64_t)usize > expand_bound(codec, n))
 		return ctx_fail(c, VITALS_E_PARSE,
-		                "uncompressed size %" PRId64 " cannot come from %zu compressed bytes",
+		                "uncompressed size %" PRId64
+		                " cannot come from %zu compressed bytes",
 		                usize, n);
 	*len = (size_t)usize;
 	if (usize == 0) {
@@ -730,17 +744,30 @@ static int values_short(const struct pq_ctx *c, const struct pq_leaf *lf, int32_
 /* Room for ROWS rows and TEXT more string bytes in COL. */
 static int column_room(const struct pq_ctx *c, struct vitals_column *col, size_t rows, size_t text)
 {
-	if (text > COLUMN_TEXT_MAX || col->data_len > COLUMN_TEXT_MAX - text)
-		return ctx_fail(c, VITALS_E_NOMEM, "more than %zu GiB of text in one row group",
-		                COLUMN_TEXT_MAX >> 30);
+	if (text > BATCH_TEXT_MAX || c->text_before + col->data_len > BATCH_TEXT_MAX - text)
+		return ctx_fail(c, VITALS_E_UNSUPPORTED,
+		                "more than %" PRIu64 " GiB of text in one row group",
+		                BATCH_TEXT_MAX >> 30);
 	if (vitals_column_reserve(col, rows, col->data_len + text) < 0)
 		return ctx_fail(c, VITALS_E_NOMEM, "out of memory for %zu rows", rows);
 	return VITALS_OK;
 }
 
-/* Append the page's strings (V: its nonnull values) to COL. */
+/* Copy LEN bytes; with SLACK, COPY_SLACK bytes may be read at SRC and written at DST. */
+static inline void copy_string(char *dst, const void *src, size_t len, int slack)
+{
+	if (slack && len <= COPY_SLACK)
+		memcpy(dst, src, COPY_SLACK);
+	else
+		memcpy(dst, src, len);
+}
+
+/*
+ * Append the page's strings (V: its nonnull values) to COL. SLACK: every
+ * value may be read COPY_SLACK bytes past its start.
+ */
 static int emit_strings(const struct pq_ctx *c, struct vitals_column *col, const struct pq_page *pg,
-                        const struct pq_bytes *v)
+                        const struct pq_bytes *v, int slack)
 {
 	size_t total = 0, pos, k = 0;
 	uint64_t *off;
@@ -749,7 +776,7 @@ static int emit_strings(const struct pq_ctx *c, struct vitals_column *col, const
 
 	for (size_t i = 0; i < pg->nonnull; i++)
 		total += v[i].len;
-	rc = column_room(c, col, pg->row0 + pg->n, total);
+	rc = column_room(c, col, pg->row0 + pg->n, total + COPY_SLACK);
 	if (rc < 0)
 		return rc;
 	off = col->v.off + pg->row0;
@@ -757,14 +784,14 @@ static int emit_strings(const struct pq_ctx *c, struct vitals_column *col, const
 	pos = col->data_len;
 	if (!pg->valid) {
 		for (size_t i = 0; i < pg->n; i++) {
-			memcpy(data + pos, v[i].p, v[i].len);
+			copy_string(data + pos, v[i].p, v[i].len, slack);
 			pos += v[i].len;
 			off[i + 1] = pos;
 		}
 	} else {
 		for (size_t i = 0; i < pg->n; i++) {
 			if (pg->valid[i]) {
-				memcpy(data + pos, v[k].p, v[k].len);
+				copy_string(data + pos, v[k].p, v[k].len, slack);
 				pos += v[k].len;
 				k++;
 			}
@@ -788,7 +815,7 @@ static int emit_dict_strings(struct pq_rd *pr, const struct pq_ctx *c, struct vi
 
 	for (size_t i = 0; i < pg->nonnull; i++)
 		total += doff[idx[i] + 1] - doff[idx[i]];
-	rc = column_room(c, col, pg->row0 + pg->n, total);
+	rc = column_room(c, col, pg->row0 + pg->n, total + COPY_SLACK);
 	if (rc < 0)
 		return rc;
 	off = col->v.off + pg->row0;
@@ -797,7 +824,7 @@ static int emit_dict_strings(struct pq_rd *pr, const struct pq_ctx *c, struct vi
 	for (size_t i = 0; i < pg->n; i++) {
 		if (!pg->valid || pg->valid[i]) {
 			size_t len = doff[idx[k] + 1] - doff[idx[k]];
-			memcpy(data + pos, ddata + doff[idx[k]], len);
+			copy_string(data + pos, ddata + doff[idx[k]], len, 1);
 			pos += len;
 			k++;
 		}
@@ -807,33 +834,53 @@ static int emit_dict_strings(struct pq_rd *pr, const struct pq_ctx *c, struct vi
 	return VITALS_OK;
 }
 
+static uint32_t max_index(const uint32_t *idx, size_t n)
+{
+	uint32_t m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		m0 = idx[i] > m0 ? idx[i] : m0;
+		m1 = idx[i + 1] > m1 ? idx[i + 1] : m1;
+		m2 = idx[i + 2] > m2 ? idx[i + 2] : m2;
+		m3 = idx[i + 3] > m3 ? idx[i + 3] : m3;
+	}
+	for (; i < n; i++)
+		m0 = idx[i] > m0 ? idx[i] : m0;
+	m0 = m1 > m0 ? m1 : m0;
+	m2 = m3 > m2 ? m3 : m2;
+	return m2 > m0 ? m2 : m0;
+}
+
 static int values_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq_leaf *lf,
                        struct vitals_column *col, const struct pq_page *pg)
 {
 	size_t n = pg->nonnull;
-	uint32_t *idx, max = 0;
+	uint32_t *idx, max;
 	unsigned bw;
 
 	if (!pr->has_dict)
-		return ctx_fail(c, VITALS_E_PARSE, "dictionary-encoded values but no dictionary page");
+		return ctx_fail(c, VITALS_E_PARSE,
+		                "dictionary-encoded values but no dictionary page");
 	if (pg->len < 1)
 		return ctx_fail(c, VITALS_E_PARSE, "dictionary indices are missing");
 	bw = pg->p[0];
 	if (bw > 32)
-		return ctx_fail(c, VITALS_E_PARSE, "dictionary index bit width %u is more than 32", bw);
+		return ctx_fail(c, VITALS_E_PARSE, "dictionary index bit width %u is more than 32",
+		                bw);
 	if (buf_want(&pr->idx, n * sizeof(uint32_t)) < 0)
 		return ctx_fail(c, VITALS_E_NOMEM, "out of memory for %zu dictionary indices", n);
 	idx = pr->idx.p;
 	if (enc_rle_decode(pg->p + 1, pg->len - 1, (int)bw, idx, n) < 0)
 		return ctx_fail(c, VITALS_E_PARSE, "dictionary indices are corrupt or cut short");
-	for (size_t i = 0; i < n; i++)
-		max = idx[i] > max ? idx[i] : max;
+	max = max_index(idx, n);
 	if (max >= pr->dict_count) {
 		size_t i = 0;
 		while (idx[i] < pr->dict_count)
 			i++;
 		return ctx_fail(c, VITALS_E_PARSE,
-		                "dictionary index %" PRIu32 " out of range (dictionary has %zu values)",
+		                "dictionary index %" PRIu32
+		                " out of range (dictionary has %zu values)",
 		                idx[i], pr->dict_count);
 	}
 	switch (lf->out_width) {
@@ -873,8 +920,8 @@ static int values_bool(const struct pq_ctx *c, const struct pq_leaf *lf, const s
 	switch (pg->encoding) {
 	case PQ_ENC_PLAIN:
 		if (enc_plain_decode_bool(pg->p, pg->len, dst, n) < 0)
-			return ctx_fail(c, VITALS_E_PARSE, "%zu booleans do not fit in %zu bytes", n,
-			                pg->len);
+			return ctx_fail(c, VITALS_E_PARSE, "%zu booleans do not fit in %zu bytes",
+			                n, pg->len);
 		return VITALS_OK;
 	case PQ_ENC_RLE:
 		if (pg->len < 4)
@@ -912,8 +959,9 @@ static int decode_views(struct pq_rd *pr, const struct pq_ctx *c, const struct p
 			return VITALS_OK;
 		}
 		if (n > len / w)
-			return ctx_fail(c, VITALS_E_PARSE, "%zu values of %zu bytes do not fit in %zu bytes",
-			                n, w, len);
+			return ctx_fail(c, VITALS_E_PARSE,
+			                "%zu values of %zu bytes do not fit in %zu bytes", n, w,
+			                len);
 		for (size_t i = 0; i < n; i++) {
 			v[i].p = p + i * w;
 			v[i].len = (uint32_t)w;
@@ -928,20 +976,22 @@ static int decode_views(struct pq_rd *pr, const struct pq_ctx *c, const struct p
 		return VITALS_OK;
 	case PQ_ENC_DELTA_BYTE_ARRAY:
 		if (enc_delta_byte_array_decode(p, len, v, n, &pr->dba) < 0)
-			return ctx_fail(c, VITALS_E_PARSE, "DELTA_BYTE_ARRAY values are corrupt or cut short");
+			return ctx_fail(c, VITALS_E_PARSE,
+			                "DELTA_BYTE_ARRAY values are corrupt or cut short");
 		if (lf->phys == PQ_FIXED_LEN_BYTE_ARRAY)
 			for (size_t i = 0; i < n; i++)
 				if (v[i].len != w)
 					return ctx_fail(c, VITALS_E_PARSE,
-					                "value %zu has %" PRIu32 " bytes, not %zu", i,
-					                v[i].len, w);
+					                "value %zu has %" PRIu32 " bytes, not %zu",
+					                i, v[i].len, w);
 		return VITALS_OK;
 	case PQ_ENC_BYTE_STREAM_SPLIT:
 		if (lf->phys != PQ_FIXED_LEN_BYTE_ARRAY)
 			break;
 		if (n > len / w)
-			return ctx_fail(c, VITALS_E_PARSE, "%zu values of %zu bytes do not fit in %zu bytes",
-			                n, w, len);
+			return ctx_fail(c, VITALS_E_PARSE,
+			                "%zu values of %zu bytes do not fit in %zu bytes", n, w,
+			                len);
 		if (buf_want(&pr->tmp, n * w + 1) < 0)
 			return ctx_fail(c, VITALS_E_NOMEM, "out of memory for %zu values", n);
 		if (enc_bss_decode(p, n * w, w, pr->tmp.p, n) < 0)
@@ -966,7 +1016,8 @@ static int views_decimal(struct pq_rd *pr, const struct pq_ctx *c, const struct 
 	for (size_t i = 0; i < n; i++)
 		if (be_decimal(v[i].p, v[i].len, lf->scale, &dst[i]) < 0)
 			return ctx_fail(c, VITALS_E_UNSUPPORTED,
-			                "DECIMAL value %zu of %" PRIu32 " bytes is too wide (at most 16)",
+			                "DECIMAL value %zu of %" PRIu32
+			                " bytes is too wide (at most 16)",
 			                i, v[i].len);
 	return VITALS_OK;
 }
@@ -989,8 +1040,9 @@ static int values_fixed(struct pq_rd *pr, const struct pq_ctx *c, const struct p
 	switch (pg->encoding) {
 	case PQ_ENC_PLAIN:
 		if (n > pg->len / w)
-			return ctx_fail(c, VITALS_E_PARSE, "%zu values of %zu bytes do not fit in %zu bytes",
-			                n, w, pg->len);
+			return ctx_fail(c, VITALS_E_PARSE,
+			                "%zu values of %zu bytes do not fit in %zu bytes", n, w,
+			                pg->len);
 		src = pg->p;
 		break;
 	case PQ_ENC_DELTA_BINARY_PACKED:
@@ -1012,8 +1064,9 @@ static int values_fixed(struct pq_rd *pr, const struct pq_ctx *c, const struct p
 		if (lf->phys == PQ_INT96)
 			return unsupported_encoding(c, lf, pg->encoding);
 		if (n > pg->len / w)
-			return ctx_fail(c, VITALS_E_PARSE, "%zu values of %zu bytes do not fit in %zu bytes",
-			                n, w, pg->len);
+			return ctx_fail(c, VITALS_E_PARSE,
+			                "%zu values of %zu bytes do not fit in %zu bytes", n, w,
+			                pg->len);
 		if (!copy && buf_want(&pr->tmp, n * w) < 0)
 			return ctx_fail(c, VITALS_E_NOMEM, "out of memory for %zu values", n);
 		target = copy ? dst : pr->tmp.p;
@@ -1032,8 +1085,8 @@ static int values_fixed(struct pq_rd *pr, const struct pq_ctx *c, const struct p
 		if (buf_want(&pr->tmp, n * w) < 0)
 			return ctx_fail(c, VITALS_E_NOMEM, "out of memory for %zu values", n);
 		for (size_t i = 0; i < n; i++)
-			memcpy((uint8_t *)pr->tmp.p + i * w, ((const struct pq_bytes *)pr->views.p)[i].p,
-			       w);
+			memcpy((uint8_t *)pr->tmp.p + i * w,
+			       ((const struct pq_bytes *)pr->views.p)[i].p, w);
 		src = pr->tmp.p;
 		break;
 	default:
@@ -1074,7 +1127,8 @@ static int page_values(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 		if (rc < 0)
 			return rc;
 		if (lf->type == VITALS_TYPE_STRING)
-			return emit_strings(c, col, pg, pr->views.p);
+			return emit_strings(c, col, pg, pr->views.p,
+			                    pg->encoding != PQ_ENC_DELTA_BYTE_ARRAY);
 		rc = views_decimal(pr, c, lf, dst, pg->nonnull);
 	}
 	if (rc < 0 || lf->type == VITALS_TYPE_STRING)
@@ -1094,7 +1148,8 @@ static int read_dictionary(struct pq_rd *pr, const struct pq_ctx *c, const struc
 	if (pr->has_dict)
 		return ctx_fail(c, VITALS_E_PARSE, "a second dictionary page");
 	if (h->dict_encoding != PQ_ENC_PLAIN && h->dict_encoding != PQ_ENC_PLAIN_DICTIONARY)
-		return ctx_fail(c, VITALS_E_UNSUPPORTED, "dictionary page encoding %s is not supported",
+		return ctx_fail(c, VITALS_E_UNSUPPORTED,
+		                "dictionary page encoding %s is not supported",
 		                pq_encoding_name(h->dict_encoding));
 	rc = page_data(pr, c, codec, body, (size_t)h->compressed_size, h->uncompressed_size, &p,
 	               &len);
@@ -1115,14 +1170,17 @@ static int read_dictionary(struct pq_rd *pr, const struct pq_ctx *c, const struc
 		if (buf_want(&pr->dict_vals, nd ? nd * lf->out_width : 1) < 0)
 			goto out_nomem;
 		if (convert_fixed(lf, p, pr->dict_vals.p, nd, &bad) < 0)
-			return ctx_fail(c, VITALS_E_PARSE, "dictionary value %zu does not fit a %s column",
-			                bad, vitals_type_name(lf->type));
+			return ctx_fail(c, VITALS_E_PARSE,
+			                "dictionary value %zu does not fit a %s column", bad,
+			                vitals_type_name(lf->type));
 		break;
 	case KIND_BYTES: {
 		const struct pq_bytes *v;
 		uint64_t *off;
 		size_t total = 0;
 
+		if (nd > values_bound(lf, PQ_ENC_PLAIN, len))
+			goto out_short;
 		rc = decode_views(pr, c, lf, PQ_ENC_PLAIN, p, len, nd);
 		if (rc < 0)
 			return rc;
@@ -1153,8 +1211,8 @@ static int read_dictionary(struct pq_rd *pr, const struct pq_ctx *c, const struc
 	pr->has_dict = 1;
 	return VITALS_OK;
 out_short:
-	return ctx_fail(c, VITALS_E_PARSE, "a dictionary of %zu values does not fit in %zu bytes", nd,
-	                len);
+	return ctx_fail(c, VITALS_E_PARSE, "a dictionary of %zu values does not fit in %zu bytes",
+	                nd, len);
 out_nomem:
 	return ctx_fail(c, VITALS_E_NOMEM, "out of memory for a dictionary of %zu values", nd);
 }
@@ -1173,9 +1231,11 @@ static int levels_v1(const struct pq_ctx *c, const struct pq_page_header *h, con
 		l = le32_get(p);
 		if (l > len - 4)
 			return ctx_fail(c, VITALS_E_PARSE,
-			                "definition levels of %" PRIu32 " bytes run past the page", l);
+			                "definition levels of %" PRIu32 " bytes run past the page",
+			                l);
 		if (enc_rle_decode_u8(p + 4, l, 1, valid, n) < 0)
-			return ctx_fail(c, VITALS_E_PARSE, "definition levels are corrupt or cut short");
+			return ctx_fail(c, VITALS_E_PARSE,
+			                "definition levels are corrupt or cut short");
 		*used = 4 + (size_t)l;
 		return VITALS_OK;
 	case PQ_ENC_BIT_PACKED:
@@ -1206,9 +1266,10 @@ static int read_data_page(struct pq_rd *pr, const struct pq_ctx *c, const struct
 	int rc;
 
 	if (n > rows - *done)
-		return ctx_fail(c, VITALS_E_PARSE,
-		                "%zu values in the page, more than the %zu rows left in the row group", n,
-		                rows - *done);
+		return ctx_fail(
+		    c, VITALS_E_PARSE,
+		    "%zu values in the page, more than the %zu rows left in the row group", n,
+		    rows - *done);
 	/* The page's bytes: v1 compresses levels and values together, v2 only the values. */
 	if (h->type == PQ_PAGE_DATA) {
 		rc = page_data(pr, c, codec, body, blen, h->uncompressed_size, &p, &len);
@@ -1216,19 +1277,22 @@ static int read_data_page(struct pq_rd *pr, const struct pq_ctx *c, const struct
 		rl = (size_t)h->rep_levels_byte_length;
 		dl = (size_t)h->def_levels_byte_length;
 		if (rl > blen || dl > blen - rl)
-			return ctx_fail(c, VITALS_E_PARSE, "levels of %zu bytes run past the page of %zu",
-			                rl + dl, blen);
+			return ctx_fail(c, VITALS_E_PARSE,
+			                "levels of %zu bytes run past the page of %zu", rl + dl,
+			                blen);
 		if (!h->is_compressed) {
 			p = body + rl + dl;
 			len = blen - rl - dl;
 			rc = VITALS_OK;
 		} else if ((uint64_t)h->uncompressed_size < rl + dl) {
 			return ctx_fail(c, VITALS_E_PARSE,
-			                "uncompressed size %" PRId32 " is less than the levels' %zu",
+			                "uncompressed size %" PRId32
+			                " is less than the levels' %zu",
 			                h->uncompressed_size, rl + dl);
 		} else {
-			rc = page_data(pr, c, codec, body + rl + dl, blen - rl - dl,
-			               (int64_t)h->uncompressed_size - (int64_t)(rl + dl), &p, &len);
+			rc =
+			    page_data(pr, c, codec, body + rl + dl, blen - rl - dl,
+			              (int64_t)h->uncompressed_size - (int64_t)(rl + dl), &p, &len);
 		}
 	}
 	if (rc < 0)
@@ -1253,7 +1317,8 @@ static int read_data_page(struct pq_rd *pr, const struct pq_ctx *c, const struct
 		} else if (dl == 0 && h->num_nulls == 0) {
 			memset(valid, 1, n);
 		} else if (enc_rle_decode_u8(body + rl, dl, 1, valid, n) < 0) {
-			return ctx_fail(c, VITALS_E_PARSE, "definition levels are corrupt or cut short");
+			return ctx_fail(c, VITALS_E_PARSE,
+			                "definition levels are corrupt or cut short");
 		}
 		pg.nonnull = count_ones(valid, n);
 		if (pg.nonnull != n)
@@ -1291,7 +1356,7 @@ static int read_chunk(struct pq_rd *pr, struct vitals_reader *r, uint32_t g, uin
 	const struct pq_row_group *rg = &pr->meta.row_groups[g];
 	const struct pq_column_meta *cm = &rg->columns[li].meta;
 	const struct pq_leaf *lf = &pr->leaves[li];
-	struct pq_ctx c = {r, g, lf->name, -1};
+	struct pq_ctx c = {r, g, lf->name, -1, pr->batch_text};
 	size_t rows = (size_t)rg->num_rows, done = 0, pos = 0;
 	uint64_t start, size;
 	const uint8_t *buf;
@@ -1331,18 +1396,22 @@ static int read_chunk(struct pq_rd *pr, struct vitals_reader *r, uint32_t g, uin
 
 		if (pos >= size)
 			return ctx_fail(&c, VITALS_E_PARSE,
-			                "the column chunk ends after %zu of its %zu values", done, rows);
+			                "the column chunk ends after %zu of its %zu values", done,
+			                rows);
 		err[0] = '\0';
-		rc = pq_page_header_decode(&h, buf + pos, (size_t)size - pos, &used, err, sizeof(err));
+		rc = pq_page_header_decode(&h, buf + pos, (size_t)size - pos, &used, err,
+		                           sizeof(err));
 		if (rc == VITALS_E_MISSING)
 			return ctx_fail(&c, VITALS_E_PARSE,
 			                "the page header runs past the end of the column chunk");
 		if (rc < 0)
-			return ctx_fail(&c, VITALS_E_PARSE, "%s", err[0] ? err : "corrupt page header");
+			return ctx_fail(&c, VITALS_E_PARSE, "%s",
+			                err[0] ? err : "corrupt page header");
 		pos += used;
 		if ((uint64_t)h.compressed_size > size - pos)
 			return ctx_fail(&c, VITALS_E_PARSE,
-			                "a page of %" PRId32 " bytes runs past the end of the column "
+			                "a page of %" PRId32
+			                " bytes runs past the end of the column "
 			                "chunk (%zu bytes left)",
 			                h.compressed_size, (size_t)size - pos);
 		body = buf + pos;
@@ -1447,13 +1516,28 @@ static int row_group_pruned(const struct pq_rd *pr, uint32_t g)
 static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 {
 	struct vitals_batch *b = pr->batch;
+	uint64_t rows = (uint64_t)pr->meta.row_groups[g].num_rows, per_row = 0;
 	int rc;
 
+	/* Run lengths make many rows from few bytes: bound what one batch may take. */
+	for (size_t j = 0; j < pr->proj_count; j++) {
+		const struct pq_leaf *lf = &pr->leaves[pr->proj[j]];
+		per_row +=
+		    (lf->out_width ? lf->out_width : sizeof(uint64_t)) + (size_t)lf->nullable;
+	}
+	if (per_row && rows > BATCH_BYTES_MAX / per_row)
+		return store_reader_fail(r, VITALS_E_UNSUPPORTED,
+		                         "row group %" PRIu32 ": %" PRIu64
+		                         " rows of %zu columns need "
+		                         "more than %" PRIu64 " GiB",
+		                         g, rows, pr->proj_count, BATCH_BYTES_MAX >> 30);
 	vitals_batch_clear(b);
+	pr->batch_text = 0;
 	for (size_t j = 0; j < pr->proj_count; j++) {
 		rc = read_chunk(pr, r, g, pr->proj[j], &b->cols[j]);
 		if (rc < 0)
 			return rc;
+		pr->batch_text += b->cols[j].data_len;
 	}
 	b->rows = (size_t)pr->meta.row_groups[g].num_rows;
 	return VITALS_OK;
@@ -1464,6 +1548,8 @@ static int pq_next(struct vitals_reader *r, const struct vitals_batch **out)
 	struct pq_rd *pr = r->impl;
 	int rc;
 
+	if (pr->failed)
+		return pr->failed;
 	while (pr->next_rg < pr->meta.row_group_count) {
 		uint32_t g = pr->next_rg++;
 
@@ -1472,6 +1558,7 @@ static int pq_next(struct vitals_reader *r, const struct vitals_batch **out)
 		rc = read_row_group(pr, r, g);
 		if (rc < 0) {
 			vitals_batch_clear(pr->batch);
+			pr->failed = rc;
 			return rc;
 		}
 		*out = pr->batch;
@@ -1553,18 +1640,19 @@ static int build_schema(struct pq_rd *pr, struct vitals_reader *r)
 
 		if (pos >= m->schema_count)
 			return store_reader_fail(r, VITALS_E_PARSE,
-			                         "schema: the root has %" PRId32 " children but only %" PRIu32
-			                         " elements follow",
+			                         "schema: the root has %" PRId32
+			                         " children but only %" PRIu32 " elements follow",
 			                         n, m->schema_count - 1);
 		e = &m->schema[pos];
 		if (!e->name || !e->name[0])
-			return store_reader_fail(r, VITALS_E_PARSE, "schema: column %" PRId32
-			                                            " has no name", k);
+			return store_reader_fail(r, VITALS_E_PARSE,
+			                         "schema: column %" PRId32 " has no name", k);
 		if (e->num_children != 0 || !e->has_type ||
 		    (e->has_repetition && e->repetition == PQ_REPEATED)) {
 			nested_path(m, pos, path, sizeof(path));
 			return store_reader_fail(r, VITALS_E_UNSUPPORTED,
-			                         "column '%s': nested columns are not supported", path);
+			                         "column '%s': nested columns are not supported",
+			                         path);
 		}
 		rc = leaf_map(lf, e, why, sizeof(why));
 		if (rc < 0)
@@ -1573,9 +1661,9 @@ static int build_schema(struct pq_rd *pr, struct vitals_reader *r)
 		if (rc == VITALS_E_NOMEM)
 			return store_reader_fail(r, rc, "out of memory");
 		if (rc < 0)
-			return store_reader_fail(r, VITALS_E_PARSE,
-			                         "column name '%.64s' is repeated, too long or too many",
-			                         e->name);
+			return store_reader_fail(
+			    r, VITALS_E_PARSE,
+			    "column name '%.64s' is repeated, too long or too many", e->name);
 		pr->leaf_count++;
 		pos++;
 	}
@@ -1599,16 +1687,17 @@ static int check_row_groups(struct pq_rd *pr, struct vitals_reader *r)
 		const struct pq_row_group *rg = &m->row_groups[g];
 
 		if (rg->num_rows < 0)
-			return store_reader_fail(r, VITALS_E_PARSE,
-			                         "row group %" PRIu32 ": negative row count %" PRId64, g,
-			                         rg->num_rows);
+			return store_reader_fail(
+			    r, VITALS_E_PARSE, "row group %" PRIu32 ": negative row count %" PRId64,
+			    g, rg->num_rows);
 		if ((uint64_t)rg->num_rows > VITALS_BATCH_ROWS_MAX)
 			return store_reader_fail(r, VITALS_E_UNSUPPORTED,
 			                         "row group %" PRIu32 ": %" PRId64
 			                         " rows, more than the %zu one batch holds",
 			                         g, rg->num_rows, (size_t)VITALS_BATCH_ROWS_MAX);
 		if (__builtin_add_overflow(sum, rg->num_rows, &sum))
-			return store_reader_fail(r, VITALS_E_PARSE, "the row groups' row counts overflow");
+			return store_reader_fail(r, VITALS_E_PARSE,
+			                         "the row groups' row counts overflow");
 		if (rg->column_count != pr->leaf_count)
 			return store_reader_fail(r, VITALS_E_PARSE,
 			                         "row group %" PRIu32 ": %" PRIu32
@@ -1621,37 +1710,42 @@ static int check_row_groups(struct pq_rd *pr, struct vitals_reader *r)
 
 			if (cc->file_path)
 				return store_reader_fail(r, VITALS_E_UNSUPPORTED,
-				                         "row group %" PRIu32 ", column '%s': data in "
+				                         "row group %" PRIu32
+				                         ", column '%s': data in "
 				                         "another file ('%.64s') is not supported",
 				                         g, lf->name, cc->file_path);
 			if (!cc->has_meta)
-				return store_reader_fail(r, VITALS_E_PARSE,
-				                         "row group %" PRIu32 ", column '%s': no metadata",
-				                         g, lf->name);
+				return store_reader_fail(
+				    r, VITALS_E_PARSE,
+				    "row group %" PRIu32 ", column '%s': no metadata", g, lf->name);
 			if (cc->meta.type != lf->phys)
-				return store_reader_fail(r, VITALS_E_PARSE,
-				                         "row group %" PRIu32 ", column '%s': physical type %s "
-				                         "differs from the schema's %s",
-				                         g, lf->name, pq_physical_name(cc->meta.type),
-				                         pq_physical_name(lf->phys));
+				return store_reader_fail(
+				    r, VITALS_E_PARSE,
+				    "row group %" PRIu32 ", column '%s': physical type %s "
+				    "differs from the schema's %s",
+				    g, lf->name, pq_physical_name(cc->meta.type),
+				    pq_physical_name(lf->phys));
 			if (cc->meta.path_count != 1 || !cc->meta.path[0] ||
 			    strcmp(cc->meta.path[0], lf->name) != 0)
 				return store_reader_fail(r, VITALS_E_PARSE,
-				                         "row group %" PRIu32 ", column '%s': the column "
+				                         "row group %" PRIu32
+				                         ", column '%s': the column "
 				                         "chunk is for another column",
 				                         g, lf->name);
 			if (chunk_range(pr, &cc->meta, &start, &size) < 0)
 				return store_reader_fail(
 				    r, VITALS_E_PARSE,
-				    "row group %" PRIu32 ", column '%s': the column chunk (offset %" PRId64
-				    ", %" PRId64 " bytes) lies outside the data (file of %" PRIu64 " bytes)",
-				    g, lf->name, cc->meta.data_page_offset, cc->meta.total_compressed_size,
-				    pr->file_size);
+				    "row group %" PRIu32
+				    ", column '%s': the column chunk (offset %" PRId64 ", %" PRId64
+				    " bytes) lies outside the data (file of %" PRIu64 " bytes)",
+				    g, lf->name, cc->meta.data_page_offset,
+				    cc->meta.total_compressed_size, pr->file_size);
 		}
 	}
 	if (sum != m->num_rows)
 		return store_reader_fail(r, VITALS_E_PARSE,
-		                         "the row groups hold %" PRId64 " rows, the footer says %" PRId64,
+		                         "the row groups hold %" PRId64
+		                         " rows, the footer says %" PRId64,
 		                         sum, m->num_rows);
 	return VITALS_OK;
 }
@@ -1674,14 +1768,15 @@ static int project(struct pq_rd *pr, struct vitals_reader *r, const struct store
 		const struct pq_leaf *lf;
 
 		if (li < 0)
-			return store_reader_fail(r, VITALS_E_INVAL, "no column '%s'", plan->columns[j]);
+			return store_reader_fail(r, VITALS_E_INVAL, "no column '%s'",
+			                         plan->columns[j]);
 		lf = &pr->leaves[li];
 		rc = vitals_schema_add(&r->schema, lf->name, lf->type, lf->nullable);
 		if (rc == VITALS_E_NOMEM)
 			return store_reader_fail(r, rc, "out of memory");
 		if (rc < 0)
-			return store_reader_fail(r, VITALS_E_INVAL, "column '%s' is asked for twice",
-			                         lf->name);
+			return store_reader_fail(r, VITALS_E_INVAL,
+			                         "column '%s' is asked for twice", lf->name);
 		pr->proj[j] = (uint32_t)li;
 		pr->proj_count++;
 	}
@@ -1706,8 +1801,8 @@ static int read_footer(struct pq_rd *pr, struct vitals_reader *r)
 		return store_reader_fail(r, VITALS_E_IO, "cannot stat the file");
 	pr->file_size = (uint64_t)st.st_size;
 	if (pr->file_size < 12)
-		return store_reader_fail(r, VITALS_E_PARSE, "not a Parquet file (%" PRIu64 " bytes)",
-		                         pr->file_size);
+		return store_reader_fail(r, VITALS_E_PARSE,
+		                         "not a Parquet file (%" PRIu64 " bytes)", pr->file_size);
 	rc = store_pread(r, tail, sizeof(tail), pr->file_size - 8);
 	if (rc < 0)
 		return rc;
@@ -1732,8 +1827,8 @@ static int read_footer(struct pq_rd *pr, struct vitals_reader *r)
 	pr->data_end = pr->file_size - 8 - flen;
 	foot = malloc(flen ? flen : 1);
 	if (!foot)
-		return store_reader_fail(r, VITALS_E_NOMEM, "out of memory for a footer of %" PRIu32
-		                                            " bytes", flen);
+		return store_reader_fail(r, VITALS_E_NOMEM,
+		                         "out of memory for a footer of %" PRIu32 " bytes", flen);
 	rc = store_pread(r, foot, flen, pr->data_end);
 	if (rc < 0)
 		goto out_free_foot;
@@ -1927,8 +2022,7 @@ static const char *stat_text(struct pq_info *in, const struct pq_leaf *lf, const
 	case KIND_FIXED:
 		break;
 	}
-	if (len != lf->width || lf->conv == CONV_INT96 ||
-	    convert_fixed(lf, p, &v, 1, &bad) < 0)
+	if (len != lf->width || lf->conv == CONV_INT96 || convert_fixed(lf, p, &v, 1, &bad) < 0)
 		return NULL;
 	switch (lf->type) {
 	case VITALS_TYPE_INT32:
@@ -2074,8 +2168,8 @@ int store_parquet_describe(struct vitals_reader *r, struct vitals_file_info **ou
 		struct vitals_row_group_info *gi = &groups[g];
 
 		gi->rows = rg->num_rows;
-		gi->columns = arena_alloc(in, (pr->leaf_count ? pr->leaf_count : 1) *
-		                                  sizeof(*gi->columns));
+		gi->columns =
+		    arena_alloc(in, (pr->leaf_count ? pr->leaf_count : 1) * sizeof(*gi->columns));
 		if (!gi->columns)
 			goto out_free;
 		for (size_t i = 0; i < pr->leaf_count; i++) {
@@ -2094,8 +2188,10 @@ int store_parquet_describe(struct vitals_reader *r, struct vitals_file_info **ou
 		if (!m->kv[i].key)
 			continue;
 		kv[in->pub.meta_count].key = arena_strdup(in, m->kv[i].key);
-		kv[in->pub.meta_count].value = m->kv[i].value ? arena_strdup(in, m->kv[i].value) : NULL;
-		if (!kv[in->pub.meta_count].key || (m->kv[i].value && !kv[in->pub.meta_count].value))
+		kv[in->pub.meta_count].value =
+		    m->kv[i].value ? arena_strdup(in, m->kv[i].value) : NULL;
+		if (!kv[in->pub.meta_count].key ||
+		    (m->kv[i].value && !kv[in->pub.meta_count].value))
 			goto out_free;
 		in->pub.meta_count++;
 	}

@@ -94,8 +94,8 @@ static void check_value(const char *file, const struct vitals_batch *b, size_t c
 		break;
 	case VITALS_TYPE_INT32:
 		if (c->v.i32[row] != (int32_t)strtoll(text, NULL, 10))
-			fail_msg("%s row %zu column %s: %" PRId32 ", expected %s", file, file_row, f->name,
-			         c->v.i32[row], text);
+			fail_msg("%s row %zu column %s: %" PRId32 ", expected %s", file, file_row,
+			         f->name, c->v.i32[row], text);
 		break;
 	case VITALS_TYPE_INT64:
 	case VITALS_TYPE_TIMESTAMP: {
@@ -116,8 +116,8 @@ static void check_value(const char *file, const struct vitals_batch *b, size_t c
 		else
 			ok = got == want;
 		if (!ok)
-			fail_msg("%s row %zu column %s: %.17g, expected %s", file, file_row, f->name, got,
-			         text);
+			fail_msg("%s row %zu column %s: %.17g, expected %s", file, file_row,
+			         f->name, got, text);
 		break;
 	}
 	case VITALS_TYPE_STRING: {
@@ -125,11 +125,12 @@ static void check_value(const char *file, const struct vitals_batch *b, size_t c
 		const char *s = vitals_batch_string(b, col, row, &len);
 		assert_true(len * 2 < sizeof(hex));
 		for (size_t i = 0; i < len; i++)
-			n += (size_t)snprintf(hex + n, sizeof(hex) - n, "%02X", (unsigned char)s[i]);
+			n +=
+			    (size_t)snprintf(hex + n, sizeof(hex) - n, "%02X", (unsigned char)s[i]);
 		hex[n] = '\0';
 		if (strcmp(hex, text) != 0)
-			fail_msg("%s row %zu column %s: %s, expected %s", file, file_row, f->name, hex,
-			         text);
+			fail_msg("%s row %zu column %s: %s, expected %s", file, file_row, f->name,
+			         hex, text);
 		break;
 	}
 	}
@@ -247,8 +248,9 @@ static void expect_field(const struct vitals_schema *s, const char *name, enum v
 		fail_msg("no field %s", name);
 	if (s->fields[i].type != t || s->fields[i].nullable != nullable)
 		fail_msg("field %s: %s%s, expected %s%s", name,
-		         s->fields[i].nullable ? "nullable " : "", vitals_type_name(s->fields[i].type),
-		         nullable ? "nullable " : "", vitals_type_name(t));
+		         s->fields[i].nullable ? "nullable " : "",
+		         vitals_type_name(s->fields[i].type), nullable ? "nullable " : "",
+		         vitals_type_name(t));
 }
 
 static void test_type_mapping(void **state)
@@ -258,8 +260,8 @@ static void test_type_mapping(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(vitals_reader_open(&r, tu_fixture("parquet/duckdb-zstd.parquet"), NULL, err,
-	                                    sizeof(err)),
+	assert_int_equal(vitals_reader_open(&r, tu_fixture("parquet/duckdb-zstd.parquet"), NULL,
+	                                    err, sizeof(err)),
 	                 0);
 	s = vitals_reader_schema(r);
 	expect_field(s, "b", VITALS_TYPE_BOOL, 1);
@@ -321,7 +323,8 @@ static void expect_open_error(const char *fixture, const struct vitals_read_opti
 	rc = vitals_reader_open(&r, path, o, err, sizeof(err));
 	assert_null(r);
 	if (rc != status || strcmp(err, want) != 0)
-		fail_msg("%s: status %d \"%s\", expected %d \"%s\"", fixture, rc, err, status, want);
+		fail_msg("%s: status %d \"%s\", expected %d \"%s\"", fixture, rc, err, status,
+		         want);
 }
 
 static void test_nested_refused(void **state)
@@ -424,11 +427,37 @@ static void test_pruning(void **state)
 	                 11);
 	assert_int_equal(status, 0);
 
+	/* Only 'value', bounded by the time column it does not return. */
+	{
+		static const char *const cols[] = {"value"};
+		struct vitals_read_options o;
+		struct vitals_reader *r;
+		const struct vitals_batch *b;
+		int64_t rows = 0;
+
+		vitals_read_options_init(&o);
+		o.columns = cols;
+		o.column_count = 1;
+		o.from = t0 + 110 * minute;
+		o.to = t0 + 120 * minute;
+		assert_int_equal(vitals_reader_open(&r, tu_fixture("parquet/duckdb-time.parquet"),
+		                                    &o, err, sizeof(err)),
+		                 0);
+		assert_int_equal(vitals_reader_schema(r)->count, 1);
+		while (vitals_reader_next(r, &b) == 1) {
+			assert_int_equal(b->schema.count, 1);
+			for (size_t i = 0; i < b->rows; i++, rows++)
+				assert_true(b->cols[0].v.f64[i] == (110 + rows) * 0.25);
+		}
+		assert_int_equal(rows, 11);
+		vitals_reader_close(r);
+	}
+
 	/* Destroy every column chunk of the other row groups in a copy. */
 	buf = slurp(tu_fixture("parquet/duckdb-time.parquet"), &len);
 	memcpy(&flen, buf + len - 8, 4);
-	assert_int_equal(pq_meta_decode(&m, (uint8_t *)buf + len - 8 - flen, flen, err, sizeof(err)),
-	                 0);
+	assert_int_equal(
+	    pq_meta_decode(&m, (uint8_t *)buf + len - 8 - flen, flen, err, sizeof(err)), 0);
 	assert_int_equal(m.row_group_count, 4);
 	for (uint32_t g = 0; g < m.row_group_count; g++) {
 		if (g == 1)
@@ -447,9 +476,8 @@ static void test_pruning(void **state)
 	spit(copy, buf, len);
 	free(buf);
 
-	assert_int_equal(read_range(copy, t0 + 110 * minute, t0 + 120 * minute, &status, err,
-	                            sizeof(err)),
-	                 11);
+	assert_int_equal(
+	    read_range(copy, t0 + 110 * minute, t0 + 120 * minute, &status, err, sizeof(err)), 11);
 	assert_int_equal(status, 0);
 	/* Exactly at the row group's bounds: still only the second one is read. */
 	assert_int_equal(
@@ -519,8 +547,8 @@ static void test_describe(void **state)
 	assert_string_equal(ci->max, "99.75");
 	vitals_file_info_free(info);
 
-	assert_int_equal(vitals_file_describe(&info, tu_fixture("parquet/hyparquet-dict.parquet"), err,
-	                                      sizeof(err)),
+	assert_int_equal(vitals_file_describe(&info, tu_fixture("parquet/hyparquet-dict.parquet"),
+	                                      err, sizeof(err)),
 	                 0);
 	assert_int_equal(info->format_version, 2);
 	assert_int_equal(info->meta_count, 2);
@@ -560,8 +588,8 @@ static void test_reuse_after_end(void **state)
 	size_t rows = 0;
 
 	(void)state;
-	assert_int_equal(vitals_reader_open(&r, tu_fixture("parquet/duckdb-small.parquet"), NULL, err,
-	                                    sizeof(err)),
+	assert_int_equal(vitals_reader_open(&r, tu_fixture("parquet/duckdb-small.parquet"), NULL,
+	                                    err, sizeof(err)),
 	                 0);
 	while (vitals_reader_next(r, &b) == 1)
 		rows += b->rows;
@@ -574,11 +602,11 @@ static void test_reuse_after_end(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_duckdb_codecs),     cmocka_unit_test(test_duckdb_dictionary_and_v2),
-	    cmocka_unit_test(test_hyparquet_files),   cmocka_unit_test(test_crafted_files),
-	    cmocka_unit_test(test_type_mapping),      cmocka_unit_test(test_nested_refused),
-	    cmocka_unit_test(test_projection),        cmocka_unit_test(test_pruning),
-	    cmocka_unit_test(test_describe),          cmocka_unit_test(test_reuse_after_end),
+	    cmocka_unit_test(test_duckdb_codecs),   cmocka_unit_test(test_duckdb_dictionary_and_v2),
+	    cmocka_unit_test(test_hyparquet_files), cmocka_unit_test(test_crafted_files),
+	    cmocka_unit_test(test_type_mapping),    cmocka_unit_test(test_nested_refused),
+	    cmocka_unit_test(test_projection),      cmocka_unit_test(test_pruning),
+	    cmocka_unit_test(test_describe),        cmocka_unit_test(test_reuse_after_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -380,6 +380,32 @@ static void test_projection(void **state)
 	                  "column 'name' is asked for twice");
 }
 
+/* Overwrite the column chunks of the file in BUF, of GROUPS row groups, but those of KEEP. */
+static void damage_row_groups(char *buf, size_t len, uint32_t groups, uint32_t keep)
+{
+	struct pq_file_meta m;
+	char err[512];
+	uint32_t flen;
+
+	memcpy(&flen, buf + len - 8, 4);
+	assert_int_equal(
+	    pq_meta_decode(&m, (uint8_t *)buf + len - 8 - flen, flen, err, sizeof(err)), 0);
+	assert_int_equal(m.row_group_count, groups);
+	for (uint32_t g = 0; g < m.row_group_count; g++) {
+		if (g == keep)
+			continue;
+		for (uint32_t c = 0; c < m.row_groups[g].column_count; c++) {
+			const struct pq_column_meta *cm = &m.row_groups[g].columns[c].meta;
+			int64_t start = cm->data_page_offset;
+			if (cm->has_dictionary_page_offset && cm->dictionary_page_offset > 0 &&
+			    cm->dictionary_page_offset < start)
+				start = cm->dictionary_page_offset;
+			memset(buf + start, 0xa5, (size_t)cm->total_compressed_size);
+		}
+	}
+	pq_meta_release(&m);
+}
+
 /* Rows of duckdb-time.parquet whose time lies in [FROM, TO], read with those bounds. */
 static int64_t read_range(const char *path, int64_t from, int64_t to, int *status, char *err,
                           size_t errlen)
@@ -414,10 +440,8 @@ static int64_t read_range(const char *path, int64_t from, int64_t to, int *statu
 static void test_pruning(void **state)
 {
 	const int64_t t0 = INT64_C(1767225600000000), minute = 60000000;
-	struct pq_file_meta m;
 	char *dir = tu_tmpdir(), copy[4096], err[512], *buf;
 	size_t len;
-	uint32_t flen;
 	int status;
 
 	(void)state;
@@ -455,23 +479,7 @@ static void test_pruning(void **state)
 
 	/* Destroy every column chunk of the other row groups in a copy. */
 	buf = slurp(tu_fixture("parquet/duckdb-time.parquet"), &len);
-	memcpy(&flen, buf + len - 8, 4);
-	assert_int_equal(
-	    pq_meta_decode(&m, (uint8_t *)buf + len - 8 - flen, flen, err, sizeof(err)), 0);
-	assert_int_equal(m.row_group_count, 4);
-	for (uint32_t g = 0; g < m.row_group_count; g++) {
-		if (g == 1)
-			continue;
-		for (uint32_t c = 0; c < m.row_groups[g].column_count; c++) {
-			const struct pq_column_meta *cm = &m.row_groups[g].columns[c].meta;
-			int64_t start = cm->data_page_offset;
-			if (cm->has_dictionary_page_offset && cm->dictionary_page_offset > 0 &&
-			    cm->dictionary_page_offset < start)
-				start = cm->dictionary_page_offset;
-			memset(buf + start, 0xa5, (size_t)cm->total_compressed_size);
-		}
-	}
-	pq_meta_release(&m);
+	damage_row_groups(buf, len, 4, 1);
 	snprintf(copy, sizeof(copy), "%s/pruned.parquet", dir);
 	spit(copy, buf, len);
 	free(buf);
@@ -580,6 +588,131 @@ static void test_describe(void **state)
 	vitals_file_info_free(info);
 }
 
+/* Rows of crafted-pandas.parquet at PATH read within [FROM, TO]; -1 on an error. */
+static int64_t pandas_range(const char *path, int64_t from, int64_t to)
+{
+	struct vitals_read_options o;
+	struct vitals_reader *r;
+	const struct vitals_batch *b;
+	char err[512];
+	int64_t rows = 0;
+	int rc;
+
+	vitals_read_options_init(&o);
+	o.from = from;
+	o.to = to;
+	if (vitals_reader_open(&r, path, &o, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	while ((rc = vitals_reader_next(r, &b)) == 1) {
+		int t = vitals_schema_find(&b->schema, "timestamp");
+		assert_true(t >= 0);
+		for (size_t i = 0; i < b->rows; i++)
+			assert_true(b->cols[t].v.i64[i] >= from && b->cols[t].v.i64[i] <= to);
+		rows += (int64_t)b->rows;
+	}
+	vitals_reader_close(r);
+	return rc == 0 ? rows : -1;
+}
+
+/*
+ * What pandas writes through pyarrow (df.to_parquet) for the Python tracer's
+ * frames: every column nullable and dictionary-encoded, SNAPPY, a local-time
+ * TIMESTAMP(NANOS) read as microseconds, the index stored as a trailing
+ * __index_level_0__ column, and the pandas document kept whole.
+ */
+static void test_pandas_file(void **state)
+{
+	/* The first sample, 2024-03-14 09:26:53.589793238 local, in microseconds. */
+	const int64_t t0 = INT64_C(1710408413589793), second = 1000000;
+	const char *path = tu_fixture("parquet/crafted-pandas.parquet"), *doc, *end;
+	struct vitals_reader *r;
+	struct vitals_file_info *info;
+	const struct vitals_chunk_info *ci;
+	const struct vitals_schema *s;
+	char *dir, copy[4096], err[512], want[256], *buf;
+	size_t len;
+	int i;
+
+	(void)state;
+	assert_int_equal(check_fixture("parquet/crafted-pandas.parquet"), 2);
+
+	assert_int_equal(vitals_reader_open(&r, path, NULL, err, sizeof(err)), 0);
+	s = vitals_reader_schema(r);
+	assert_int_equal(s->count, 8);
+	expect_field(s, "timestamp", VITALS_TYPE_TIMESTAMP, 1);
+	expect_field(s, "pid", VITALS_TYPE_INT64, 1);
+	expect_field(s, "name", VITALS_TYPE_STRING, 1);
+	expect_field(s, "cpu_percent", VITALS_TYPE_DOUBLE, 1);
+	expect_field(s, "memory_rss", VITALS_TYPE_INT64, 1);
+	expect_field(s, "num_fds", VITALS_TYPE_INT64, 1);
+	expect_field(s, "system_cpu_percent", VITALS_TYPE_DOUBLE, 1);
+	assert_int_equal(vitals_schema_find(s, "__index_level_0__"), 7);
+	expect_field(s, "__index_level_0__", VITALS_TYPE_INT64, 1);
+	/* The pandas document, whole: it names every column read. */
+	doc = vitals_reader_meta(r, "pandas");
+	assert_non_null(doc);
+	assert_true(strncmp(doc, "{\"index_columns\": [\"__index_level_0__\"], ", 41) == 0);
+	end = "\"creator\": {\"library\": \"pyarrow\", \"version\": \"14.0.2\"}, "
+	      "\"pandas_version\": \"2.1.4\"}";
+	assert_true(strlen(doc) > strlen(end));
+	assert_string_equal(doc + strlen(doc) - strlen(end), end);
+	for (size_t k = 0; k < s->count; k++) {
+		snprintf(want, sizeof(want), "\"field_name\": \"%s\"", s->fields[k].name);
+		if (!strstr(doc, want))
+			fail_msg("pandas document: no %s", want);
+	}
+	assert_non_null(strstr(doc, "\"numpy_type\": \"datetime64[ns]\""));
+	assert_non_null(vitals_reader_meta(r, "ARROW:schema"));
+	assert_true(strncmp(vitals_reader_meta(r, "ARROW:schema"), "/////", 5) == 0);
+	vitals_reader_close(r);
+
+	assert_int_equal(vitals_file_describe(&info, path, err, sizeof(err)), 0);
+	assert_string_equal(info->created_by, "parquet-cpp-arrow version 14.0.2");
+	assert_int_equal(info->format_version, 2);
+	assert_int_equal(info->rows, 37);
+	assert_int_equal(info->row_group_count, 2);
+	assert_int_equal(info->row_groups[0].rows, 20);
+	assert_int_equal(info->row_groups[1].rows, 17);
+	i = vitals_schema_find(info->schema, "timestamp");
+	assert_string_equal(info->fields[i].physical, "INT64");
+	assert_string_equal(info->fields[i].logical, "TIMESTAMP(NANOS,LOCAL)");
+	i = vitals_schema_find(info->schema, "name");
+	assert_string_equal(info->fields[i].logical, "STRING");
+	ci = chunk(info, 0, "name");
+	assert_string_equal(ci->encodings, "PLAIN,RLE,RLE_DICTIONARY");
+	assert_string_equal(ci->codec, "snappy");
+	assert_string_equal(ci->min, "Xorg");
+	assert_string_equal(ci->max, "systemd");
+	/* Nanosecond statistics, floored to microseconds like the values. */
+	ci = chunk(info, 0, "timestamp");
+	assert_true(ci->has_int_stats);
+	assert_int_equal(ci->min_i, t0);
+	assert_int_equal(ci->max_i, t0 + 8 * second);
+	ci = chunk(info, 1, "timestamp");
+	assert_int_equal(ci->min_i, t0 + 8 * second);
+	assert_int_equal(ci->max_i, t0 + 14 * second);
+	assert_int_equal(chunk(info, 0, "cpu_percent")->null_count, 4);
+	assert_int_equal(chunk(info, 0, "num_fds")->null_count, 10);
+	assert_int_equal(chunk(info, 1, "num_fds")->null_count, 6);
+	vitals_file_info_free(info);
+
+	/* A time range: the sample at 8 s lies across both row groups. */
+	assert_int_equal(pandas_range(path, t0 + 8 * second, t0 + 8 * second), 5);
+	assert_int_equal(pandas_range(path, t0 + 8 * second + 1, INT64_MAX), 15);
+	/* With the first row group destroyed, a range after it still reads: its
+	 * statistics exclude it. */
+	dir = tu_tmpdir();
+	buf = slurp(path, &len);
+	damage_row_groups(buf, len, 2, 1);
+	snprintf(copy, sizeof(copy), "%s/pandas.parquet", dir);
+	spit(copy, buf, len);
+	free(buf);
+	assert_int_equal(pandas_range(copy, t0 + 8 * second + 1, INT64_MAX), 15);
+	assert_int_equal(pandas_range(copy, t0 + 8 * second, INT64_MAX), -1);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 static void test_reuse_after_end(void **state)
 {
 	struct vitals_reader *r;
@@ -606,7 +739,8 @@ int main(void)
 	    cmocka_unit_test(test_hyparquet_files), cmocka_unit_test(test_crafted_files),
 	    cmocka_unit_test(test_type_mapping),    cmocka_unit_test(test_nested_refused),
 	    cmocka_unit_test(test_projection),      cmocka_unit_test(test_pruning),
-	    cmocka_unit_test(test_describe),        cmocka_unit_test(test_reuse_after_end),
+	    cmocka_unit_test(test_describe),        cmocka_unit_test(test_pandas_file),
+	    cmocka_unit_test(test_reuse_after_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

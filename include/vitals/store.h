@@ -98,6 +98,16 @@ VITALS_API int vitals_writer_open_fd(struct vitals_writer **out, int fd, enum vi
                                      const struct vitals_write_options *o, char *err,
                                      size_t errlen);
 /*
+ * Begin W's file with rows already encoded in the file open on FD, of the
+ * same format and columns, without decoding them: for Parquet, the first
+ * ROW_GROUPS row groups of a file vitals wrote (their bytes are copied,
+ * in the kernel where it can, and their metadata joins the new footer);
+ * for CSV and JSON lines, every line of the file. Only before any row is
+ * written. The recorder rewrites a growing trace this way at a cost that
+ * does not grow with it.
+ */
+VITALS_API int vitals_writer_adopt(struct vitals_writer *w, int fd, uint32_t row_groups);
+/*
  * Append every row of B, whose schema must equal the writer's. Full row
  * groups are encoded and written as they fill.
  */

@@ -14,5 +14,6 @@
 #include <vitals/proctree.h>
 #include <vitals/table.h>
 #include <vitals/store.h>
+#include <vitals/record.h>
 
 #endif

@@ -36,6 +36,9 @@ int cmd_snapshot(int argc, char **argv);
 int cmd_proctree(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_event(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
 
 /* The highest pid Linux can hand out (PID_MAX_LIMIT on 64-bit machines). */
 #define CLI_PID_MAX 4194304

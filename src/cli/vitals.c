@@ -19,6 +19,9 @@ static int cmd_help(int argc, char **argv);
 static const struct cli_command commands[] = {
     {"snapshot", cmd_snapshot, "Show what the machine and its processes consume now"},
     {"proctree", cmd_proctree, "Show the process tree under a pid, or find processes"},
+    {"record", cmd_record, "Record the machine and its processes into a trace file"},
+    {"event", cmd_event, "Add an event to a trace being recorded, or import events"},
+    {"recover", cmd_recover, "Fold the journal of a killed recording back into its trace"},
     {"inspect", cmd_inspect, "Show the schema, layout and statistics of a trace file"},
     {"export", cmd_export, "Convert a trace between Parquet, CSV and JSON lines"},
     {"help", cmd_help, "Show the manual page of a command"},

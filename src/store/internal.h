@@ -90,6 +90,7 @@ struct vitals_writer {
 	struct vitals_write_options opts; /* meta deep-copied */
 	uint64_t bytes;                   /* written through store_write() */
 	int failed;                       /* a write failed: the file is not valid */
+	int wrote;                        /* rows were written or adopted */
 };
 
 struct store_writer_ops {
@@ -99,6 +100,12 @@ struct store_writer_ops {
 	int (*write)(struct vitals_writer *w, const struct vitals_batch *b);
 	/* Write what is pending and any footer. */
 	int (*finish)(struct vitals_writer *w);
+	/*
+	 * Start the file with the first ROW_GROUPS row groups of the Parquet
+	 * file on FD (vitals_writer_adopt()). NULL for formats without row
+	 * groups: store.c then copies the whole file after its header.
+	 */
+	int (*adopt)(struct vitals_writer *w, int fd, uint32_t row_groups);
 	/* Free impl. */
 	void (*free)(struct vitals_writer *w);
 };
@@ -114,6 +121,11 @@ extern const struct store_writer_ops store_jsonl_writer;
  * and return VITALS_E_IO.
  */
 int store_write(struct vitals_writer *w, const void *buf, size_t n);
+/*
+ * Copy LEN bytes at offset OFF of FD to the end of W's file (in the kernel
+ * when it can), counting them as written. 0 or a failure of W.
+ */
+int store_copy_range(struct vitals_writer *w, int fd, uint64_t off, uint64_t len);
 
 /*
  * Read exactly N bytes at offset OFF of r->fd into BUF. VITALS_E_IO with

@@ -22,9 +22,13 @@
  * doubles without NaN and with -0.0/+0.0 for a zero min/max, unsigned
  * byte order for strings.
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vitals/store.h>
 
 #include "store/codec.h"
@@ -50,6 +54,8 @@
 #define PQW_DICT_PROBE 8192
 /* Dictionaries smaller than this are always tried, whatever the rows. */
 #define PQW_DICT_MIN_COUNT 64
+/* The footer of a file whose row groups are adopted. */
+#define PQW_BASE_FOOTER_MAX ((uint32_t)256 << 20)
 /* Row groups have an int16 ordinal in the footer; past it the ordinal is left out. */
 #define PQW_ORDINAL_MAX 32767
 
@@ -1215,6 +1221,122 @@ static int pqw_write(struct vitals_writer *w, const struct vitals_batch *b)
 	return 0;
 }
 
+/* The footer of the Parquet file on FD into M. */
+static int read_base_footer(struct vitals_writer *w, int fd, struct pq_file_meta *m)
+{
+	uint8_t tail[8], *foot;
+	char err[STORE_ERR_MAX];
+	struct stat st;
+	uint32_t flen;
+	int rc;
+
+	if (fstat(fd, &st) < 0)
+		return store_writer_fail(w, VITALS_E_IO, "cannot stat the earlier file: %s",
+		                         strerror(errno));
+	if (st.st_size < 12 || pread(fd, tail, 8, st.st_size - 8) != 8 ||
+	    memcmp(tail + 4, "PAR1", 4) != 0)
+		return store_writer_fail(w, VITALS_E_PARSE, "the earlier file is not Parquet");
+	memcpy(&flen, tail, 4);
+	if ((uint64_t)flen > (uint64_t)st.st_size - 12 || flen > PQW_BASE_FOOTER_MAX)
+		return store_writer_fail(w, VITALS_E_PARSE,
+		                         "the earlier file's footer length %" PRIu32 " is wrong",
+		                         flen);
+	foot = malloc(flen ? flen : 1);
+	if (!foot)
+		return store_writer_fail(w, VITALS_E_NOMEM, "out of memory for the earlier footer");
+	rc = VITALS_OK;
+	if (pread(fd, foot, flen, st.st_size - 8 - (off_t)flen) != (ssize_t)flen)
+		rc = store_writer_fail(w, VITALS_E_IO, "cannot read the earlier footer");
+	err[0] = '\0';
+	if (rc == 0 && (rc = pq_meta_decode(m, foot, flen, err, sizeof(err))) < 0)
+		store_writer_fail(w, rc, "the earlier file: %s", err);
+	free(foot);
+	return rc;
+}
+
+/* Whether the schema elements of A and B describe the same columns. */
+static int same_schema(const struct pq_file_meta *a, const struct pq_file_meta *b)
+{
+	if (a->schema_count != b->schema_count)
+		return 0;
+	for (uint32_t i = 0; i < a->schema_count; i++) {
+		const struct pq_schema_element *x = &a->schema[i], *y = &b->schema[i];
+
+		if (strcmp(x->name ? x->name : "", y->name ? y->name : "") != 0 ||
+		    x->has_type != y->has_type || (x->has_type && x->type != y->type) ||
+		    x->num_children != y->num_children ||
+		    (i > 0 && x->repetition != y->repetition) ||
+		    x->logical.kind != y->logical.kind || x->logical.unit != y->logical.unit)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Take the first COUNT row groups of the Parquet file on FD: their bytes
+ * are copied as they are (written by vitals, they follow each other right
+ * after the magic), their metadata joins the footer to come.
+ */
+static int pqw_adopt(struct vitals_writer *w, int fd, uint32_t count)
+{
+	struct pqw *p = w->impl;
+	struct pq_file_meta base;
+	uint64_t end = 4;
+	int rc;
+
+	if (!p)
+		return VITALS_E_INVAL;
+	memset(&base, 0, sizeof(base));
+	rc = read_base_footer(w, fd, &base);
+	if (rc < 0)
+		return rc;
+	if (!same_schema(&base, &p->meta)) {
+		rc = store_writer_fail(w, VITALS_E_INVAL, "the earlier file has other columns");
+		goto out_release;
+	}
+	if (count > base.row_group_count) {
+		rc = store_writer_fail(w, VITALS_E_INVAL,
+		                       "the earlier file has %" PRIu32 " row groups, not %" PRIu32,
+		                       base.row_group_count, count);
+		goto out_release;
+	}
+	for (uint32_t g = 0; g < count; g++) {
+		const struct pq_row_group *rg = &base.row_groups[g];
+
+		for (uint32_t j = 0; j < rg->column_count; j++) {
+			const struct pq_column_meta *m = &rg->columns[j].meta;
+			int64_t start = m->data_page_offset;
+
+			if (m->has_dictionary_page_offset && m->dictionary_page_offset < start)
+				start = m->dictionary_page_offset;
+			if (start != (int64_t)end || m->total_compressed_size < 0) {
+				rc = store_writer_fail(w, VITALS_E_PARSE,
+				                       "the earlier file's row group %" PRIu32
+				                       " is not where its footer says",
+				                       g);
+				goto out_release;
+			}
+			end += (uint64_t)m->total_compressed_size;
+		}
+	}
+	rc = store_copy_range(w, fd, 4, end - 4);
+	if (rc < 0)
+		goto out_release;
+	/* The adopted row groups move into this writer's footer. */
+	p->meta.row_groups = base.row_groups;
+	p->meta.row_group_count = count;
+	p->rg_cap = base.row_group_count;
+	for (uint32_t g = count; g < base.row_group_count; g++)
+		pq_row_group_release(&base.row_groups[g]);
+	for (uint32_t g = 0; g < count; g++)
+		p->rows += base.row_groups[g].num_rows;
+	base.row_groups = NULL;
+	base.row_group_count = 0;
+out_release:
+	pq_meta_release(&base);
+	return rc;
+}
+
 static int pqw_finish(struct vitals_writer *w)
 {
 	struct pqw *p = w->impl;
@@ -1276,5 +1398,6 @@ const struct store_writer_ops store_parquet_writer = {
     .open = pqw_open,
     .write = pqw_write,
     .finish = pqw_finish,
+    .adopt = pqw_adopt,
     .free = pqw_free,
 };

@@ -273,7 +273,7 @@ static void columns_release(struct pq_row_group *g)
 	g->column_count = 0;
 }
 
-static void row_group_release(struct pq_row_group *g)
+void pq_row_group_release(struct pq_row_group *g)
 {
 	columns_release(g);
 	memset(g, 0, sizeof(*g));
@@ -291,7 +291,7 @@ static void schema_release(struct pq_file_meta *m)
 static void row_groups_release(struct pq_file_meta *m)
 {
 	for (uint32_t i = 0; i < m->row_group_count; i++)
-		row_group_release(&m->row_groups[i]);
+		pq_row_group_release(&m->row_groups[i]);
 	free(m->row_groups);
 	m->row_groups = NULL;
 	m->row_group_count = 0;

@@ -196,6 +196,8 @@ int pq_meta_decode(struct pq_file_meta *m, const uint8_t *buf, size_t len, char 
                    size_t errlen);
 /* Append the compact encoding of M to OUT. 0 or VITALS_E_NOMEM. */
 int pq_meta_encode(const struct pq_file_meta *m, struct bytebuf *out);
+/* Free what one row group owns (not RG itself). */
+void pq_row_group_release(struct pq_row_group *rg);
 /* Free everything M owns and zero it. Safe on a zeroed M. */
 void pq_meta_release(struct pq_file_meta *m);
 

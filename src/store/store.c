@@ -175,6 +175,49 @@ int store_write(struct vitals_writer *w, const void *buf, size_t n)
 	return VITALS_OK;
 }
 
+int store_copy_range(struct vitals_writer *w, int fd, uint64_t off, uint64_t len)
+{
+	loff_t in = (loff_t)off;
+	char buf[65536];
+	int kernel = 1;
+
+	while (len > 0) {
+		size_t want = len > ((size_t)1 << 30) ? (size_t)1 << 30 : (size_t)len;
+		ssize_t k;
+
+		if (kernel) {
+			k = copy_file_range(fd, &in, w->fd, NULL, want, 0);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			              errno == EOPNOTSUPP || errno == EBADF)) {
+				kernel =
+				    0; /* across filesystems, or not offered: copy through here */
+				continue;
+			}
+		} else {
+			k = pread(fd, buf, want < sizeof(buf) ? want : sizeof(buf), in);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k > 0) {
+				int rc = store_write(w, buf, (size_t)k);
+				if (rc < 0)
+					return rc;
+				in += k;
+				len -= (uint64_t)k;
+				continue;
+			}
+		}
+		if (k <= 0)
+			return store_writer_fail(w, VITALS_E_IO, "copying the earlier file: %s",
+			                         k < 0 ? strerror(errno)
+			                               : "it is shorter than expected");
+		len -= (uint64_t)k;
+		w->bytes += (uint64_t)k;
+	}
+	return VITALS_OK;
+}
+
 int store_pread(struct vitals_reader *r, void *buf, size_t n, uint64_t off)
 {
 	char *p = buf;
@@ -412,6 +455,7 @@ int vitals_writer_write(struct vitals_writer *w, const struct vitals_batch *b)
 			    vitals_type_name(w->schema.fields[i].type));
 	if (b->rows == 0)
 		return VITALS_OK;
+	w->wrote = 1;
 	return w->ops->write(w, b);
 }
 
@@ -428,6 +472,55 @@ int vitals_writer_close(struct vitals_writer *w, char *err, size_t errlen)
 	if (rc < 0)
 		copy_message(err, errlen, w->err[0] ? w->err : vitals_strerror(rc));
 	writer_free(w);
+	return rc;
+}
+
+/* Text formats: the whole file on FD, whose header must be the one W wrote. */
+static int adopt_text(struct vitals_writer *w, int fd)
+{
+	uint64_t head = w->bytes;
+	char mine[4096], theirs[4096];
+	struct stat st;
+	uint64_t at = 0;
+
+	if (fstat(fd, &st) < 0)
+		return store_writer_fail(w, VITALS_E_IO, "cannot stat the earlier file: %s",
+		                         strerror(errno));
+	if ((uint64_t)st.st_size < head)
+		return store_writer_fail(w, VITALS_E_INVAL,
+		                         "the earlier file is shorter than its header");
+	while (at < head) {
+		size_t n = head - at > sizeof(mine) ? sizeof(mine) : (size_t)(head - at);
+
+		if (pread(w->fd, mine, n, (off_t)at) != (ssize_t)n ||
+		    pread(fd, theirs, n, (off_t)at) != (ssize_t)n)
+			return store_writer_fail(w, VITALS_E_IO, "cannot read the headers back: %s",
+			                         strerror(errno));
+		if (memcmp(mine, theirs, n) != 0)
+			return store_writer_fail(w, VITALS_E_INVAL,
+			                         "the earlier file has other columns");
+		at += n;
+	}
+	return store_copy_range(w, fd, head, (uint64_t)st.st_size - head);
+}
+
+int vitals_writer_adopt(struct vitals_writer *w, int fd, uint32_t row_groups)
+{
+	int rc;
+
+	if (!w || fd < 0)
+		return VITALS_E_INVAL;
+	if (w->failed)
+		return VITALS_E_IO;
+	if (w->wrote)
+		return store_writer_fail(w, VITALS_E_INVAL,
+		                         "earlier rows can only be taken before any other");
+	if (w->ops->adopt)
+		rc = w->ops->adopt(w, fd, row_groups);
+	else
+		rc = adopt_text(w, fd);
+	if (rc == 0)
+		w->wrote = 1;
 	return rc;
 }
 

@@ -1,0 +1,434 @@
+/*
+ * The recorder's journal (journal.h).
+ *
+ * Layout, little-endian:
+ *   header:  "VJNL" u32 version=1, u64 gen, u64 base_size, u32 columns,
+ *            then per column u8 type, u8 nullable, u16 name length, name;
+ *            then u32 CRC-32 of everything before it.
+ *   record:  u32 length L, u32 CRC-32 of the L bytes that follow: u64 seq,
+ *            u32 rows size R, then the rows compressed with zstd (level 1):
+ *            u32 rows, then per column [rows validity bytes if nullable]
+ *            and the values (BOOL 1 byte, INT32 4, INT64/TIMESTAMP/DOUBLE 8,
+ *            STRING u32 lengths then the bytes). A wide trace's rows are
+ *            mostly nulls, stored as zeros, which zstd folds to little.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "record/journal.h"
+#include "store/codec.h"
+#include "util/bytebuf.h"
+
+#define MAGIC       "VJNL"
+#define VERSION     1
+#define RECORD_HEAD 20
+#define RECORD_MAX  ((uint32_t)256 << 20) /* bytes of one record's payload */
+#define HEADER_MAX  ((uint32_t)1 << 20)
+
+static void put32(struct bytebuf *b, uint32_t v)
+{
+	bytebuf_append(b, &v, 4);
+}
+
+static void put64(struct bytebuf *b, uint64_t v)
+{
+	bytebuf_append(b, &v, 8);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint32_t crc(const void *p, size_t n)
+{
+	return (uint32_t)crc32(crc32(0, Z_NULL, 0), p, (uInt)n);
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int journal_create(const char *path, const struct vitals_schema *schema, uint64_t gen,
+                   uint64_t base_size, int *fd, char *err, size_t errlen)
+{
+	struct bytebuf h;
+	char tmp[4096];
+	int f, rc = VITALS_E_IO;
+
+	*fd = -1;
+	bytebuf_init(&h, 0);
+	bytebuf_append(&h, MAGIC, 4);
+	put32(&h, VERSION);
+	put64(&h, gen);
+	put64(&h, base_size);
+	put32(&h, (uint32_t)schema->count);
+	for (size_t i = 0; i < schema->count; i++) {
+		const struct vitals_field *fl = &schema->fields[i];
+		uint8_t tn[2] = {(uint8_t)fl->type, (uint8_t)(fl->nullable != 0)};
+		uint16_t len = (uint16_t)strlen(fl->name);
+
+		bytebuf_append(&h, tn, 2);
+		bytebuf_append(&h, &len, 2);
+		bytebuf_append(&h, fl->name, len);
+	}
+	put32(&h, crc(h.p, h.len));
+	if (h.error) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		bytebuf_release(&h);
+		return VITALS_E_NOMEM;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
+	f = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (f < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+		goto out_release;
+	}
+	if (write_all(f, h.p, h.len) < 0 || fsync(f) < 0 || rename(tmp, path) < 0) {
+		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+		close(f);
+		unlink(tmp);
+		goto out_release;
+	}
+	if (lseek(f, 0, SEEK_END) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(f);
+		goto out_release;
+	}
+	*fd = f;
+	rc = VITALS_OK;
+out_release:
+	bytebuf_release(&h);
+	return rc;
+}
+
+static size_t value_width(enum vitals_type t)
+{
+	switch (t) {
+	case VITALS_TYPE_BOOL:
+		return 1;
+	case VITALS_TYPE_INT32:
+		return 4;
+	case VITALS_TYPE_STRING:
+		return 0;
+	default:
+		return 8;
+	}
+}
+
+int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct codec_state *cs)
+{
+	struct bytebuf raw, r;
+	off_t at;
+	int rc = VITALS_OK;
+
+	bytebuf_init(&raw, 0);
+	bytebuf_init(&r, 0);
+	put32(&raw, (uint32_t)b->rows);
+	for (size_t c = 0; c < b->schema.count; c++) {
+		const struct vitals_column *col = &b->cols[c];
+		size_t w = value_width(col->type);
+
+		if (col->nullable)
+			bytebuf_append(&raw, col->valid, b->rows);
+		if (w) {
+			bytebuf_append(&raw, col->v.b, b->rows * w);
+			continue;
+		}
+		for (size_t i = 0; i < b->rows; i++)
+			put32(&raw, (uint32_t)(col->v.off[i + 1] - col->v.off[i]));
+		bytebuf_append(&raw, col->data, col->v.off[b->rows]);
+	}
+	put32(&r, 0); /* length and CRC, set below */
+	put32(&r, 0);
+	put64(&r, seq);
+	put32(&r, (uint32_t)raw.len);
+	if (raw.error || raw.len > RECORD_MAX ||
+	    codec_compress(cs, VITALS_CODEC_ZSTD, 1, raw.p, raw.len, &r) < 0 || r.error ||
+	    r.len - 8 > RECORD_MAX) {
+		rc = VITALS_E_NOMEM;
+		errno = ENOMEM;
+		goto out_release;
+	}
+	{
+		uint32_t len = (uint32_t)(r.len - 8), sum = crc(r.p + 8, len);
+
+		memcpy(r.p, &len, 4);
+		memcpy(r.p + 4, &sum, 4);
+	}
+	at = lseek(fd, 0, SEEK_END);
+	if (at < 0 || write_all(fd, r.p, r.len) < 0) {
+		int saved = errno;
+
+		/* Cut a partial record off, so the records after it stay readable. */
+		if (at >= 0 && ftruncate(fd, at) < 0) {
+			/* the reader stops at the torn record */
+		}
+		errno = saved;
+		rc = VITALS_E_IO;
+	}
+out_release:
+	bytebuf_release(&raw);
+	bytebuf_release(&r);
+	return rc;
+}
+
+void journal_info_release(struct journal_info *info)
+{
+	vitals_schema_release(&info->schema);
+}
+
+static int read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+	char *p = buf;
+
+	while (n > 0) {
+		ssize_t k = pread(fd, p, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return 0;
+}
+
+static int read_header(int fd, uint64_t size, struct journal_info *info, uint64_t *end, char *err,
+                       size_t errlen)
+{
+	uint8_t fixed[28], *h = NULL;
+	uint32_t ncols;
+	size_t pos;
+	int rc = VITALS_E_PARSE;
+
+	if (size < sizeof(fixed) + 4 || read_at(fd, fixed, sizeof(fixed), 0) < 0 ||
+	    memcmp(fixed, MAGIC, 4) != 0) {
+		snprintf(err, errlen, "not a vitals journal");
+		return VITALS_E_PARSE;
+	}
+	if (get32(fixed + 4) != VERSION) {
+		snprintf(err, errlen, "journal version %u is not known", get32(fixed + 4));
+		return VITALS_E_PARSE;
+	}
+	info->gen = get64(fixed + 8);
+	info->base_size = get64(fixed + 16);
+	ncols = get32(fixed + 24);
+	if (ncols == 0 || ncols > VITALS_COLUMNS_MAX) {
+		snprintf(err, errlen, "journal header: %u columns", ncols);
+		return VITALS_E_PARSE;
+	}
+	{
+		uint64_t most = sizeof(fixed) + (uint64_t)ncols * (4 + VITALS_NAME_MAX) + 4;
+		size_t len = (size_t)(most < size ? most : size);
+
+		if (len > HEADER_MAX)
+			len = HEADER_MAX;
+		h = malloc(len);
+		if (!h)
+			return VITALS_E_NOMEM;
+		if (read_at(fd, h, len, 0) < 0) {
+			snprintf(err, errlen, "journal header: cannot read");
+			goto out_free;
+		}
+		pos = sizeof(fixed);
+		for (uint32_t i = 0; i < ncols; i++) {
+			char name[VITALS_NAME_MAX + 1];
+			uint16_t nlen;
+
+			if (pos + 4 > len) {
+				snprintf(err, errlen, "journal header: cut short");
+				goto out_free;
+			}
+			memcpy(&nlen, h + pos + 2, 2);
+			if (nlen == 0 || nlen > VITALS_NAME_MAX || pos + 4 + nlen > len) {
+				snprintf(err, errlen, "journal header: column %u has a bad name",
+				         i);
+				goto out_free;
+			}
+			memcpy(name, h + pos + 4, nlen);
+			name[nlen] = '\0';
+			if (vitals_schema_add(&info->schema, name, (enum vitals_type)h[pos],
+			                      h[pos + 1] != 0) < 0) {
+				snprintf(err, errlen,
+				         "journal header: column %u ('%s') is not valid", i, name);
+				goto out_free;
+			}
+			pos += 4 + (size_t)nlen;
+		}
+		if (pos + 4 > len || get32(h + pos) != crc(h, pos)) {
+			snprintf(err, errlen, "journal header: checksum mismatch");
+			goto out_free;
+		}
+		*end = pos + 4;
+		rc = VITALS_OK;
+	}
+out_free:
+	free(h);
+	return rc;
+}
+
+/* Decode one record's rows (after its seq) into B. VITALS_E_PARSE when they do not fit. */
+static int decode_rows(struct vitals_batch *b, const uint8_t *p, size_t n)
+{
+	size_t pos = 4, rows;
+
+	vitals_batch_clear(b);
+	if (n < 4)
+		return VITALS_E_PARSE;
+	rows = get32(p);
+	/* Every row takes at least a byte of some column: a count past that is a lie. */
+	if (rows > n || rows > VITALS_BATCH_ROWS_MAX)
+		return VITALS_E_PARSE;
+	if (vitals_batch_reserve(b, rows, 0) < 0)
+		return VITALS_E_NOMEM;
+	for (size_t c = 0; c < b->schema.count; c++) {
+		struct vitals_column *col = &b->cols[c];
+		size_t w = value_width(col->type), total = 0;
+
+		if (col->nullable) {
+			if (n - pos < rows)
+				return VITALS_E_PARSE;
+			for (size_t i = 0; i < rows; i++)
+				col->valid[i] = p[pos + i] != 0;
+			pos += rows;
+		}
+		if (w) {
+			if ((n - pos) / w < rows)
+				return VITALS_E_PARSE;
+			memcpy(col->v.b, p + pos, rows * w);
+			if (col->type == VITALS_TYPE_BOOL)
+				for (size_t i = 0; i < rows; i++)
+					col->v.b[i] = col->v.b[i] != 0;
+			pos += rows * w;
+			continue;
+		}
+		if ((n - pos) / 4 < rows)
+			return VITALS_E_PARSE;
+		for (size_t i = 0; i < rows; i++)
+			total += get32(p + pos + 4 * i);
+		if (total > n - pos - 4 * rows)
+			return VITALS_E_PARSE;
+		if (vitals_column_reserve(col, rows, total) < 0)
+			return VITALS_E_NOMEM;
+		col->v.off[0] = 0;
+		for (size_t i = 0; i < rows; i++)
+			col->v.off[i + 1] = col->v.off[i] + get32(p + pos + 4 * i);
+		pos += 4 * rows;
+		memcpy(col->data, p + pos, total);
+		col->data_len = total;
+		pos += total;
+	}
+	if (pos != n)
+		return VITALS_E_PARSE;
+	b->rows = rows;
+	return VITALS_OK;
+}
+
+int journal_read(int fd, struct journal_info *info, journal_fn fn, void *ctx, char *err,
+                 size_t errlen)
+{
+	struct vitals_batch *b = NULL;
+	struct codec_state cs = {0};
+	uint8_t *buf = NULL, *rows = NULL;
+	size_t rows_cap = 0;
+	struct stat st;
+	uint64_t pos;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	vitals_schema_init(&info->schema);
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot stat: %s", strerror(errno));
+		return VITALS_E_IO;
+	}
+	rc = read_header(fd, (uint64_t)st.st_size, info, &pos, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = vitals_batch_new(&b, &info->schema);
+	if (rc < 0)
+		return rc;
+	info->good_end = pos;
+	while (pos + RECORD_HEAD <= (uint64_t)st.st_size) {
+		uint8_t head[8];
+		uint32_t len;
+		void *q;
+
+		if (read_at(fd, head, 8, pos) < 0)
+			break;
+		len = get32(head);
+		if (len < 12 || len > RECORD_MAX || len > (uint64_t)st.st_size - pos - 8)
+			break;
+		uint32_t raw_len;
+		q = realloc(buf, len);
+		if (!q) {
+			rc = VITALS_E_NOMEM;
+			goto out_free;
+		}
+		buf = q;
+		if (read_at(fd, buf, len, pos + 8) < 0 || crc(buf, len) != get32(head + 4))
+			break;
+		raw_len = get32(buf + 8);
+		if (raw_len > RECORD_MAX)
+			break;
+		if (raw_len > rows_cap) {
+			q = realloc(rows, raw_len);
+			if (!q) {
+				rc = VITALS_E_NOMEM;
+				goto out_free;
+			}
+			rows = q;
+			rows_cap = raw_len;
+		}
+		if (codec_decompress(&cs, VITALS_CODEC_ZSTD, buf + 12, len - 12, rows, raw_len, err,
+		                     errlen) < 0 ||
+		    decode_rows(b, rows, raw_len) < 0)
+			break; /* a record whose CRC matches but whose rows do not fit: stop there
+			        */
+		info->last_seq = get64(buf);
+		info->records++;
+		pos += 8 + (uint64_t)len;
+		info->good_end = pos;
+		if (fn && (rc = fn(ctx, info->last_seq, b)) < 0)
+			goto out_free;
+	}
+	info->torn = (uint64_t)st.st_size - info->good_end;
+	rc = VITALS_OK;
+out_free:
+	free(buf);
+	free(rows);
+	codec_state_release(&cs);
+	vitals_batch_free(b);
+	return rc;
+}

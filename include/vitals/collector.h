@@ -248,6 +248,14 @@ struct vitals_collector_options {
 	size_t cmdline_max;  /* bytes of command line kept per process; default 4096 */
 	int all_disks;       /* report partitions and unused virtual disks too */
 	int all_filesystems; /* report pseudo filesystems (tmpfs, overlay...) too */
+	/*
+	 * With scope.pid set: read only that process and its descendants (found
+	 * through /proc/PID/task/TID/children), not every process of the
+	 * machine. The in-process logger samples itself this way. The process
+	 * tree and the system's process and thread counts then cover only the
+	 * subtree (the counts are left missing).
+	 */
+	int subtree_only;
 };
 
 /* Fill OPTS with the defaults: every process, every default source, real /proc and /sys. */

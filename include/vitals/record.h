@@ -68,6 +68,12 @@ VITALS_API int vitals_trace_add_event(const struct vitals_trace *t, struct vital
                                       int64_t time_us, const char *source, const char *text,
                                       const char *fields);
 
+/* Append a gauge row: kind "gauge", id PATH, name its last component, `value` VALUE. */
+VITALS_API int vitals_trace_add_gauge(const struct vitals_trace *t, struct vitals_batch *b,
+                                      int64_t time_us, const char *path, double value);
+/* The index of column NAME in the trace's schema, or -1. */
+VITALS_API int vitals_trace_column(const struct vitals_trace *t, const char *name);
+
 struct vitals_recorder_options {
 	struct vitals_write_options write; /* codec, metadata...: see store.h */
 	/*

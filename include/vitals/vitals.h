@@ -15,5 +15,6 @@
 #include <vitals/table.h>
 #include <vitals/store.h>
 #include <vitals/record.h>
+#include <vitals/logger.h>
 
 #endif

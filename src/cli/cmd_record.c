@@ -286,16 +286,19 @@ static int record_parse(int argc, char **argv, struct record_args *a)
 		                       a->output);
 	if (a->cmd && a->scope.pid)
 		return cli_usage_error("record", "--pid and a command to run cannot go together");
+	if (a->scope.pid && kill(a->scope.pid, 0) < 0 && errno == ESRCH)
+		return cli_usage_error("record", "--pid: no process %d", (int)a->scope.pid);
 	return -1;
 }
 
 /* ---- signals --------------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_signal, child_exited;
+static volatile sig_atomic_t stop_signal, stop_count, child_exited;
 
 static void on_stop(int sig)
 {
 	stop_signal = sig;
+	stop_count++;
 }
 
 static void on_child(int sig)
@@ -384,10 +387,20 @@ struct rec {
 	size_t line_len;
 	struct vitals_kv meta[9];
 	char zone[128], interval[32], started[40], command[1024];
+	char last_error[1024]; /* of the last failed write, said once */
 	uint64_t samples;
 	double started_mono, segment_mono, last_write_mono, last_status_mono, last_cpu;
 	int tty;
 };
+
+/* Say a failure on standard error, once until it changes: a full disk fails every time. */
+static void rec_say(struct rec *s, const char *msg)
+{
+	if (strcmp(s->last_error, msg) == 0)
+		return;
+	snprintf(s->last_error, sizeof(s->last_error), "%s", msg);
+	fprintf(stderr, "%svitals record: %s\n", s->tty && !s->a->quiet ? "\n" : "", msg);
+}
 
 static int rec_open_segment(struct rec *s)
 {
@@ -462,7 +475,7 @@ static int rec_event(struct rec *s, int64_t at, const char *source, const char *
 	if (vitals_trace_add_event(s->trace, s->rows, at, source, text, NULL) < 0)
 		return -1;
 	if (vitals_recorder_add(s->r, s->rows) < 0)
-		fprintf(stderr, "vitals record: %s\n", vitals_recorder_errmsg(s->r));
+		rec_say(s, vitals_recorder_errmsg(s->r));
 	return 0;
 }
 
@@ -495,7 +508,7 @@ static void rec_fifo_line(struct rec *s, char *line)
 	if (vitals_trace_add_event(s->trace, s->rows, at, source, text, fields) < 0)
 		return;
 	if (vitals_recorder_add(s->r, s->rows) < 0)
-		fprintf(stderr, "vitals record: %s\n", vitals_recorder_errmsg(s->r));
+		rec_say(s, vitals_recorder_errmsg(s->r));
 }
 
 static void rec_read_fifo(struct rec *s)
@@ -561,18 +574,23 @@ static int rec_sample(struct rec *s)
 	if (vitals_trace_add_sample(s->trace, s->rows, s->c, s->a->processes, &cost) < 0)
 		return cli_error("record", "out of memory");
 	if (vitals_recorder_add(s->r, s->rows) < 0)
-		fprintf(stderr, "\nvitals record: %s\n", vitals_recorder_errmsg(s->r));
+		rec_say(s, vitals_recorder_errmsg(s->r));
 	s->samples++;
 	return CLI_EXIT_OK;
 }
 
+/* Write; a failure is said once, and so is the first write that works again. */
 static int rec_write(struct rec *s)
 {
 	s->last_write_mono = now_mono();
 	if (vitals_recorder_write(s->r) < 0) {
-		fprintf(stderr, "%svitals record: %s\n", s->tty && !s->a->quiet ? "\n" : "",
-		        vitals_recorder_errmsg(s->r));
+		rec_say(s, vitals_recorder_errmsg(s->r));
 		return -1;
+	}
+	if (s->last_error[0]) {
+		fprintf(stderr, "%svitals record: %s is written again\n",
+		        s->tty && !s->a->quiet ? "\n" : "", s->segment);
+		s->last_error[0] = '\0';
 	}
 	return 0;
 }
@@ -836,10 +854,20 @@ int cmd_record(int argc, char **argv)
 			break;
 	}
 	if (stop_signal && child) {
-		/* Pass the signal on, and wait for the command to finish. */
+		/* Pass the signal on and wait for the command; a second signal kills it. */
+		int killed = 0;
+
 		kill(child, stop_signal);
-		if (waitpid(child, &child_status, 0) == child)
-			child = 0;
+		while (waitpid(child, &child_status, WNOHANG) == 0) {
+			struct timespec ts = {0, 100000000};
+
+			if (stop_count > 1 && !killed) {
+				kill(child, SIGKILL);
+				killed = 1;
+			}
+			ppoll(NULL, 0, &ts, &old);
+		}
+		child = 0;
 	}
 out_close:
 	if (s.fifo_fd >= 0)

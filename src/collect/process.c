@@ -714,6 +714,102 @@ static struct proc *proc_visit(struct process_state *s, pid_t pid, const char *n
 	return p;
 }
 
+/*
+ * Visit process PID (directory NAME) and note it as seen in this sample.
+ * VITALS_OK, VITALS_E_NOMEM, VITALS_E_IO (out of descriptors), or
+ * VITALS_E_NOTFOUND when it is gone.
+ */
+static int proc_note(struct process_state *s, pid_t pid, const char *name)
+{
+	struct proc *p;
+	int err;
+
+	p = proc_visit(s, pid, name, &err);
+	if (err == VITALS_E_NOMEM || err == VITALS_E_IO)
+		return err;
+	if (!p)
+		return VITALS_E_NOTFOUND;
+	if (p->gen == s->gen)
+		return VITALS_OK; /* listed twice (a child seen from two threads) */
+	if (s->nseen == s->seen_cap) {
+		size_t ncap = s->seen_cap ? s->seen_cap * 2 : 512;
+		struct proc **v = realloc(s->seen, ncap * sizeof(*v));
+
+		if (!v)
+			return VITALS_E_NOMEM;
+		s->seen = v;
+		s->seen_cap = ncap;
+	}
+	s->seen[s->nseen++] = p;
+	p->gen = s->gen;
+	p->depth = -2;
+	return VITALS_OK;
+}
+
+/*
+ * Note the scope's root and its descendants, level by level, from the
+ * children files of every thread. The seen list doubles as the queue.
+ */
+static int list_subtree(struct process_state *s)
+{
+	const struct vitals_scope *sc = &s->c->opts.scope;
+	char name[24], path[64];
+	size_t head = 0, level_end;
+	int level = 0, r;
+
+	snprintf(name, sizeof(name), "%d", (int)sc->pid);
+	r = proc_note(s, sc->pid, name);
+	if (r == VITALS_E_NOMEM)
+		return r;
+	level_end = s->nseen;
+	while (head < s->nseen && (sc->depth < 0 || level < sc->depth)) {
+		pid_t ppid = s->seen[head]->pid;
+		struct dirent *t;
+		DIR *dir;
+		int fd;
+
+		snprintf(path, sizeof(path), "%d/task", (int)ppid);
+		fd = openat(s->c->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dir = fd >= 0 ? fdopendir(fd) : NULL;
+		if (!dir && fd >= 0)
+			close(fd);
+		while (dir && (t = readdir(dir))) {
+			char buf[8192], *q, *end; /* about 1000 children of one thread */
+			ssize_t n;
+
+			if (t->d_name[0] < '0' || t->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "%d/task/%.16s/children", (int)ppid,
+			         t->d_name);
+			n = read_small_at(s->c->proc_fd, path, buf, sizeof(buf));
+			if (n <= 0)
+				continue;
+			buf[n < (ssize_t)sizeof(buf) ? n : (ssize_t)sizeof(buf) - 1] = '\0';
+			for (q = buf; *q; q = end) {
+				long v = strtol(q, &end, 10);
+
+				if (end == q)
+					break;
+				if (v <= 0 || v > 0x7fffffff)
+					continue;
+				snprintf(name, sizeof(name), "%ld", v);
+				r = proc_note(s, (pid_t)v, name);
+				if (r == VITALS_E_NOMEM) {
+					closedir(dir);
+					return r;
+				}
+			}
+		}
+		if (dir)
+			closedir(dir);
+		if (++head == level_end) {
+			level++;
+			level_end = s->nseen;
+		}
+	}
+	return VITALS_OK;
+}
+
 static int process_sample(struct vitals_collector *c, void *state, char *reason, size_t len)
 {
 	struct process_state *s = state;
@@ -723,33 +819,25 @@ static int process_sample(struct vitals_collector *c, void *state, char *reason,
 
 	s->gen++;
 	s->nseen = 0;
-	rewinddir(s->dir);
-	while ((d = readdir(s->dir))) {
-		struct proc *p;
-		pid_t pid;
-		int err;
+	if (c->opts.subtree_only && c->opts.scope.pid > 0) {
+		int r = list_subtree(s);
 
-		if (parse_pid_name(d->d_name, &pid) < 0)
-			continue;
-		p = proc_visit(s, pid, d->d_name, &err);
-		if (err == VITALS_E_NOMEM)
-			return VITALS_E_NOMEM;
-		if (err == VITALS_E_IO)
-			fd_trouble = 1;
-		if (!p)
-			continue;
-		if (s->nseen == s->seen_cap) {
-			size_t ncap = s->seen_cap ? s->seen_cap * 2 : 512;
-			struct proc **v = realloc(s->seen, ncap * sizeof(*v));
+		if (r < 0)
+			return r;
+	} else {
+		rewinddir(s->dir);
+		while ((d = readdir(s->dir))) {
+			pid_t pid;
+			int r;
 
-			if (!v)
-				return VITALS_E_NOMEM;
-			s->seen = v;
-			s->seen_cap = ncap;
+			if (parse_pid_name(d->d_name, &pid) < 0)
+				continue;
+			r = proc_note(s, pid, d->d_name);
+			if (r == VITALS_E_NOMEM)
+				return r;
+			if (r == VITALS_E_IO)
+				fd_trouble = 1;
 		}
-		s->seen[s->nseen++] = p;
-		p->gen = s->gen;
-		p->depth = -2;
 	}
 
 	/* Drop what exited, then fill and publish what lives, in listing (pid) order. */
@@ -778,8 +866,10 @@ static int process_sample(struct vitals_collector *c, void *state, char *reason,
 		if (p->e.in_scope && collector_publish(c, VITALS_KIND_PROCESS, &p->e) < 0)
 			return VITALS_E_NOMEM;
 	}
-	entity_set(&c->system, VITALS_SYS_PROCESSES, (double)nseen);
-	entity_set(&c->system, VITALS_SYS_THREADS, (double)nthreads);
+	if (!c->opts.subtree_only || c->opts.scope.pid <= 0) {
+		entity_set(&c->system, VITALS_SYS_PROCESSES, (double)nseen);
+		entity_set(&c->system, VITALS_SYS_THREADS, (double)nthreads);
+	}
 	if (fd_trouble) {
 		snprintf(reason, len,
 		         "out of file descriptors: some processes were skipped (raise ulimit -n)");

@@ -159,6 +159,8 @@ int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct co
 		const struct vitals_column *col = &b->cols[c];
 		size_t w = value_width(col->type);
 
+		if (!b->rows)
+			continue;
 		if (col->nullable)
 			bytebuf_append(&raw, col->valid, b->rows);
 		if (w) {
@@ -327,7 +329,8 @@ static int decode_rows(struct vitals_batch *b, const uint8_t *p, size_t n)
 		if (w) {
 			if ((n - pos) / w < rows)
 				return VITALS_E_PARSE;
-			memcpy(col->v.b, p + pos, rows * w);
+			if (rows)
+				memcpy(col->v.b, p + pos, rows * w);
 			if (col->type == VITALS_TYPE_BOOL)
 				for (size_t i = 0; i < rows; i++)
 					col->v.b[i] = col->v.b[i] != 0;
@@ -346,7 +349,8 @@ static int decode_rows(struct vitals_batch *b, const uint8_t *p, size_t n)
 		for (size_t i = 0; i < rows; i++)
 			col->v.off[i + 1] = col->v.off[i] + get32(p + pos + 4 * i);
 		pos += 4 * rows;
-		memcpy(col->data, p + pos, total);
+		if (total)
+			memcpy(col->data, p + pos, total);
 		col->data_len = total;
 		pos += total;
 	}

@@ -207,6 +207,16 @@ static int read_output(struct vitals_recorder *r)
 	}
 	r->rows_written = vitals_reader_row_count(rd);
 	rc = VITALS_OK;
+	/* The output's metadata stays, under what the caller gives anew. */
+	for (size_t i = 0; rc == 0 && i < vitals_reader_meta_count(rd); i++) {
+		const struct vitals_kv *kv = vitals_reader_meta_at(rd, i);
+		int known = 0;
+
+		for (size_t j = 0; j < r->meta_count; j++)
+			known |= strcmp(r->meta[j].key, kv->key) == 0;
+		if (!known && kv->value && meta_set(r, kv->key, kv->value) < 0)
+			rc = rec_fail(r, VITALS_E_NOMEM, "out of memory");
+	}
 	{
 		struct vitals_file_info *info;
 
@@ -354,6 +364,8 @@ static int start_journal(struct vitals_recorder *r)
 	return VITALS_OK;
 }
 
+static int recorder_write(struct vitals_recorder *r, int final);
+
 /* ---- opening ------------------------------------------------------------ */
 
 int vitals_recorder_open(struct vitals_recorder **out, const char *path,
@@ -415,19 +427,28 @@ int vitals_recorder_open(struct vitals_recorder **out, const char *path,
 	rc = read_output(r);
 	if (rc < 0)
 		goto out_fail;
-	if (!r->opts.no_journal) {
-		rc = adopt_journal(r, &got);
-		if (rc < 0)
-			goto out_fail;
-		if (rc == 1)
-			rc = start_journal(r);
-		if (rc < 0)
-			goto out_fail;
-	}
+	/* A journal left beside the output is folded in, whatever this recorder's mode. */
+	rc = adopt_journal(r, &got);
+	if (rc < 0)
+		goto out_fail;
+	if (rc == 1 && !r->opts.no_journal)
+		rc = start_journal(r);
+	if (rc < 0)
+		goto out_fail;
 	if (recovered)
 		*recovered = got;
-	if (got > 0 && (rc = vitals_recorder_write(r)) < 0)
+	if (r->journal_fd >= 0 && r->opts.no_journal) {
+		/* Without a journal of its own: fold the old one in now, then drop it. */
+		rc = recorder_write(r, 1);
+		if (rc < 0)
+			goto out_fail;
+		close(r->journal_fd);
+		r->journal_fd = -1;
+		if (unlink(r->journal_path) == 0)
+			fsync_dir(r->dir);
+	} else if (got > 0 && (rc = vitals_recorder_write(r)) < 0) {
 		goto out_fail;
+	}
 	*out = r;
 	return VITALS_OK;
 out_fail:
@@ -493,8 +514,6 @@ int vitals_recorder_add(struct vitals_recorder *r, const struct vitals_batch *b)
 }
 
 /* ---- writing ------------------------------------------------------------- */
-
-static int recorder_write(struct vitals_recorder *r, int final);
 
 int vitals_recorder_write(struct vitals_recorder *r)
 {

@@ -15,7 +15,7 @@ struct vitals_trace {
 	int attr_col[VITALS_KIND_COUNT][8];
 	int *metric_col[VITALS_KIND_COUNT];
 	size_t metric_count[VITALS_KIND_COUNT];
-	int fields_col, sample_cpu_col, sample_seconds_col;
+	int fields_col, value_col, sample_cpu_col, sample_seconds_col;
 };
 
 /* The column NAME of TYPE, added when new. -1 on failure. */
@@ -86,9 +86,14 @@ int vitals_trace_new(struct vitals_trace **out)
 			}
 		}
 	}
+	/* Columns of the trace alone: gauges, the recorder's cost, the logger's heap. */
+	t->value_col = column_for(&t->schema, "value", VITALS_TYPE_DOUBLE);
 	t->sample_cpu_col = column_for(&t->schema, "sample_cpu_seconds", VITALS_TYPE_DOUBLE);
 	t->sample_seconds_col = column_for(&t->schema, "sample_seconds", VITALS_TYPE_DOUBLE);
-	if (t->sample_cpu_col < 0 || t->sample_seconds_col < 0)
+	if (t->value_col < 0 || t->sample_cpu_col < 0 || t->sample_seconds_col < 0 ||
+	    column_for(&t->schema, "heap_in_use_bytes", VITALS_TYPE_INT64) < 0 ||
+	    column_for(&t->schema, "heap_free_bytes", VITALS_TYPE_INT64) < 0 ||
+	    column_for(&t->schema, "heap_mmapped_bytes", VITALS_TYPE_INT64) < 0)
 		goto out_free;
 	*out = t;
 	return VITALS_OK;
@@ -211,4 +216,27 @@ int vitals_trace_add_event(const struct vitals_trace *t, struct vitals_batch *b,
 	if (rc == 0)
 		rc = vitals_batch_end_row(b);
 	return rc < 0 ? rc : VITALS_OK;
+}
+
+int vitals_trace_add_gauge(const struct vitals_trace *t, struct vitals_batch *b, int64_t time_us,
+                           const char *path, double value)
+{
+	const char *last;
+	int rc;
+
+	if (!vitals_schema_equal(&b->schema, &t->schema) || !path || !*path)
+		return VITALS_E_INVAL;
+	last = strrchr(path, '/');
+	last = last && last[1] ? last + 1 : path;
+	rc = add_head(b, time_us, "gauge", path, last);
+	if (rc == 0)
+		rc = vitals_batch_set_double(b, (size_t)t->value_col, value);
+	if (rc == 0)
+		rc = vitals_batch_end_row(b);
+	return rc < 0 ? rc : VITALS_OK;
+}
+
+int vitals_trace_column(const struct vitals_trace *t, const char *name)
+{
+	return vitals_schema_find(&t->schema, name);
 }

@@ -885,5 +885,6 @@ const struct store_writer_ops store_csv_writer = {
     .open = csv_writer_open,
     .write = csv_writer_write,
     .finish = csv_writer_finish,
+    .flush = csv_writer_finish,
     .free = csv_writer_free,
 };

@@ -106,6 +106,8 @@ struct store_writer_ops {
 	 * groups: store.c then copies the whole file after its header.
 	 */
 	int (*adopt)(struct vitals_writer *w, int fd, uint32_t row_groups);
+	/* Text formats: write out what is buffered (the header, before an adopt). */
+	int (*flush)(struct vitals_writer *w);
 	/* Free impl. */
 	void (*free)(struct vitals_writer *w);
 };

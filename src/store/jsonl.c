@@ -1197,5 +1197,6 @@ const struct store_writer_ops store_jsonl_writer = {
     .open = jl_writer_open,
     .write = jl_writer_write,
     .finish = jl_writer_finish,
+    .flush = jl_writer_finish,
     .free = jl_writer_free,
 };

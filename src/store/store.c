@@ -478,10 +478,15 @@ int vitals_writer_close(struct vitals_writer *w, char *err, size_t errlen)
 /* Text formats: the whole file on FD, whose header must be the one W wrote. */
 static int adopt_text(struct vitals_writer *w, int fd)
 {
-	uint64_t head = w->bytes;
 	char mine[4096], theirs[4096];
 	struct stat st;
-	uint64_t at = 0;
+	uint64_t head, at = 0;
+	int rc;
+
+	/* The header is still in the writer's buffer: out with it, to compare. */
+	if (w->ops->flush && (rc = w->ops->flush(w)) < 0)
+		return rc;
+	head = w->bytes;
 
 	if (fstat(fd, &st) < 0)
 		return store_writer_fail(w, VITALS_E_IO, "cannot stat the earlier file: %s",

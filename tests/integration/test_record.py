@@ -25,6 +25,8 @@ import time
 VITALS = os.environ.get("VITALS_BIN", "")
 SRC = os.environ.get("VITALS_SOURCE_DIR", "")
 SANITIZED = os.environ.get("VITALS_SANITIZED", "0") in ("1", "ON", "TRUE", "true")
+HELPERS = os.environ.get("VITALS_HELPERS", "")
+BUILD = os.environ.get("VITALS_BUILD_DIR", "")
 DUCK = os.path.join(SRC, "tests", "js", "duckquery.mjs")
 
 results = {"passed": 0, "failed": 0}
@@ -138,6 +140,11 @@ def check_crash(fmt, runs):
             return False, "run %d: last sample %.3f s before the kill" % (i, lost)
         if len(t) != len(set(t)):
             return False, "run %d: a sample is there twice" % i
+        if fmt == "csv":
+            with open(f) as fh:
+                heads = sum(1 for line in fh if line.startswith("time,kind,"))
+            if heads != 1:
+                return False, "run %d: %d header lines" % (i, heads)
     return True, "%d kills; last sample at most %.3f s before the kill" % (runs, max(worst))
 
 
@@ -287,6 +294,109 @@ def check_refused():
     return True, msg
 
 
+def check_churn():
+    f = path("churn.parquet")
+    churn = os.path.join(HELPERS, "churn")
+    out = vitals("record", "-o", f, "--sample-interval", "0.02", "-q", "--", churn, 200, 3,
+                 timeout=120)
+    if out.returncode != 0:
+        return False, "exit %d: %s" % (out.returncode, out.stderr.strip())
+    res = duck("SELECT count(DISTINCT (pid, start_time)), count(DISTINCT pid), "
+               "count(*) FILTER (WHERE cpu_percent < 0 OR cpu_percent > 100 * 64 OR "
+               "minor_faults_per_second < 0 OR rss_bytes < 0) "
+               "FROM '%s' WHERE kind = 'process'" % f,
+               # A series is one process: its CPU time never goes down, its name never changes.
+               "SELECT count(*) FROM (SELECT pid, start_time, cpu_user_seconds + "
+               "cpu_system_seconds - lag(cpu_user_seconds + cpu_system_seconds) OVER "
+               "(PARTITION BY pid, start_time ORDER BY time) AS d FROM '%s' "
+               "WHERE kind = 'process') WHERE d < 0" % f,
+               "SELECT count(*) FROM (SELECT pid, start_time FROM '%s' WHERE kind = 'process' "
+               "GROUP BY pid, start_time HAVING count(DISTINCT name) > 1)" % f)
+    series, pids, absurd = res[0][0]
+    backwards = res[1][0][0]
+    renamed = res[2][0][0]
+    detail = "%d process series (%d pids), %d absurd values, %d backwards, %d renamed" % (
+        series, pids, absurd, backwards, renamed)
+    # The children live a few ms; at 20 ms a good share of them is seen.
+    return series >= 20 and absurd == 0 and backwards == 0 and renamed <= 1, detail
+
+
+def check_disk_full():
+    if os.geteuid() != 0:
+        return True, "skipped: mounting a tmpfs needs root"
+    d = path("full")
+    os.mkdir(d)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", d],
+                      capture_output=True).returncode != 0:
+        return True, "skipped: this machine refuses to mount a tmpfs"
+    p = None
+    try:
+        f = os.path.join(d, "t.parquet")
+        p = subprocess.Popen([VITALS, "record", "-o", f, "--sample-interval", "0.05",
+                              "--write-interval", "0.2", "--processes", "none", "-q"],
+                             stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        # Fill the disk to the last byte (the recorder frees and takes space meanwhile).
+        filler = os.path.join(d, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+        chunk = b"x" * 4096
+        deadline = time.time() + 10
+        full_since = None
+        while time.time() < deadline:
+            try:
+                os.write(fd, chunk)
+                full_since = None
+            except OSError:
+                full_since = full_since or time.time()
+                if time.time() - full_since > 1.5:
+                    break
+                time.sleep(0.01)
+        os.close(fd)
+        full_valid = duck("SELECT count(*) FROM '%s' WHERE kind = 'system'" % f)[0][0][0]
+        os.unlink(filler)
+        resumed_at = now_us()
+        time.sleep(1.5)
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=30)
+        err = p.stderr.read()
+        p.stderr.close()
+        p = None
+        t = sample_times(f)
+        after = sum(1 for x in t if x > resumed_at)
+        ok = (rc == 0 and "No space left" in err and full_valid > 0 and after >= 20 and
+              not os.path.exists(f + ".journal"))
+        first_err = next((l for l in err.splitlines() if "No space" in l), "")
+        return ok, "exit %d; the file stayed readable while full (%d samples); %d samples " \
+            "after space returned; said: %s" % (rc, full_valid, after, first_err.strip())
+    finally:
+        if p is not None:
+            p.kill()
+            p.wait()
+        subprocess.run(["umount", "-l", d], capture_output=True)
+
+
+def check_preload():
+    lib = os.path.join(BUILD, "libvitals.so")
+    if SANITIZED:
+        return True, "skipped under the sanitizers (their runtime must load first)"
+    if not os.path.exists(lib):
+        return False, "no %s" % lib
+    f = path("preload.jsonl")
+    env = dict(os.environ, LD_PRELOAD=lib, VITALS_LOG=f, VITALS_INTERVAL="0.05")
+    out = subprocess.run(["sh", "-c", "sleep 0.3; sleep 0.3"], env=env, capture_output=True,
+                         text=True, timeout=30)
+    if out.returncode != 0:
+        return False, "exit %d: %s" % (out.returncode, out.stderr)
+    recs = [json.loads(l) for l in open(f)]
+    pids = {r["pid"] for r in recs}
+    keys = {"timestamp", "memory_info", "cpu_times", "elapsed_time"}
+    if len(recs) < 8 or len(pids) != 1 or not keys <= set(recs[0]):
+        return False, "%d records from pids %r, keys %r" % (len(recs), pids, sorted(recs[0]))
+    if recs[-1]["memory_info"]["rss"] <= 0:
+        return False, "rss %r" % recs[-1]["memory_info"]["rss"]
+    return True, "%d records of the shell alone (its children did not log)" % len(recs)
+
+
 def main():
     if not VITALS or not os.access(VITALS, os.X_OK):
         print("VITALS_BIN must name the vitals binary", file=sys.stderr)
@@ -302,6 +412,9 @@ def main():
     run_check("an existing trace is continued; SIGINT", check_continue_and_sigint)
     run_check("rotation into segments", check_rotate)
     run_check("outputs refused", check_refused)
+    run_check("200 short-lived children while recording", check_churn)
+    run_check("a full disk, then space again", check_disk_full)
+    run_check("LD_PRELOAD=libvitals.so VITALS_LOG=...", check_preload)
     shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] else 0

@@ -93,7 +93,10 @@ struct vitals_heap_stats {
 	uint64_t releasable; /* free bytes at the top of the heap (keepcost) */
 };
 
-/* Fill *OUT. VITALS_E_UNSUPPORTED with an allocator that does not tell. */
+/*
+ * Fill *OUT. VITALS_E_UNSUPPORTED with an allocator that does not tell
+ * (not glibc's, or one that replaced it, as valgrind does).
+ */
 VITALS_API int vitals_heap_stats(struct vitals_heap_stats *out);
 /*
  * Give free heap memory back to the operating system (malloc_trim), and

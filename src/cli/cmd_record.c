@@ -387,7 +387,8 @@ struct rec {
 	size_t line_len;
 	struct vitals_kv meta[9];
 	char zone[128], interval[32], started[40], command[1024];
-	char last_error[1024]; /* of the last failed write, said once */
+	char last_error[1024];  /* of the last failed write, said once */
+	time_t last_write_wall; /* when the last write worked; 0 before */
 	uint64_t samples;
 	double started_mono, segment_mono, last_write_mono, last_status_mono, last_cpu;
 	int tty;
@@ -541,22 +542,33 @@ static void rec_read_fifo(struct rec *s)
 
 static void rec_status(struct rec *s, int final)
 {
-	char el[32], size[16];
+	char el[32], size[16], when[40] = "none yet";
 	double now = now_mono(), cpu = cpu_seconds();
 	double pct = now > s->last_status_mono
 	                 ? 100.0 * (cpu - s->last_cpu) / (now - s->last_status_mono)
 	                 : 0;
+	struct stat st;
 
 	if (!s->tty || s->a->quiet)
 		return;
 	s->last_status_mono = now;
 	s->last_cpu = cpu;
 	cli_fmt_duration(el, sizeof(el), now - s->started_mono);
-	cli_fmt_bytes(size, sizeof(size), (double)vitals_recorder_file_bytes(s->r));
+	cli_fmt_bytes(size, sizeof(size), stat(s->segment, &st) == 0 ? (double)st.st_size : 0);
+	if (s->last_write_wall) {
+		struct tm tm;
+
+		/* Local time, or UTC with --utc: the only thing --utc changes. */
+		if (s->a->utc)
+			gmtime_r(&s->last_write_wall, &tm);
+		else
+			localtime_r(&s->last_write_wall, &tm);
+		strftime(when, sizeof(when), s->a->utc ? "%H:%M:%S UTC" : "%H:%M:%S %Z", &tm);
+	}
 	fprintf(stderr,
-	        "\r\033[Krecording %s  %s  samples %" PRIu64 "  file %s  last write %.0f s ago  "
-	        "cpu %.1f%%%s",
-	        s->segment, el, s->samples, size, now - s->last_write_mono, pct, final ? "\n" : "");
+	        "\r\033[Krecording %s  %s  samples %" PRIu64
+	        "  file %s  last write %s  cpu %.1f%%%s",
+	        s->segment, el, s->samples, size, when, pct, final ? "\n" : "");
 	fflush(stderr);
 }
 
@@ -587,6 +599,7 @@ static int rec_write(struct rec *s)
 		rec_say(s, vitals_recorder_errmsg(s->r));
 		return -1;
 	}
+	s->last_write_wall = time(NULL);
 	if (s->last_error[0]) {
 		fprintf(stderr, "%svitals record: %s is written again\n",
 		        s->tty && !s->a->quiet ? "\n" : "", s->segment);
@@ -872,12 +885,14 @@ int cmd_record(int argc, char **argv)
 out_close:
 	if (s.fifo_fd >= 0)
 		rec_read_fifo(&s);
-	rec_status(&s, 1);
 	if (s.r && vitals_recorder_close(s.r, err, sizeof(err)) < 0) {
 		cli_error("record", "%s", err);
 		exit_code = CLI_EXIT_FAILURE;
+	} else if (s.r) {
+		s.last_write_wall = time(NULL);
 	}
 	s.r = NULL;
+	rec_status(&s, 1);
 	if (exit_code == CLI_EXIT_OK && child_status >= 0 && a.cmd)
 		exit_code = WIFEXITED(child_status) ? WEXITSTATUS(child_status)
 		                                    : 128 + WTERMSIG(child_status);

@@ -79,6 +79,14 @@ static struct logger L = {
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
+/*
+ * In a child after fork(), the parent's logger as it was: kept (never used,
+ * never freed), since the thread that owned it may have been in the middle
+ * of changing it when the fork happened.
+ */
+/* Not static, so the copy is not optimized away: leak checkers see it reachable. */
+struct logger logger_parent_copy;
+
 static double mono_now(void)
 {
 	struct timespec ts;
@@ -108,11 +116,11 @@ static void set_err(const char *fmt, ...)
 
 /*
  * In a child after fork(): the thread did not come along. Forget the
- * logger without touching its file; the memory stays with the parent's
- * copy of it.
+ * logger without touching its file or its memory (see logger_parent_copy).
  */
 static void logger_atfork_child(void)
 {
+	logger_parent_copy = L;
 	pthread_mutex_init(&L.lock, NULL);
 	pthread_cond_init(&L.wake, NULL);
 	L.running = 0;
@@ -154,6 +162,9 @@ int vitals_heap_stats(struct vitals_heap_stats *out)
 	out->mmapped = (uint64_t)m.hblkhd;
 	out->arena = (uint64_t)m.arena;
 	out->releasable = (uint64_t)m.keepcost;
+	/* All zeros: another malloc (valgrind's, a preloaded one) took glibc's place. */
+	if (!out->in_use && !out->free && !out->arena)
+		return VITALS_E_UNSUPPORTED;
 	return VITALS_OK;
 #else
 	memset(out, 0, sizeof(*out));

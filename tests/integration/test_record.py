@@ -397,6 +397,30 @@ def check_preload():
     return True, "%d records of the shell alone (its children did not log)" % len(recs)
 
 
+def check_status_line():
+    if not shutil.which("script"):
+        return False, "no script(1) to give vitals a terminal"
+    f = path("tty.parquet")
+    cmd = "%s record -o %s --sample-interval 0.1 --duration 1.2 --processes none" % (VITALS, f)
+    out = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True,
+                         timeout=60, stdin=subprocess.DEVNULL)
+    text = out.stdout.decode(errors="replace")
+    updates = text.count("\r\x1b[K")
+    if out.returncode != 0 or updates < 5 or "samples 12" not in text or "cpu " not in text:
+        return False, "exit %d, %d updates: %r" % (out.returncode, updates, text[-300:])
+    piped = vitals("record", "-o", path("notty.parquet"), "--sample-interval", "0.1",
+                   "--duration", "0.5", "--processes", "none")
+    if piped.stderr:
+        return False, "without a terminal it printed %r" % piped.stderr
+    quiet = subprocess.run(["script", "-qec", cmd + " -q", "/dev/null"], capture_output=True,
+                           timeout=60, stdin=subprocess.DEVNULL)
+    if b"recording" in quiet.stdout:
+        return False, "--quiet still showed the status line"
+    last = text.strip().splitlines()[-1].split("\x1b[K")[-1]
+    return True, "%d updates on a terminal, none without one or with --quiet; last: %s" % (
+        updates, last.strip())
+
+
 def main():
     if not VITALS or not os.access(VITALS, os.X_OK):
         print("VITALS_BIN must name the vitals binary", file=sys.stderr)
@@ -412,6 +436,7 @@ def main():
     run_check("an existing trace is continued; SIGINT", check_continue_and_sigint)
     run_check("rotation into segments", check_rotate)
     run_check("outputs refused", check_refused)
+    run_check("the status line on a terminal", check_status_line)
     run_check("200 short-lived children while recording", check_churn)
     run_check("a full disk, then space again", check_disk_full)
     run_check("LD_PRELOAD=libvitals.so VITALS_LOG=...", check_preload)

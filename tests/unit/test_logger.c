@@ -50,6 +50,8 @@ static void test_jsonl_records(void **state)
 {
 	struct vitals_logger_options o;
 	char *dir = tu_tmpdir(), path[512], *text, *line;
+	struct vitals_heap_stats h;
+	int heap_known = vitals_heap_stats(&h) == 0; /* not under valgrind */
 	size_t len, lines;
 
 	(void)state;
@@ -77,7 +79,8 @@ static void test_jsonl_records(void **state)
 		assert_non_null(strstr(line, "\"memory_info\": {\"rss\": "));
 		assert_non_null(strstr(line, "\"cpu_times\": {\"user\": "));
 		assert_non_null(strstr(line, "\"elapsed_time\": "));
-		assert_non_null(strstr(line, "\"heap\": {\"in_use\": "));
+		if (heap_known)
+			assert_non_null(strstr(line, "\"heap\": {\"in_use\": "));
 	}
 	/* The label once, escaped; the gauge in every record after it was set. */
 	assert_non_null(strstr(text, "\"label\": \"phase \\\"one\\\"\\u000a\""));
@@ -206,7 +209,11 @@ static void test_heap(void **state)
 	char *p;
 
 	(void)state;
-	assert_int_equal(vitals_heap_stats(&h0), 0);
+	if (vitals_heap_stats(&h0) == VITALS_E_UNSUPPORTED) {
+		/* Another allocator in glibc's place (valgrind's): nothing to check. */
+		assert_int_equal(vitals_release_memory(&before, &after), 0);
+		skip();
+	}
 	p = malloc(64 << 20); /* above glibc's largest mmap threshold (32 MiB) */
 	assert_non_null(p);
 	memset(p, 1, 64 << 20);

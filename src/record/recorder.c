@@ -170,6 +170,41 @@ static int meta_set(struct vitals_recorder *r, const char *key, const char *valu
 
 /* ---- the output as it is ----------------------------------------------- */
 
+/*
+ * An existing CSV output must start with the header of these columns (the
+ * first write compares it byte for byte; here it is only refused early,
+ * before a journal is made for it).
+ */
+static int check_csv_header(struct vitals_recorder *r)
+{
+	char *want = NULL, *got;
+	size_t len = 0, n;
+	FILE *f = open_memstream(&want, &len);
+	int rc = VITALS_OK;
+
+	if (!f)
+		return rec_fail(r, VITALS_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < r->schema.count; i++)
+		fprintf(f, "%s%s", i ? "," : "", r->schema.fields[i].name);
+	fputc('\n', f);
+	if (fclose(f) != 0)
+		return rec_fail(r, VITALS_E_NOMEM, "out of memory");
+	got = malloc(len);
+	if (!got) {
+		free(want);
+		return rec_fail(r, VITALS_E_NOMEM, "out of memory");
+	}
+	n = (size_t)pread(r->base_fd, got, len, 0);
+	if (n != len || memcmp(got, want, len) != 0)
+		rc = rec_fail(r, VITALS_E_INVAL,
+		              "%s: the output exists with other columns (another version of the "
+		              "trace?); record to another file",
+		              r->path);
+	free(got);
+	free(want);
+	return rc;
+}
+
 /* Learn what the existing output holds: its columns, sealed row groups, journal marks. */
 static int read_output(struct vitals_recorder *r)
 {
@@ -190,9 +225,8 @@ static int read_output(struct vitals_recorder *r)
 		return rec_fail(r, VITALS_E_IO, "%s: %s", r->path, strerror(errno));
 	r->base_size = (uint64_t)st.st_size;
 	if (r->format != VITALS_FORMAT_PARQUET) {
-		/* Its header is checked against ours when the first write adopts it. */
 		r->sealed_rows = r->rows_written = -1;
-		return VITALS_OK;
+		return r->format == VITALS_FORMAT_CSV ? check_csv_header(r) : VITALS_OK;
 	}
 	vitals_read_options_init(&ro);
 	rc = vitals_reader_open(&rd, r->path, &ro, err, sizeof(err));

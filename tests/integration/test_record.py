@@ -281,6 +281,15 @@ def check_refused():
     if out.returncode != 2:
         return False, "an unknown extension: exit %d" % out.returncode
     msg = out.stderr.strip()
+    # An output that exists with other columns is refused, untouched, with no journal made.
+    for name, content in (("other.csv", "a,b\n1,2\n"), ("other.parquet", "not parquet")):
+        other = path(name)
+        with open(other, "w") as fh:
+            fh.write(content)
+        out = vitals("record", "-o", other, "--duration", "0.3", "--sample-interval", "0.1")
+        if out.returncode != 1 or name not in out.stderr or open(other).read() != content \
+                or os.path.exists(other + ".journal"):
+            return False, "%s: exit %d, %r" % (name, out.returncode, out.stderr)
     if os.geteuid() == 0 and shutil.which("setpriv"):
         ro = path("ro")
         os.mkdir(ro, 0o755)

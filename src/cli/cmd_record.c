@@ -801,11 +801,18 @@ int cmd_record(int argc, char **argv)
 
 		if (rec_sample(&s))
 			goto out_close;
-		/* The next slot of the steady schedule; slots missed by a slow sample are skipped.
+		/*
+		 * The next slot of the steady schedule. A sample that comes late (a
+		 * busy machine) is taken at once, so the count holds; only when more
+		 * than a whole interval behind are the missed slots given up.
 		 */
 		now = now_mono();
-		k = (uint64_t)floor((now - start) / a.sample) + 1;
+		k++;
 		next = start + (double)k * a.sample;
+		if (now - next > a.sample) {
+			k = (uint64_t)floor((now - start) / a.sample);
+			next = start + (double)k * a.sample;
+		}
 		if (a.duration > 0 && next - start >= a.duration - 1e-9)
 			break; /* duration / interval samples, the first at the start */
 		rec_status(&s, 0);

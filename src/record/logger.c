@@ -633,9 +633,14 @@ static void *logger_main(void *arg)
 		struct timespec ts;
 		double next, now;
 
+		/* The next slot; a late one is taken at once, unless more than a slot behind. */
 		now = mono_now();
-		k = (uint64_t)floor((now - L.start_mono) / L.opts.interval) + 1;
+		k++;
 		next = L.start_mono + (double)k * L.opts.interval;
+		if (now - next > L.opts.interval) {
+			k = (uint64_t)floor((now - L.start_mono) / L.opts.interval) + 1;
+			next = L.start_mono + (double)k * L.opts.interval;
+		}
 		ts.tv_sec = (time_t)next;
 		ts.tv_nsec = (long)((next - (double)ts.tv_sec) * 1e9);
 		pthread_mutex_lock(&L.lock);

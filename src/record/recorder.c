@@ -18,7 +18,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <dirent.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,6 +381,39 @@ static int adopt_journal(struct vitals_recorder *r, int64_t *recovered)
 	return 0;
 }
 
+/*
+ * Remove the temporary files a killed writer of this output left:
+ * ".NAME.tmp-PID" and "NAME.journal.tmp-PID" whose PID no longer runs.
+ */
+static void remove_stale_temporaries(struct vitals_recorder *r)
+{
+	const char *base = strrchr(r->path, '/') ? strrchr(r->path, '/') + 1 : r->path;
+	size_t blen = strlen(base);
+	struct dirent *d;
+	DIR *dir = opendir(r->dir);
+
+	while (dir && (d = readdir(dir))) {
+		const char *tail = NULL;
+		char *end;
+		long pid;
+
+		if (d->d_name[0] == '.' && strncmp(d->d_name + 1, base, blen) == 0 &&
+		    strncmp(d->d_name + 1 + blen, ".tmp-", 5) == 0)
+			tail = d->d_name + 1 + blen + 5;
+		else if (strncmp(d->d_name, base, blen) == 0 &&
+		         strncmp(d->d_name + blen, ".journal.tmp-", 13) == 0)
+			tail = d->d_name + blen + 13;
+		if (!tail)
+			continue;
+		pid = strtol(tail, &end, 10);
+		if (*end || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			continue; /* not ours, or its writer still runs */
+		unlinkat(dirfd(dir), d->d_name, 0);
+	}
+	if (dir)
+		closedir(dir);
+}
+
 static int start_journal(struct vitals_recorder *r)
 {
 	char err[ERR_MAX];
@@ -458,6 +493,7 @@ int vitals_recorder_open(struct vitals_recorder **out, const char *path,
 		rec_fail(r, rc, "out of memory");
 		goto out_fail;
 	}
+	remove_stale_temporaries(r);
 	rc = read_output(r);
 	if (rc < 0)
 		goto out_fail;

@@ -18,6 +18,7 @@
 #include <vitals/vitals.h>
 
 #include "cli/cli.h"
+#include "util/clock.h"
 
 static const char usage_text[] =
     "usage: vitals event FILE TEXT [--at TIME] [--field KEY=VALUE ...]\n"
@@ -49,14 +50,6 @@ struct event {
 	int64_t at;
 	char *text;
 };
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* TEXT on one line: newlines and tabs become spaces; cut at TEXT_MAX bytes. */
 static char *one_line(const char *text)
@@ -336,7 +329,7 @@ int cmd_event(int argc, char **argv)
 			    "event", optind >= argc ? "no event TEXT" : "one TEXT only (quote it)");
 		if (!argv[optind][0])
 			return cli_usage_error("event", "the event TEXT is empty");
-		one.at = now_us();
+		one.at = clock_utc_us();
 		if (at && vitals_time_parse(at, &one.at) < 0)
 			return cli_usage_error(
 			    "event",

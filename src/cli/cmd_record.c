@@ -21,6 +21,7 @@
 #include <vitals/vitals.h>
 
 #include "cli/cli.h"
+#include "util/clock.h"
 
 static const char usage_text[] =
     "usage: vitals record [-o FILE] [--sample-interval S] [--write-interval S]\n"
@@ -309,22 +310,6 @@ static void on_child(int sig)
 
 /* ---- time --------------------------------------------------------------- */
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static double cpu_seconds(void)
 {
 	struct rusage ru;
@@ -427,7 +412,7 @@ static int rec_open_segment(struct rec *s)
 		        " rows from %s.journal, left by a recording "
 		        "that did not finish, back into %s\n",
 		        recovered, s->segment, s->segment);
-	s->segment_mono = now_mono();
+	s->segment_mono = clock_mono_seconds();
 	s->last_write_mono = s->segment_mono;
 	return CLI_EXIT_OK;
 }
@@ -486,7 +471,7 @@ static int rec_event(struct rec *s, int64_t at, const char *source, const char *
  */
 static void rec_fifo_line(struct rec *s, char *line)
 {
-	int64_t at = now_us();
+	int64_t at = clock_utc_us();
 	const char *source = s->a->cmd ? "command" : "fifo", *fields = NULL;
 	char *text = line, *end;
 
@@ -543,7 +528,7 @@ static void rec_read_fifo(struct rec *s)
 static void rec_status(struct rec *s, int final)
 {
 	char el[32], size[16], when[40] = "none yet";
-	double now = now_mono(), cpu = cpu_seconds();
+	double now = clock_mono_seconds(), cpu = cpu_seconds();
 	double pct = now > s->last_status_mono
 	                 ? 100.0 * (cpu - s->last_cpu) / (now - s->last_status_mono)
 	                 : 0;
@@ -574,14 +559,14 @@ static void rec_status(struct rec *s, int final)
 
 static int rec_sample(struct rec *s)
 {
-	double t0 = now_mono(), c0 = cpu_seconds();
+	double t0 = clock_mono_seconds(), c0 = cpu_seconds();
 	struct vitals_sample_cost cost;
 	int rc = vitals_collector_sample(s->c);
 
 	if (rc < 0)
 		return cli_error("record", "sampling: %s", vitals_collector_errmsg(s->c));
 	vitals_batch_clear(s->rows);
-	cost.seconds = now_mono() - t0;
+	cost.seconds = clock_mono_seconds() - t0;
 	cost.cpu_seconds = cpu_seconds() - c0;
 	if (vitals_trace_add_sample(s->trace, s->rows, s->c, s->a->processes, &cost) < 0)
 		return cli_error("record", "out of memory");
@@ -594,7 +579,7 @@ static int rec_sample(struct rec *s)
 /* Write; a failure is said once, and so is the first write that works again. */
 static int rec_write(struct rec *s)
 {
-	s->last_write_mono = now_mono();
+	s->last_write_mono = clock_mono_seconds();
 	if (vitals_recorder_write(s->r) < 0) {
 		rec_say(s, vitals_recorder_errmsg(s->r));
 		return -1;
@@ -661,7 +646,7 @@ static void rec_meta(struct rec *s)
 
 	local_zone(s->zone, sizeof(s->zone));
 	snprintf(s->interval, sizeof(s->interval), "%g", s->a->sample);
-	cli_fmt_time_utc(s->started, sizeof(s->started), now_us());
+	cli_fmt_time_utc(s->started, sizeof(s->started), clock_utc_us());
 	s->command[0] = '\0';
 	for (char **p = s->a->cmd; p && *p; p++) {
 		size_t used = strlen(s->command);
@@ -752,7 +737,7 @@ int cmd_record(int argc, char **argv)
 		exit_code = cli_error("record", "out of memory");
 		goto out;
 	}
-	s.started_mono = now_mono();
+	s.started_mono = clock_mono_seconds();
 	exit_code = rec_open_segment(&s);
 	if (exit_code)
 		goto out;
@@ -775,7 +760,7 @@ int cmd_record(int argc, char **argv)
 		int e = 0;
 		ssize_t n;
 
-		rec_event(&s, now_us(), "command", s.command);
+		rec_event(&s, clock_utc_us(), "command", s.command);
 		close(gate);
 		gate = -1;
 		while ((n = read(errpipe, &e, sizeof(e))) < 0 && errno == EINTR)
@@ -791,7 +776,7 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 
-	start = now_mono();
+	start = clock_mono_seconds();
 	s.last_status_mono = start;
 	s.last_cpu = cpu_seconds();
 	for (;;) {
@@ -806,7 +791,7 @@ int cmd_record(int argc, char **argv)
 		 * busy machine) is taken at once, so the count holds; only when more
 		 * than a whole interval behind are the missed slots given up.
 		 */
-		now = now_mono();
+		now = clock_mono_seconds();
 		k++;
 		next = start + (double)k * a.sample;
 		if (now - next > a.sample) {
@@ -821,7 +806,7 @@ int cmd_record(int argc, char **argv)
 
 			if (stop_signal || child_exited)
 				break;
-			now = now_mono();
+			now = clock_mono_seconds();
 			if (now - s.last_write_mono >= a.write - 1e-9) {
 				rec_write(&s);
 				if ((a.rotate_seconds > 0 &&
@@ -865,7 +850,7 @@ int cmd_record(int argc, char **argv)
 				else
 					snprintf(text, sizeof(text), "killed by signal %d (%s)",
 					         WTERMSIG(status), strsignal(WTERMSIG(status)));
-				rec_event(&s, now_us(), "command", text);
+				rec_event(&s, clock_utc_us(), "command", text);
 				break;
 			}
 		}

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "collect/internal.h"
+#include "util/clock.h"
 
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -94,22 +95,6 @@ int collector_publish(struct vitals_collector *c, enum vitals_kind kind,
                       const struct vitals_entity *e)
 {
 	return entity_list_push(&c->lists[kind], e);
-}
-
-double monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t realtime_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int open_root(const char *path, char *errbuf, size_t errlen)
@@ -259,8 +244,8 @@ int vitals_collector_sample(struct vitals_collector *c)
 	if (!c)
 		return VITALS_E_INVAL;
 	c->prev_mono = c->mono;
-	c->mono = monotonic_seconds();
-	c->time_us = realtime_us();
+	c->mono = clock_mono_seconds();
+	c->time_us = clock_utc_us();
 	c->dt = c->samples ? c->mono - c->prev_mono : 0;
 	c->samples++;
 	for (int k = 0; k < VITALS_KIND_COUNT; k++)

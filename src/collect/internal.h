@@ -76,9 +76,6 @@ static inline void entity_rate(struct vitals_entity *e, int i, int have_prev, ui
 
 struct vitals_collector;
 
-/* CLOCK_MONOTONIC in seconds. */
-double monotonic_seconds(void);
-
 struct source_ops {
 	const char *name;
 	enum vitals_kind kind; /* whose status vitals_collector_source_status() reports */

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "collect/internal.h"
+#include "util/clock.h"
 #include "collect/procparse.h"
 #include "util/parse.h"
 
@@ -461,7 +462,7 @@ static int proc_read_stat(struct process_state *s, struct proc *p)
 	p->st = st;
 	p->start_ticks = st.starttime;
 	p->prev_stat_mono = p->stat_mono;
-	p->stat_mono = monotonic_seconds();
+	p->stat_mono = clock_mono_seconds();
 	return VITALS_OK;
 }
 
@@ -599,7 +600,7 @@ static int proc_fill_scope(struct process_state *s, struct proc *p)
 	if (n > 0 && procio_parse(s->small, &io) == 0 &&
 	    (io.have & (PROCIO_HAVE_READ | PROCIO_HAVE_WRITE)) ==
 	        (PROCIO_HAVE_READ | PROCIO_HAVE_WRITE)) {
-		double now = monotonic_seconds(), dt = now - p->io_mono;
+		double now = clock_mono_seconds(), dt = now - p->io_mono;
 
 		p->io_mono = now;
 		entity_set(e, VITALS_PROC_READ_BYTES, (double)io.read_bytes);

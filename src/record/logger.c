@@ -26,6 +26,7 @@
 #include <vitals/store.h>
 
 #include "util/bytebuf.h"
+#include "util/clock.h"
 
 #define LABEL_MAX      1024
 #define LABELS_PENDING 65536 /* labels waiting for a record; more are dropped and counted */
@@ -86,22 +87,6 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
  */
 /* Not static, so the copy is not optimized away: leak checkers see it reachable. */
 struct logger logger_parent_copy;
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void set_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -224,7 +209,7 @@ void vitals_label(const char *text)
 		pthread_mutex_unlock(&L.lock);
 		return;
 	}
-	l.at = now_us();
+	l.at = clock_utc_us();
 	l.text = strndup(text, LABEL_MAX);
 	if (!l.text || L.nlabels == LABELS_PENDING) {
 		L.labels_dropped++;
@@ -412,7 +397,7 @@ static int write_jsonl(int64_t t, const struct label *labels, size_t nlabels,
 	put_metric(me, "children_user", "children_user_seconds");
 	put(", ");
 	put_metric(me, "children_system", "children_system_seconds");
-	putf("}, \"elapsed_time\": %.6f", mono_now() - L.start_mono);
+	putf("}, \"elapsed_time\": %.6f", clock_mono_seconds() - L.start_mono);
 	if (nlabels) {
 		put(", \"label\": ");
 		put_string(labels[0].text);
@@ -568,8 +553,8 @@ static int write_trace(int64_t t, const struct label *labels, size_t nlabels,
 	rc = vitals_recorder_add(L.rec, L.rows);
 	if (rc == VITALS_E_NOMEM)
 		return rc;
-	if (!final && mono_now() - L.last_write_mono >= L.opts.write_interval) {
-		L.last_write_mono = mono_now();
+	if (!final && clock_mono_seconds() - L.last_write_mono >= L.opts.write_interval) {
+		L.last_write_mono = clock_mono_seconds();
 		return vitals_recorder_write(L.rec);
 	}
 	return VITALS_OK;
@@ -634,7 +619,7 @@ static void *logger_main(void *arg)
 		double next, now;
 
 		/* The next slot; a late one is taken at once, unless more than a slot behind. */
-		now = mono_now();
+		now = clock_mono_seconds();
 		k++;
 		next = L.start_mono + (double)k * L.opts.interval;
 		if (now - next > L.opts.interval) {
@@ -765,7 +750,7 @@ int vitals_logger_start(const struct vitals_logger_options *o)
 			goto out_teardown;
 		}
 	}
-	L.start_mono = L.last_write_mono = mono_now();
+	L.start_mono = L.last_write_mono = clock_mono_seconds();
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_destroy(&L.wake);

@@ -49,6 +49,7 @@ test: test-plain test-asan
 bench: build js
 	sh bench/run.sh $(BUILD)
 	sh bench/run_store.sh $(BUILD)
+	sh bench/run_record.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

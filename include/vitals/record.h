@@ -81,6 +81,11 @@ struct vitals_recorder_options {
 	 * a sample is never split, so a row group may hold a little more.
 	 */
 	size_t seal_rows;
+	/*
+	 * Or when it would take this many bytes of memory to encode (the
+	 * trace is wide: about 1 KiB a row). Default 8 MiB.
+	 */
+	uint64_t seal_bytes;
 	int no_journal; /* 1: no journal (samples between writes die with the process) */
 };
 

@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <dirent.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@
 
 #define ERR_MAX      512
 #define SEAL_ROWS    65536
+#define SEAL_BYTES   ((uint64_t)8 << 20) /* of the batch a seal encodes */
 #define META_SEALED  "vitals.sealed_row_groups"
 #define META_JOURNAL "vitals.journal"
 
@@ -67,6 +69,7 @@ struct vitals_recorder {
 	int skip_all;
 
 	int64_t unsealed_rows;    /* rows since the seal: journal records, then MEM */
+	uint64_t row_bytes;       /* what a row takes in a column batch, about */
 	int64_t unwritten_rows;   /* rows taken since the last write */
 	struct vitals_batch *mem; /* rows the journal could not take */
 	size_t max_pending;
@@ -80,6 +83,7 @@ void vitals_recorder_options_init(struct vitals_recorder_options *o)
 	memset(o, 0, sizeof(*o));
 	vitals_write_options_init(&o->write);
 	o->seal_rows = SEAL_ROWS;
+	o->seal_bytes = SEAL_BYTES;
 }
 
 static int rec_fail(struct vitals_recorder *r, int status, const char *fmt, ...)
@@ -292,7 +296,7 @@ static int read_output(struct vitals_recorder *r)
 
 struct replay {
 	struct vitals_recorder *r;
-	struct vitals_writer *w; /* NULL: only count */
+	struct vitals_batch *into; /* NULL: only count */
 	int64_t rows;
 	uint64_t kept;
 };
@@ -306,8 +310,8 @@ static int replay_record(void *ctx, uint64_t seq, const struct vitals_batch *b)
 		return 0;
 	p->rows += (int64_t)b->rows;
 	p->kept++;
-	if (p->w)
-		return vitals_writer_write(p->w, b);
+	if (p->into)
+		return vitals_batch_append(p->into, b, 0, b->rows, NULL);
 	return 0;
 }
 
@@ -463,6 +467,12 @@ int vitals_recorder_open(struct vitals_recorder **out, const char *path,
 		vitals_recorder_options_init(&r->opts);
 	if (!r->opts.seal_rows)
 		r->opts.seal_rows = SEAL_ROWS;
+	if (!r->opts.seal_bytes)
+		r->opts.seal_bytes = SEAL_BYTES;
+	/* Values and validity of every column, and some string bytes. */
+	r->row_bytes = 64;
+	for (size_t i = 0; i < schema->count; i++)
+		r->row_bytes += 9;
 	r->format = vitals_format_from_path(path);
 	if (r->format == VITALS_FORMAT_UNKNOWN) {
 		rc = rec_fail(r, VITALS_E_INVAL,
@@ -559,6 +569,13 @@ static int hold(struct vitals_recorder *r, const struct vitals_batch *b)
 	return VITALS_OK;
 }
 
+/* Whether the growing row group is big enough to seal (rows, or bytes in memory to encode it). */
+static int recorder_full(const struct vitals_recorder *r)
+{
+	return r->unsealed_rows >= (int64_t)r->opts.seal_rows ||
+	       (uint64_t)r->unsealed_rows * r->row_bytes >= r->opts.seal_bytes;
+}
+
 int vitals_recorder_add(struct vitals_recorder *r, const struct vitals_batch *b)
 {
 	int rc = VITALS_OK;
@@ -573,6 +590,10 @@ int vitals_recorder_add(struct vitals_recorder *r, const struct vitals_batch *b)
 	if (r->journal_fd >= 0 && r->mem->rows == 0) {
 		if (journal_append(r->journal_fd, b, r->seq + 1, &r->codec) == 0) {
 			r->seq++;
+			/* A full row group is sealed now, not at the next write: memory stays
+			 * bounded. */
+			if (r->format == VITALS_FORMAT_PARQUET && recorder_full(r))
+				return recorder_write(r, 0);
 			return VITALS_OK;
 		}
 		rc = rec_fail(r, VITALS_E_IO, "%s: %s; keeping samples in memory", r->journal_path,
@@ -595,6 +616,7 @@ static int recorder_write(struct vitals_recorder *r, int final)
 {
 	struct vitals_write_options wo = r->opts.write;
 	struct vitals_writer *w = NULL;
+	struct vitals_batch *all = NULL;
 	struct replay p = {r, NULL, 0, 0};
 	char tmp[4096], err[ERR_MAX], mark[64], nsealed[24];
 	int text = r->format != VITALS_FORMAT_PARQUET;
@@ -603,8 +625,7 @@ static int recorder_write(struct vitals_recorder *r, int final)
 	if (r->unwritten_rows == 0 && r->base_fd >= 0 && (!final || r->unsealed_rows == 0))
 		return VITALS_OK;
 	/* Every write seals text; Parquet seals a full row group, or rows the journal lacks. */
-	seal = final || text || r->unsealed_rows >= (int64_t)r->opts.seal_rows ||
-	       r->mem->rows > 0 || r->journal_fd < 0;
+	seal = final || text || recorder_full(r) || r->mem->rows > 0 || r->journal_fd < 0;
 	snprintf(mark, sizeof(mark), "%" PRIx64 " %" PRIu64, r->gen, seal ? r->seq : 0);
 	snprintf(nsealed, sizeof(nsealed), "%" PRIu32,
 	         r->sealed + (uint32_t)(seal && r->unsealed_rows > 0));
@@ -612,7 +633,8 @@ static int recorder_write(struct vitals_recorder *r, int final)
 		return rec_fail(r, VITALS_E_NOMEM, "out of memory");
 	wo.meta = r->meta;
 	wo.meta_count = r->meta_count;
-	wo.row_group_rows = VITALS_BATCH_ROWS_MAX; /* the rows since the seal are one row group */
+	/* The rows since the seal are one row group. */
+	wo.row_group_rows = r->unsealed_rows > 0 ? (size_t)r->unsealed_rows : 1;
 
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-%ld", r->dir,
 	         strrchr(r->path, '/') ? strrchr(r->path, '/') + 1 : r->path, (long)getpid());
@@ -629,25 +651,55 @@ static int recorder_write(struct vitals_recorder *r, int final)
 		vitals_writer_abort(w);
 		goto out_unlink;
 	}
-	if (r->journal_fd >= 0) {
-		struct journal_info info;
+	/*
+	 * The rows since the seal, gathered in one batch of their exact size and
+	 * encoded in place as one row group (the writer copies nothing).
+	 */
+	if (r->unsealed_rows > 0) {
+		size_t rows = (size_t)r->unsealed_rows;
 
-		p.w = w;
-		rc = journal_read(r->journal_fd, &info, replay_record, &p, err, sizeof(err));
+		rc = vitals_batch_new(&all, &r->schema);
 		if (rc == 0)
-			journal_info_release(&info);
+			rc = vitals_batch_reserve(all, rows, 0);
 		if (rc < 0) {
-			rec_fail(r, rc, "%s: %s", r->journal_path,
-			         w && vitals_writer_errmsg(w)[0] ? vitals_writer_errmsg(w) : err);
+			rec_fail(r, rc, "out of memory for %zu rows", rows);
 			vitals_writer_abort(w);
 			goto out_unlink;
 		}
 	}
-	if (r->mem->rows && (rc = vitals_writer_write(w, r->mem)) < 0) {
+	if (r->journal_fd >= 0 && all) {
+		struct journal_info info;
+
+		p.into = all;
+		rc = journal_read(r->journal_fd, &info, replay_record, &p, err, sizeof(err));
+		if (rc == 0)
+			journal_info_release(&info);
+		if (rc < 0) {
+			rec_fail(r, rc, "%s: %s", r->journal_path, err);
+			vitals_writer_abort(w);
+			goto out_unlink;
+		}
+	}
+	if (all && r->mem->rows &&
+	    (rc = vitals_batch_append(all, r->mem, 0, r->mem->rows, NULL)) < 0) {
+		rec_fail(r, rc, "out of memory");
+		vitals_writer_abort(w);
+		goto out_unlink;
+	}
+	if (all && (rc = vitals_writer_write(w, all)) < 0) {
 		rec_fail(r, rc, "%s", vitals_writer_errmsg(w));
 		vitals_writer_abort(w);
 		goto out_unlink;
 	}
+	vitals_batch_free(all);
+	all = NULL;
+	/*
+	 * The batch was megabytes in many blocks below the mmap threshold: hand
+	 * the pages back, or the allocator keeps them and the recorder's
+	 * resident size stays at its peak (retention, not a leak).
+	 */
+	if ((uint64_t)r->unsealed_rows * r->row_bytes >= ((uint64_t)1 << 20))
+		malloc_trim(0);
 	rc = vitals_writer_close(w, err, sizeof(err));
 	if (rc < 0) {
 		rec_fail(r, rc, "%s", err);
@@ -685,6 +737,7 @@ static int recorder_write(struct vitals_recorder *r, int final)
 	}
 	return VITALS_OK;
 out_unlink:
+	vitals_batch_free(all);
 	close(fd);
 	unlink(tmp);
 	return rc;

@@ -18,6 +18,7 @@
 #   RECORD_MEM_SECONDS    length of the memory run at 100 Hz [60; 600 for the
 #                         full ten-minute check]
 #   RECORD_PEAK_SECONDS   length of the run with the extra processes [20]
+#   RECORD_LOGGER_SECONDS length of each in-process logger run [20]
 #   RECORD_HOURS          simulated hours of writes [6; 24 takes about 25 min
 #                         on the development machine, too long for a default]
 #   TMPDIR                where the files go (part 4 writes ~4.5 MB an hour)
@@ -32,6 +33,7 @@ disk_interval=${RECORD_DISK_INTERVAL:-1}
 mem_seconds=${RECORD_MEM_SECONDS:-60}
 peak_seconds=${RECORD_PEAK_SECONDS:-20}
 hours=${RECORD_HOURS:-6}
+logger_seconds=${RECORD_LOGGER_SECONDS:-20}
 write_interval=10 # `vitals record`'s default, in seconds
 
 record=$build/bench/record
@@ -370,6 +372,20 @@ printf "   %-40s %10.1f ms first hour, %.1f ms last (CPU %.1f, %.1f: %sx)\n" \
 rm -f "$tmp"/day.parquet*
 
 echo
+echo "5. the in-process logger at 10 Hz for $logger_seconds s, the program itself asleep"
+for ext in jsonl parquet; do
+	if ! "$build/bench/logger" "$logger_seconds" 0.1 "$tmp/log.$ext" >"$tmp/logger.out" \
+		2>"$tmp/err"; then
+		fail "logger"
+	fi
+	pct=$(field "$tmp/logger.out" logger core_percent)
+	printf "   %-40s %8.3f %% of a core (%s s of CPU)\n" "into .$ext" "$pct" \
+		"$(field "$tmp/logger.out" logger cpu_seconds)"
+	eval "logger_$ext=\$pct"
+done
+rm -f "$tmp"/log.*
+
+echo
 echo "targets:"
 printf "  %-52s %8.2f   %s\n" "recording <= 1.2x bare collection ($extra extra)" "$cost_ratio" \
 	"$(verdict "$cost_ratio <= 1.2")"
@@ -391,3 +407,7 @@ printf "  %-52s %8.2f   %s\n" "peak RSS with $extra extra processes <= 16 MiB (M
 	"$(mib "$peak_kib")" "$(verdict "$peak_kib <= 16384")"
 printf "  %-52s %8.2f   %s\n" "write time, last hour / first hour <= 1.5 ($hours h)" \
 	"$d_ratio" "$(verdict "$d_ratio <= 1.5")"
+printf "  %-52s %8.3f   %s\n" "logger at 10 Hz, % of a core <= 1 (jsonl)" "$logger_jsonl" \
+	"$(verdict "$logger_jsonl <= 1")"
+printf "  %-52s %8.3f   %s\n" "logger at 10 Hz, % of a core <= 1 (parquet)" "$logger_parquet" \
+	"$(verdict "$logger_parquet <= 1")"

@@ -7,10 +7,12 @@
  *            then u32 CRC-32 of everything before it.
  *   record:  u32 length L, u32 CRC-32 of the L bytes that follow: u64 seq,
  *            u32 rows size R, then the rows compressed with zstd (level 1):
- *            u32 rows, then per column [rows validity bytes if nullable]
- *            and the values (BOOL 1 byte, INT32 4, INT64/TIMESTAMP/DOUBLE 8,
- *            STRING u32 lengths then the bytes). A wide trace's rows are
- *            mostly nulls, stored as zeros, which zstd folds to little.
+ *            u32 rows, then per column: for a nullable column a bitmap of
+ *            the valid rows (bit i of byte i / 8) and the values of those
+ *            rows only; for a required one every row's value. Values:
+ *            BOOL 1 byte, INT32 4, INT64/TIMESTAMP/DOUBLE 8, STRING u32
+ *            lengths then the bytes. A wide trace's rows are mostly nulls,
+ *            which take one bit each.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +28,7 @@
 #include "util/bytebuf.h"
 
 #define MAGIC       "VJNL"
-#define VERSION     1
+#define VERSION     2
 #define RECORD_HEAD 20
 #define RECORD_MAX  ((uint32_t)256 << 20) /* bytes of one record's payload */
 #define HEADER_MAX  ((uint32_t)1 << 20)
@@ -161,15 +163,38 @@ int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct co
 
 		if (!b->rows)
 			continue;
-		if (col->nullable)
-			bytebuf_append(&raw, col->valid, b->rows);
+		if (!col->nullable) {
+			if (w) {
+				bytebuf_append(&raw, col->v.b, b->rows * w);
+				continue;
+			}
+			for (size_t i = 0; i < b->rows; i++)
+				put32(&raw, (uint32_t)(col->v.off[i + 1] - col->v.off[i]));
+			bytebuf_append(&raw, col->data, col->v.off[b->rows]);
+			continue;
+		}
+		/* Nullable: a bitmap, then the values of the valid rows only (a wide trace is
+		 * sparse). */
+		for (size_t i = 0; i < b->rows; i += 8) {
+			uint8_t bits = 0;
+
+			for (size_t j = 0; j < 8 && i + j < b->rows; j++)
+				bits |= (uint8_t)((col->valid[i + j] != 0) << j);
+			bytebuf_put_u8(&raw, bits);
+		}
 		if (w) {
-			bytebuf_append(&raw, col->v.b, b->rows * w);
+			for (size_t i = 0; i < b->rows; i++)
+				if (col->valid[i])
+					bytebuf_append(&raw, col->v.b + i * w, w);
 			continue;
 		}
 		for (size_t i = 0; i < b->rows; i++)
-			put32(&raw, (uint32_t)(col->v.off[i + 1] - col->v.off[i]));
-		bytebuf_append(&raw, col->data, col->v.off[b->rows]);
+			if (col->valid[i])
+				put32(&raw, (uint32_t)(col->v.off[i + 1] - col->v.off[i]));
+		for (size_t i = 0; i < b->rows; i++)
+			if (col->valid[i])
+				bytebuf_append(&raw, col->data + col->v.off[i],
+				               (size_t)(col->v.off[i + 1] - col->v.off[i]));
 	}
 	put32(&r, 0); /* length and CRC, set below */
 	put32(&r, 0);
@@ -310,45 +335,65 @@ static int decode_rows(struct vitals_batch *b, const uint8_t *p, size_t n)
 	if (n < 4)
 		return VITALS_E_PARSE;
 	rows = get32(p);
-	/* Every row takes at least a byte of some column: a count past that is a lie. */
-	if (rows > n || rows > VITALS_BATCH_ROWS_MAX)
+	/* Every row takes at least a bit of every nullable column: a count past that is a lie. */
+	if (rows / 8 > n || rows > VITALS_BATCH_ROWS_MAX)
 		return VITALS_E_PARSE;
 	if (vitals_batch_reserve(b, rows, 0) < 0)
 		return VITALS_E_NOMEM;
-	for (size_t c = 0; c < b->schema.count; c++) {
+	for (size_t c = 0; c < b->schema.count && rows; c++) {
 		struct vitals_column *col = &b->cols[c];
-		size_t w = value_width(col->type), total = 0;
+		size_t w = value_width(col->type), total = 0, k = rows;
+		const uint8_t *len_at;
 
 		if (col->nullable) {
-			if (n - pos < rows)
+			size_t nbytes = (rows + 7) / 8;
+
+			if (n - pos < nbytes)
 				return VITALS_E_PARSE;
-			for (size_t i = 0; i < rows; i++)
-				col->valid[i] = p[pos + i] != 0;
-			pos += rows;
+			k = 0;
+			for (size_t i = 0; i < rows; i++) {
+				col->valid[i] = (p[pos + i / 8] >> (i % 8)) & 1;
+				k += col->valid[i];
+			}
+			pos += nbytes;
 		}
 		if (w) {
-			if ((n - pos) / w < rows)
+			const uint8_t *v = p + pos;
+
+			if ((n - pos) / w < k)
 				return VITALS_E_PARSE;
-			if (rows)
-				memcpy(col->v.b, p + pos, rows * w);
+			if (k == rows) {
+				memcpy(col->v.b, v, rows * w);
+			} else {
+				/* Spread the valid values to their rows; nulls hold zero. */
+				memset(col->v.b, 0, rows * w);
+				for (size_t i = 0, j = 0; i < rows; i++)
+					if (col->valid[i])
+						memcpy(col->v.b + i * w, v + w * j++, w);
+			}
 			if (col->type == VITALS_TYPE_BOOL)
 				for (size_t i = 0; i < rows; i++)
 					col->v.b[i] = col->v.b[i] != 0;
-			pos += rows * w;
+			pos += k * w;
 			continue;
 		}
-		if ((n - pos) / 4 < rows)
+		if ((n - pos) / 4 < k)
 			return VITALS_E_PARSE;
-		for (size_t i = 0; i < rows; i++)
-			total += get32(p + pos + 4 * i);
-		if (total > n - pos - 4 * rows)
+		len_at = p + pos;
+		for (size_t j = 0; j < k; j++)
+			total += get32(len_at + 4 * j);
+		if (total > n - pos - 4 * k)
 			return VITALS_E_PARSE;
 		if (vitals_column_reserve(col, rows, total) < 0)
 			return VITALS_E_NOMEM;
 		col->v.off[0] = 0;
-		for (size_t i = 0; i < rows; i++)
-			col->v.off[i + 1] = col->v.off[i] + get32(p + pos + 4 * i);
-		pos += 4 * rows;
+		for (size_t i = 0, j = 0; i < rows; i++) {
+			uint32_t len =
+			    (!col->nullable || col->valid[i]) ? get32(len_at + 4 * j++) : 0;
+
+			col->v.off[i + 1] = col->v.off[i] + len;
+		}
+		pos += 4 * k;
 		if (total)
 			memcpy(col->data, p + pos, total);
 		col->data_len = total;

@@ -148,29 +148,51 @@ static size_t value_width(enum vitals_type t)
 	}
 }
 
-int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct codec_state *cs)
+int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct journal_scratch *js)
 {
-	struct bytebuf raw, r;
+	struct bytebuf *raw = &js->raw, *r = &js->rec;
+	size_t need;
+	uint8_t *q;
 	off_t at;
 	int rc = VITALS_OK;
 
-	bytebuf_init(&raw, 0);
-	bytebuf_init(&r, 0);
-	put32(&raw, (uint32_t)b->rows);
+	/* The scratch buffers stay with the caller: no allocation, no page faults per sample. */
+	bytebuf_clear(raw);
+	bytebuf_clear(r);
+	/* The most the rows can take, reserved once: the loops below write in place. */
+	need = 4;
 	for (size_t c = 0; c < b->schema.count; c++) {
 		const struct vitals_column *col = &b->cols[c];
 		size_t w = value_width(col->type);
 
-		if (!b->rows)
-			continue;
+		need += (b->rows + 7) / 8 + (w ? w * b->rows : 4 * b->rows + col->data_len);
+	}
+	if (bytebuf_reserve(raw, need) < 0) {
+		errno = ENOMEM;
+		return VITALS_E_NOMEM;
+	}
+	q = raw->p;
+	memcpy(q, &(uint32_t){(uint32_t)b->rows}, 4);
+	q += 4;
+	for (size_t c = 0; c < b->schema.count && b->rows; c++) {
+		const struct vitals_column *col = &b->cols[c];
+		size_t w = value_width(col->type);
+
 		if (!col->nullable) {
 			if (w) {
-				bytebuf_append(&raw, col->v.b, b->rows * w);
+				memcpy(q, col->v.b, b->rows * w);
+				q += b->rows * w;
 				continue;
 			}
-			for (size_t i = 0; i < b->rows; i++)
-				put32(&raw, (uint32_t)(col->v.off[i + 1] - col->v.off[i]));
-			bytebuf_append(&raw, col->data, col->v.off[b->rows]);
+			for (size_t i = 0; i < b->rows; i++) {
+				uint32_t len = (uint32_t)(col->v.off[i + 1] - col->v.off[i]);
+
+				memcpy(q, &len, 4);
+				q += 4;
+			}
+			if (col->v.off[b->rows])
+				memcpy(q, col->data, col->v.off[b->rows]);
+			q += col->v.off[b->rows];
 			continue;
 		}
 		/* Nullable: a bitmap, then the values of the valid rows only (a wide trace is
@@ -180,41 +202,49 @@ int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct co
 
 			for (size_t j = 0; j < 8 && i + j < b->rows; j++)
 				bits |= (uint8_t)((col->valid[i + j] != 0) << j);
-			bytebuf_put_u8(&raw, bits);
+			*q++ = bits;
 		}
 		if (w) {
 			for (size_t i = 0; i < b->rows; i++)
-				if (col->valid[i])
-					bytebuf_append(&raw, col->v.b + i * w, w);
+				if (col->valid[i]) {
+					memcpy(q, col->v.b + i * w, w);
+					q += w;
+				}
 			continue;
 		}
 		for (size_t i = 0; i < b->rows; i++)
-			if (col->valid[i])
-				put32(&raw, (uint32_t)(col->v.off[i + 1] - col->v.off[i]));
+			if (col->valid[i]) {
+				uint32_t len = (uint32_t)(col->v.off[i + 1] - col->v.off[i]);
+
+				memcpy(q, &len, 4);
+				q += 4;
+			}
 		for (size_t i = 0; i < b->rows; i++)
-			if (col->valid[i])
-				bytebuf_append(&raw, col->data + col->v.off[i],
-				               (size_t)(col->v.off[i + 1] - col->v.off[i]));
+			if (col->valid[i] && col->v.off[i + 1] > col->v.off[i]) {
+				memcpy(q, col->data + col->v.off[i],
+				       (size_t)(col->v.off[i + 1] - col->v.off[i]));
+				q += col->v.off[i + 1] - col->v.off[i];
+			}
 	}
-	put32(&r, 0); /* length and CRC, set below */
-	put32(&r, 0);
-	put64(&r, seq);
-	put32(&r, (uint32_t)raw.len);
-	if (raw.error || raw.len > RECORD_MAX ||
-	    codec_compress(cs, VITALS_CODEC_ZSTD, 1, raw.p, raw.len, &r) < 0 || r.error ||
-	    r.len - 8 > RECORD_MAX) {
-		rc = VITALS_E_NOMEM;
+	raw->len = (size_t)(q - raw->p);
+	put32(r, 0); /* length and CRC, set below */
+	put32(r, 0);
+	put64(r, seq);
+	put32(r, (uint32_t)raw->len);
+	if (raw->error || raw->len > RECORD_MAX ||
+	    codec_compress(&js->codec, VITALS_CODEC_ZSTD, 1, raw->p, raw->len, r) < 0 || r->error ||
+	    r->len - 8 > RECORD_MAX) {
 		errno = ENOMEM;
-		goto out_release;
+		return VITALS_E_NOMEM;
 	}
 	{
-		uint32_t len = (uint32_t)(r.len - 8), sum = crc(r.p + 8, len);
+		uint32_t len = (uint32_t)(r->len - 8), sum = crc(r->p + 8, len);
 
-		memcpy(r.p, &len, 4);
-		memcpy(r.p + 4, &sum, 4);
+		memcpy(r->p, &len, 4);
+		memcpy(r->p + 4, &sum, 4);
 	}
 	at = lseek(fd, 0, SEEK_END);
-	if (at < 0 || write_all(fd, r.p, r.len) < 0) {
+	if (at < 0 || write_all(fd, r->p, r->len) < 0) {
 		int saved = errno;
 
 		/* Cut a partial record off, so the records after it stay readable. */
@@ -224,9 +254,6 @@ int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct co
 		errno = saved;
 		rc = VITALS_E_IO;
 	}
-out_release:
-	bytebuf_release(&raw);
-	bytebuf_release(&r);
 	return rc;
 }
 
@@ -480,4 +507,11 @@ out_free:
 	codec_state_release(&cs);
 	vitals_batch_free(b);
 	return rc;
+}
+
+void journal_scratch_release(struct journal_scratch *js)
+{
+	bytebuf_release(&js->raw);
+	bytebuf_release(&js->rec);
+	codec_state_release(&js->codec);
 }

@@ -16,7 +16,16 @@
 #include <stdint.h>
 #include <vitals/table.h>
 
-struct codec_state;
+#include "store/codec.h"
+#include "util/bytebuf.h"
+
+/* What journal_append() reuses from one record to the next; zeroed to start. */
+struct journal_scratch {
+	struct bytebuf raw, rec;
+	struct codec_state codec;
+};
+
+void journal_scratch_release(struct journal_scratch *js);
 
 struct journal_info {
 	uint64_t gen;       /* random, new for every journal */
@@ -35,12 +44,12 @@ struct journal_info {
 int journal_create(const char *path, const struct vitals_schema *schema, uint64_t gen,
                    uint64_t base_size, int *fd, char *err, size_t errlen);
 /*
- * Append the rows of B as one record numbered SEQ (compressed with CS), in
+ * Append the rows of B as one record numbered SEQ (with JS's buffers), in
  * one write(). On a
  * failure the journal is cut back to where it was, so later records stay
  * readable. 0 or VITALS_E_IO/VITALS_E_NOMEM with errno kept.
  */
-int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct codec_state *cs);
+int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct journal_scratch *js);
 
 /* Called for every whole record, in order. A negative return stops the reading. */
 typedef int (*journal_fn)(void *ctx, uint64_t seq, const struct vitals_batch *b);

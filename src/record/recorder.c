@@ -61,7 +61,7 @@ struct vitals_recorder {
 	int64_t meta_sealed_rows;
 
 	int journal_fd; /* -1 when the journal failed: rows wait in MEM */
-	struct codec_state codec;
+	struct journal_scratch scratch;
 	uint64_t gen; /* the journal's */
 	uint64_t seq; /* the last record's */
 	/* Records of journal SKIP_GEN up to SKIP_SEQ are in the output already. */
@@ -131,7 +131,7 @@ static void recorder_free(struct vitals_recorder *r)
 	if (r->journal_fd >= 0)
 		close(r->journal_fd);
 	vitals_batch_free(r->mem);
-	codec_state_release(&r->codec);
+	journal_scratch_release(&r->scratch);
 	vitals_schema_release(&r->schema);
 	for (size_t i = 0; i < r->meta_count; i++) {
 		free((char *)r->meta[i].key);
@@ -588,7 +588,7 @@ int vitals_recorder_add(struct vitals_recorder *r, const struct vitals_batch *b)
 	r->unwritten_rows += (int64_t)b->rows;
 	/* Once rows wait in memory, later ones wait behind them, in order. */
 	if (r->journal_fd >= 0 && r->mem->rows == 0) {
-		if (journal_append(r->journal_fd, b, r->seq + 1, &r->codec) == 0) {
+		if (journal_append(r->journal_fd, b, r->seq + 1, &r->scratch) == 0) {
 			r->seq++;
 			/* A full row group is sealed now, not at the next write: memory stays
 			 * bounded. */

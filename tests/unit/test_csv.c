@@ -135,7 +135,7 @@ static void test_writer_text(void **state)
 	vitals_batch_end_row(b);
 
 	tt_write(path, b);
-	text = tt_slurp(path, NULL);
+	text = tu_slurp(path, NULL);
 	assert_string_equal(text,
 	                    "b,i,d,\"s,\"\"q\"\"\",t\n"
 	                    "true,-5,0.1,\"a,b\",1970-01-01T00:00:00Z\n"
@@ -168,7 +168,7 @@ static void test_single_column(void **state)
 	vitals_batch_end_row(b);
 	vitals_batch_end_row(b);
 	tt_write(path, b);
-	text = tt_slurp(path, NULL);
+	text = tu_slurp(path, NULL);
 	assert_string_equal(text, "s\na\n\n\"\"\n\n");
 	back = tt_read(path, NULL, 100);
 	assert_true(vitals_schema_equal(&back->schema, &s));

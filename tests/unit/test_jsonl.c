@@ -146,7 +146,7 @@ static void test_writer_text(void **state)
 	vitals_batch_end_row(b);
 
 	tt_write(path, b);
-	text = tt_slurp(path, NULL);
+	text = tu_slurp(path, NULL);
 	assert_string_equal(
 	    text,
 	    "{\"b\":true,\"i\":-5,\"d\":0.1,\"s\\\"\\n\":\"a,b\",\"t\":\"1970-01-01T00:00:00Z\","

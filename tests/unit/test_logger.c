@@ -18,25 +18,6 @@
 #define THREADS 8
 #define LABELS  300
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 static size_t count_lines(const char *s)
 {
 	size_t n = 0;
@@ -70,7 +51,7 @@ static void test_jsonl_records(void **state)
 	assert_false(vitals_logger_running());
 	assert_int_equal(vitals_logger_stop(), 0); /* again: nothing to do */
 
-	text = slurp(path, &len);
+	text = tu_slurp(path, &len);
 	lines = count_lines(text);
 	/* A first record at start, one per 50 ms, a last one at stop. */
 	assert_in_range(lines, 9, 14);
@@ -187,7 +168,7 @@ static void test_fork(void **state)
 	usleep(100000);
 	assert_true(vitals_logger_running());
 	assert_int_equal(vitals_logger_stop(), 0);
-	text = slurp(path, &len);
+	text = tu_slurp(path, &len);
 	assert_null(strstr(text, "from the child"));
 	assert_null(strstr(text, "\"label\""));
 	{

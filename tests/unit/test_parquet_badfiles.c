@@ -16,26 +16,6 @@
 #include "store/pqmeta.h"
 #include "util/bytebuf.h"
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	if (!f)
-		fail_msg("open %s: %s", path, strerror(errno));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		fail_msg("read %s", path);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 static void spit(const char *path, const void *buf, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -90,7 +70,7 @@ static void test_truncated_everywhere(void **state)
 	snprintf(path, sizeof(path), "%s/cut.parquet", dir);
 	for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
 		size_t len;
-		uint8_t *buf = slurp(tu_fixture(files[k]), &len);
+		uint8_t *buf = (uint8_t *)tu_slurp(tu_fixture(files[k]), &len);
 
 		assert_int_equal(read_file(tu_fixture(files[k]), err, sizeof(err)), 0);
 		for (size_t cut = 0; cut < len; cut++) {
@@ -124,7 +104,7 @@ static void test_flipped_bytes(void **state)
 	snprintf(path, sizeof(path), "%s/flip.parquet", dir);
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		size_t len;
-		uint8_t *buf = slurp(tu_fixture(cases[k].file), &len);
+		uint8_t *buf = (uint8_t *)tu_slurp(tu_fixture(cases[k].file), &len);
 
 		for (size_t m = 0; m < 3 && cases[k].masks[m]; m++) {
 			for (size_t i = 0; i < len; i++) {
@@ -158,7 +138,7 @@ static void pqfile_load(struct pqfile *f, const char *fixture)
 	size_t len;
 	uint32_t flen;
 
-	f->buf = slurp(tu_fixture(fixture), &len);
+	f->buf = (uint8_t *)tu_slurp(tu_fixture(fixture), &len);
 	memcpy(&flen, f->buf + len - 8, 4);
 	f->len = len - 8 - flen;
 	if (pq_meta_decode(&f->m, f->buf + f->len, flen, err, sizeof(err)) != 0)

@@ -16,27 +16,6 @@
 #include "testutil.h"
 #include "store/pqmeta.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		fail_msg("open %s: %s", path, strerror(errno));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		fail_msg("read %s", path);
-	fclose(f);
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
-
 static void spit(const char *path, const void *buf, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -153,7 +132,7 @@ static size_t check_fixture_with(const char *name, const struct vitals_read_opti
 
 	snprintf(path, sizeof(path), "%s", tu_fixture(name));
 	snprintf(csvpath, sizeof(csvpath), "%.*s.csv", (int)(strlen(path) - 8), path);
-	csv = slurp(csvpath, &len);
+	csv = tu_slurp(csvpath, &len);
 	rc = vitals_reader_open(&r, path, o, err, sizeof(err));
 	if (rc != 0)
 		fail_msg("%s: %s", name, err);
@@ -478,7 +457,7 @@ static void test_pruning(void **state)
 	}
 
 	/* Destroy every column chunk of the other row groups in a copy. */
-	buf = slurp(tu_fixture("parquet/duckdb-time.parquet"), &len);
+	buf = tu_slurp(tu_fixture("parquet/duckdb-time.parquet"), &len);
 	damage_row_groups(buf, len, 4, 1);
 	snprintf(copy, sizeof(copy), "%s/pruned.parquet", dir);
 	spit(copy, buf, len);
@@ -702,7 +681,7 @@ static void test_pandas_file(void **state)
 	/* With the first row group destroyed, a range after it still reads: its
 	 * statistics exclude it. */
 	dir = tu_tmpdir();
-	buf = slurp(path, &len);
+	buf = tu_slurp(path, &len);
 	damage_row_groups(buf, len, 2, 1);
 	snprintf(copy, sizeof(copy), "%s/pandas.parquet", dir);
 	spit(copy, buf, len);

@@ -22,6 +22,9 @@ void tu_writef(const char *root, const char *rel, const char *fmt, ...)
 void tu_mkdir(const char *root, const char *rel);
 /* rm -rf ROOT. */
 void tu_rmrf(const char *root);
+/* The whole file PATH, NUL-terminated (the caller frees it); *LEN its bytes when LEN is not NULL.
+ */
+char *tu_slurp(const char *path, size_t *len);
 /* $VITALS_FIXTURES/NAME (static buffer, valid until the next call). */
 const char *tu_fixture(const char *name);
 

@@ -78,6 +78,9 @@ struct pqw {
 	uint8_t *scratch; /* non-null values gathered for an encoder */
 	size_t scratch_cap;
 	int status; /* sticky: the first failure; every later call returns it */
+	/* Row groups adopted from an earlier file: their encoded metadata, and how many. */
+	struct bytebuf kept;
+	uint32_t kept_count;
 };
 
 enum pqw_mode { MODE_PLAIN, MODE_DICT, MODE_DELTA };
@@ -1105,9 +1108,9 @@ static int write_row_group(struct vitals_writer *w, struct pqw *p, const struct 
 		rg->total_compressed_size += rg->columns[j].meta.total_compressed_size;
 	}
 	rg->has_total_compressed_size = 1;
-	if (p->meta.row_group_count - 1 <= PQW_ORDINAL_MAX) {
+	if (p->kept_count + p->meta.row_group_count - 1 <= PQW_ORDINAL_MAX) {
 		rg->has_ordinal = 1;
-		rg->ordinal = (int16_t)(p->meta.row_group_count - 1);
+		rg->ordinal = (int16_t)(p->kept_count + p->meta.row_group_count - 1);
 	}
 	p->rows += (int64_t)n;
 	return 0;
@@ -1128,6 +1131,7 @@ static void pqw_free(struct vitals_writer *w)
 	bytebuf_release(&p->page);
 	bytebuf_release(&p->comp);
 	bytebuf_release(&p->sample);
+	bytebuf_release(&p->kept);
 	enc_dict_release(&p->keys);
 	enc_dict_release(&p->strs);
 	free(p->idx);
@@ -1164,6 +1168,7 @@ static int pqw_open(struct vitals_writer *w)
 	bytebuf_init(&p->page, 0);
 	bytebuf_init(&p->comp, 0);
 	bytebuf_init(&p->sample, 0);
+	bytebuf_init(&p->kept, 0);
 	enc_dict_init(&p->keys, 0, dict_bytes);
 	enc_dict_init(&p->strs, 1, dict_bytes);
 	p->meta.version = 1;
@@ -1222,8 +1227,10 @@ static int pqw_write(struct vitals_writer *w, const struct vitals_batch *b)
 }
 
 /* The footer of the Parquet file on FD into M. */
-static int read_base_footer(struct vitals_writer *w, int fd, struct pq_file_meta *m)
+static int read_base_footer(struct vitals_writer *w, int fd, uint32_t keep, struct pq_file_meta *m,
+                            int64_t *rows, uint64_t *end)
 {
+	struct pqw *p = w->impl;
 	uint8_t tail[8], *foot;
 	char err[STORE_ERR_MAX];
 	struct stat st;
@@ -1248,7 +1255,8 @@ static int read_base_footer(struct vitals_writer *w, int fd, struct pq_file_meta
 	if (pread(fd, foot, flen, st.st_size - 8 - (off_t)flen) != (ssize_t)flen)
 		rc = store_writer_fail(w, VITALS_E_IO, "cannot read the earlier footer");
 	err[0] = '\0';
-	if (rc == 0 && (rc = pq_meta_decode(m, foot, flen, err, sizeof(err))) < 0)
+	if (rc == 0 && (rc = pq_meta_decode_keep(m, foot, flen, keep, &p->kept, rows, end, err,
+	                                         sizeof(err))) < 0)
 		store_writer_fail(w, rc, "the earlier file: %s", err);
 	free(foot);
 	return rc;
@@ -1281,57 +1289,26 @@ static int pqw_adopt(struct vitals_writer *w, int fd, uint32_t count)
 {
 	struct pqw *p = w->impl;
 	struct pq_file_meta base;
+	int64_t rows = 0;
 	uint64_t end = 4;
 	int rc;
 
 	if (!p)
 		return VITALS_E_INVAL;
 	memset(&base, 0, sizeof(base));
-	rc = read_base_footer(w, fd, &base);
+	rc = read_base_footer(w, fd, count, &base, &rows, &end);
 	if (rc < 0)
 		return rc;
 	if (!same_schema(&base, &p->meta)) {
 		rc = store_writer_fail(w, VITALS_E_INVAL, "the earlier file has other columns");
 		goto out_release;
 	}
-	if (count > base.row_group_count) {
-		rc = store_writer_fail(w, VITALS_E_INVAL,
-		                       "the earlier file has %" PRIu32 " row groups, not %" PRIu32,
-		                       base.row_group_count, count);
-		goto out_release;
-	}
-	for (uint32_t g = 0; g < count; g++) {
-		const struct pq_row_group *rg = &base.row_groups[g];
-
-		for (uint32_t j = 0; j < rg->column_count; j++) {
-			const struct pq_column_meta *m = &rg->columns[j].meta;
-			int64_t start = m->data_page_offset;
-
-			if (m->has_dictionary_page_offset && m->dictionary_page_offset < start)
-				start = m->dictionary_page_offset;
-			if (start != (int64_t)end || m->total_compressed_size < 0) {
-				rc = store_writer_fail(w, VITALS_E_PARSE,
-				                       "the earlier file's row group %" PRIu32
-				                       " is not where its footer says",
-				                       g);
-				goto out_release;
-			}
-			end += (uint64_t)m->total_compressed_size;
-		}
-	}
 	rc = store_copy_range(w, fd, 4, end - 4);
 	if (rc < 0)
 		goto out_release;
-	/* The adopted row groups move into this writer's footer. */
-	p->meta.row_groups = base.row_groups;
-	p->meta.row_group_count = count;
-	p->rg_cap = base.row_group_count;
-	for (uint32_t g = count; g < base.row_group_count; g++)
-		pq_row_group_release(&base.row_groups[g]);
-	for (uint32_t g = 0; g < count; g++)
-		p->rows += base.row_groups[g].num_rows;
-	base.row_groups = NULL;
-	base.row_group_count = 0;
+	/* Their metadata goes into the new footer as the bytes it was. */
+	p->kept_count = count;
+	p->rows += rows;
 out_release:
 	pq_meta_release(&base);
 	return rc;
@@ -1378,6 +1355,9 @@ static int pqw_finish(struct vitals_writer *w)
 			}
 		}
 	}
+	p->meta.raw_row_groups = p->kept.p;
+	p->meta.raw_row_groups_len = p->kept.len;
+	p->meta.raw_row_group_count = p->kept_count;
 	bytebuf_clear(&p->chunk);
 	rc = pq_meta_encode(&p->meta, &p->chunk);
 	if (rc < 0 || p->chunk.error || p->chunk.len > UINT32_MAX)

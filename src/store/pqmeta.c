@@ -23,6 +23,12 @@ struct dec {
 	size_t errlen;
 	int status;       /* the first failure's */
 	int short_status; /* the status for running out of bytes */
+	/* pq_meta_decode_keep(): row groups copied as bytes, not kept */
+	int keep_mode;
+	uint32_t keep;
+	struct bytebuf *raw;
+	int64_t kept_rows;
+	uint64_t kept_end;
 };
 
 /* One structure being decoded: WHERE it is ("row group 2 column 1") and its NAME. */
@@ -938,6 +944,61 @@ static int column_order_decode(struct dec *d, const char *where, int32_t *order)
 	return rc;
 }
 
+/*
+ * pq_meta_decode_keep(): N row groups, each decoded on its own and dropped;
+ * the bytes of the first d->keep of them go to d->raw.
+ */
+static int row_groups_keep(struct dec *d, uint32_t n)
+{
+	char w[64];
+
+	if (d->keep > n) {
+		snprintf(d->err, d->errlen, "the file has %u row groups, not %u", n, d->keep);
+		d->status = VITALS_E_PARSE;
+		return -1;
+	}
+	d->kept_end = 4;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *start = d->r.p;
+		struct pq_row_group g;
+		int rc;
+
+		memset(&g, 0, sizeof(g));
+		snprintf(w, sizeof(w), "row group %u", i);
+		rc = row_group_decode(d, w, &g);
+		if (rc == 0 && i < d->keep) {
+			for (uint32_t j = 0; j < g.column_count && rc == 0; j++) {
+				const struct pq_column_meta *cm = &g.columns[j].meta;
+				int64_t at = cm->data_page_offset;
+
+				if (cm->has_dictionary_page_offset &&
+				    cm->dictionary_page_offset < at)
+					at = cm->dictionary_page_offset;
+				if (at != (int64_t)d->kept_end || cm->total_compressed_size < 0) {
+					snprintf(d->err, d->errlen,
+					         "row group %u is not where the row groups before "
+					         "it end",
+					         i);
+					d->status = VITALS_E_PARSE;
+					rc = -1;
+					break;
+				}
+				d->kept_end += (uint64_t)cm->total_compressed_size;
+			}
+			d->kept_rows += g.num_rows;
+			if (rc == 0 &&
+			    bytebuf_append(d->raw, start, (size_t)(d->r.p - start)) < 0) {
+				d->status = VITALS_E_NOMEM;
+				rc = -1;
+			}
+		}
+		pq_row_group_release(&g);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int file_meta_decode(struct dec *d, struct pq_file_meta *m)
 {
 	struct sctx c = {d, "", "FileMetaData"};
@@ -977,6 +1038,10 @@ static int file_meta_decode(struct dec *d, struct pq_file_meta *m)
 			if (rc < 0)
 				break;
 			row_groups_release(m);
+			if (d->keep_mode) {
+				rc = row_groups_keep(d, n);
+				break;
+			}
 			if (n && !(m->row_groups = calloc(n, sizeof(*m->row_groups)))) {
 				rc = nomem(&c);
 				break;
@@ -1055,6 +1120,25 @@ int pq_meta_decode(struct pq_file_meta *m, const uint8_t *buf, size_t len, char 
 		pq_meta_release(m);
 		return d.status ? d.status : VITALS_E_PARSE;
 	}
+	return 0;
+}
+
+int pq_meta_decode_keep(struct pq_file_meta *m, const uint8_t *buf, size_t len, uint32_t keep,
+                        struct bytebuf *raw, int64_t *rows, uint64_t *end, char *err, size_t errlen)
+{
+	struct dec d = {.err = err, .errlen = errlen, .short_status = VITALS_E_PARSE};
+
+	memset(m, 0, sizeof(*m));
+	d.keep_mode = 1;
+	d.keep = keep;
+	d.raw = raw;
+	thrift_reader_init(&d.r, buf, len);
+	if (file_meta_decode(&d, m) < 0) {
+		pq_meta_release(m);
+		return d.status ? d.status : VITALS_E_PARSE;
+	}
+	*rows = d.kept_rows;
+	*end = d.kept_end;
 	return 0;
 }
 
@@ -1229,7 +1313,11 @@ int pq_meta_encode(const struct pq_file_meta *m, struct bytebuf *out)
 		schema_element_encode(&w, &m->schema[i]);
 	thrift_write_i64_field(&w, 3, m->num_rows);
 	thrift_write_field(&w, THRIFT_LIST, 4);
-	thrift_write_list(&w, THRIFT_STRUCT, m->row_group_count);
+	thrift_write_list(&w, THRIFT_STRUCT, m->raw_row_group_count + m->row_group_count);
+	/* Encoded structures are whole: their field ids start afresh, so they splice in as they
+	 * are. */
+	if (m->raw_row_groups_len)
+		bytebuf_append(out, m->raw_row_groups, m->raw_row_groups_len);
 	for (uint32_t i = 0; i < m->row_group_count; i++)
 		row_group_encode(&w, &m->row_groups[i]);
 	if (m->kv_count) {

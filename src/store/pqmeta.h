@@ -184,6 +184,13 @@ struct pq_file_meta {
 	char *created_by; /* NULL when absent */
 	uint32_t column_order_count;
 	int32_t *column_orders; /* 1: TYPE_DEFINED_ORDER; 0: another (unknown) order */
+	/*
+	 * Encoding only: row groups already encoded (RowGroup structures one
+	 * after the other, not owned), written before row_groups[].
+	 */
+	const uint8_t *raw_row_groups;
+	size_t raw_row_groups_len;
+	uint32_t raw_row_group_count;
 };
 
 /*
@@ -194,6 +201,17 @@ struct pq_file_meta {
  */
 int pq_meta_decode(struct pq_file_meta *m, const uint8_t *buf, size_t len, char *err,
                    size_t errlen);
+/*
+ * The same, except that the first KEEP row groups are not kept as
+ * structures: their encoded bytes are appended to RAW, their rows summed
+ * into *ROWS and the end of their last column chunk put in *END (they
+ * must follow each other from byte 4, as vitals writes them:
+ * VITALS_E_PARSE otherwise). Row groups after them are dropped. Rewriting
+ * a growing file this way never decodes into memory what it only copies.
+ */
+int pq_meta_decode_keep(struct pq_file_meta *m, const uint8_t *buf, size_t len, uint32_t keep,
+                        struct bytebuf *raw, int64_t *rows, uint64_t *end, char *err,
+                        size_t errlen);
 /* Append the compact encoding of M to OUT. 0 or VITALS_E_NOMEM. */
 int pq_meta_encode(const struct pq_file_meta *m, struct bytebuf *out);
 /* Free what one row group owns (not RG itself). */

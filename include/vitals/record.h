@@ -13,9 +13,10 @@
  * then replaces the output atomically (a temporary file, fsync, rename,
  * fsync of the directory): a reader never sees a partial file. Rows are
  * kept in a growing last row group, re-encoded from the journal at each
- * write until it is big enough, then sealed: sealed row groups are copied
- * as bytes, never encoded again, so a write costs the same at the end of
- * a day as at its start.
+ * write until it is big enough, then sealed: sealed row groups (and their
+ * footer entries) are copied as bytes, never encoded again. The copy
+ * itself still grows with the file where the filesystem cannot clone
+ * (ext4): rotate very long recordings (`vitals record --rotate`).
  *
  * Opening a recorder on an output that exists continues it (same columns);
  * a journal left by a killed recorder is folded in first and reported.
@@ -106,9 +107,11 @@ VITALS_API int vitals_recorder_open(struct vitals_recorder **out, const char *pa
                                     char *err, size_t errlen);
 /*
  * Take the rows of B (one sample, or events): into the journal at once, and
- * into the output at the next vitals_recorder_write(). On a failure of the
- * journal (disk full) the rows are kept in memory, up to MAX_PENDING rows
- * (0: no cap); past that the oldest pending rows are dropped and counted.
+ * into the output at the next vitals_recorder_write(); a row group that
+ * became full is sealed (written) at once. On a failure of the journal
+ * (disk full) the rows are kept in memory, up to the cap of
+ * vitals_recorder_set_max_pending() (none by default); past it the oldest
+ * pending rows are dropped and counted.
  */
 VITALS_API int vitals_recorder_add(struct vitals_recorder *r, const struct vitals_batch *b);
 /*

@@ -35,8 +35,8 @@
 #include <unistd.h>
 
 #include "collect/internal.h"
-#include "util/clock.h"
 #include "collect/procparse.h"
+#include "util/clock.h"
 #include "util/parse.h"
 
 #define PROC_BLOCK   256

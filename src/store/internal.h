@@ -139,8 +139,8 @@ int store_pread(struct vitals_reader *r, void *buf, size_t n, uint64_t off);
 /* Set ERR to "NAME: " + the formatted message; return STATUS. */
 int store_fail(char *err, size_t errlen, int status, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-int store_failv(char *err, size_t errlen, int status, const char *name, const char *fmt,
-                va_list ap) __attribute__((format(printf, 5, 0)));
+int store_failv(char *err, size_t errlen, int status, const char *name, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
 /* The same on r->err / w->err with r->name / w->name. */
 int store_reader_fail(struct vitals_reader *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -191,8 +191,8 @@ int store_copy_range(struct vitals_writer *w, int fd, uint64_t off, uint64_t len
 				continue;
 			if (k < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
 			              errno == EOPNOTSUPP || errno == EBADF)) {
-				kernel =
-				    0; /* across filesystems, or not offered: copy through here */
+				/* Across filesystems, or not offered: copy through here. */
+				kernel = 0;
 				continue;
 			}
 		} else {

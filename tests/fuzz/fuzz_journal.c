@@ -58,8 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		vitals_schema_init(&schema);
 		if (vitals_schema_copy(&schema, &info.schema) == 0) {
-			if (journal_read(fd, &again, check_record, &schema, err, sizeof(err)) == 0) {
-				if (again.records != info.records || again.good_end + again.torn != size)
+			if (journal_read(fd, &again, check_record, &schema, err, sizeof(err)) ==
+			    0) {
+				if (again.records != info.records ||
+				    again.good_end + again.torn != size)
 					abort();
 				journal_info_release(&again);
 			}

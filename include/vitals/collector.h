@@ -213,14 +213,88 @@ enum vitals_process_metric {
 	VITALS_PROC_WRITE_BYTES,
 	VITALS_PROC_READ_BYTES_RATE,
 	VITALS_PROC_WRITE_BYTES_RATE,
+	VITALS_PROC_GPU_MEMORY, /* GPU memory of the process on every GPU (NVML) */
+	VITALS_PROC_GPU_INDEX,  /* the GPU it uses (the lowest index when several) */
 	VITALS_PROC_METRIC_COUNT
 };
 enum vitals_process_attr {
 	VITALS_PROC_ATTR_CMDLINE =
-	    0,                  /* arguments joined by spaces, bounded; "" for kernel threads */
-	VITALS_PROC_ATTR_USER,  /* user name, or the uid in decimal when it has none */
-	VITALS_PROC_ATTR_STATE, /* one letter: R S D Z T t X I */
+	    0,                      /* arguments joined by spaces, bounded; "" for kernel threads */
+	VITALS_PROC_ATTR_USER,      /* user name, or the uid in decimal when it has none */
+	VITALS_PROC_ATTR_STATE,     /* one letter: R S D Z T t X I */
+	VITALS_PROC_ATTR_CGROUP,    /* path of its control group ("/system.slice/x.service") */
+	VITALS_PROC_ATTR_CONTAINER, /* its container or service, as the cgroup's "container" */
 	VITALS_PROC_ATTR_COUNT
+};
+
+/*
+ * Entity id of the gpu kind: the NVML index in decimal; name: the product
+ * name. Missing when the driver does not report it (fans on passive cards).
+ */
+enum vitals_gpu_metric {
+	VITALS_GPU_INDEX = 0,
+	VITALS_GPU_UTIL,     /* percent of time a kernel ran */
+	VITALS_GPU_MEM_UTIL, /* percent of time memory was read or written */
+	VITALS_GPU_MEM_USED,
+	VITALS_GPU_MEM_TOTAL,
+	VITALS_GPU_TEMPERATURE,
+	VITALS_GPU_POWER,
+	VITALS_GPU_POWER_LIMIT,
+	VITALS_GPU_CLOCK_GRAPHICS,
+	VITALS_GPU_CLOCK_SM,
+	VITALS_GPU_CLOCK_MEMORY,
+	VITALS_GPU_FAN,
+	VITALS_GPU_THROTTLE, /* NVML's clock throttle reason bits */
+	VITALS_GPU_PROCESSES,
+	VITALS_GPU_METRIC_COUNT
+};
+enum vitals_gpu_attr {
+	VITALS_GPU_ATTR_UUID = 0,
+	VITALS_GPU_ATTR_THROTTLE, /* the throttle reasons in words, "," separated; "" for none */
+	VITALS_GPU_ATTR_COUNT
+};
+
+/*
+ * Entity id of the cgroup kind: the path of the group in its hierarchy
+ * ("/", "/system.slice/docker-ID.scope"); name: the container's name, the
+ * systemd unit, or the last component of the path. Groups of the v1
+ * controllers and of the unified (v2) hierarchy with the same path are one
+ * entity.
+ */
+enum vitals_cgroup_metric {
+	VITALS_CG_PROCESSES = 0, /* processes directly in the group */
+	VITALS_CG_CPU_USAGE,     /* seconds, counter, group and descendants */
+	VITALS_CG_CPU_USER,
+	VITALS_CG_CPU_SYSTEM,
+	VITALS_CG_CPU_PERCENT, /* rate; 100 is one core */
+	VITALS_CG_THROTTLED_PERIODS,
+	VITALS_CG_THROTTLED_SECONDS,
+	VITALS_CG_MEM_CURRENT,
+	VITALS_CG_MEM_LIMIT, /* missing when unlimited */
+	VITALS_CG_MEM_PEAK,
+	VITALS_CG_MEM_ANON,
+	VITALS_CG_MEM_FILE,
+	VITALS_CG_READ_BYTES,
+	VITALS_CG_WRITE_BYTES,
+	VITALS_CG_READ_BYTES_RATE,
+	VITALS_CG_WRITE_BYTES_RATE,
+	VITALS_CG_PIDS_CURRENT,
+	VITALS_CG_PIDS_MAX, /* missing when unlimited */
+	VITALS_CG_CPU_SOME_AVG10,
+	VITALS_CG_MEM_SOME_AVG10,
+	VITALS_CG_MEM_FULL_AVG10,
+	VITALS_CG_IO_SOME_AVG10,
+	VITALS_CG_IO_FULL_AVG10,
+	VITALS_CG_METRIC_COUNT
+};
+enum vitals_cgroup_attr {
+	VITALS_CG_ATTR_RUNTIME =
+	    0, /* docker, podman, containerd, kubernetes, systemd...; or NULL */
+	VITALS_CG_ATTR_CONTAINER_ID, /* the container's full id, when a container */
+	VITALS_CG_ATTR_CONTAINER,    /* container name (from the daemon), short id, unit or pod */
+	VITALS_CG_ATTR_IMAGE,        /* the container's image, when the daemon said */
+	VITALS_CG_ATTR_HIERARCHY,    /* "v2", "v1" or "v1+v2": where the values came from */
+	VITALS_CG_ATTR_COUNT
 };
 
 /* Which processes a sample reports: the seeds' search depth and log threshold. */
@@ -238,7 +312,8 @@ struct vitals_scope {
 	(VITALS_SOURCE(VITALS_KIND_SYSTEM) | VITALS_SOURCE(VITALS_KIND_CPU) |                      \
 	 VITALS_SOURCE(VITALS_KIND_PSI) | VITALS_SOURCE(VITALS_KIND_DISK) |                        \
 	 VITALS_SOURCE(VITALS_KIND_NET) | VITALS_SOURCE(VITALS_KIND_FS) |                          \
-	 VITALS_SOURCE(VITALS_KIND_PROCESS))
+	 VITALS_SOURCE(VITALS_KIND_PROCESS) | VITALS_SOURCE(VITALS_KIND_GPU) |                     \
+	 VITALS_SOURCE(VITALS_KIND_CGROUP))
 
 struct vitals_collector_options {
 	const char *proc_root; /* where procfs is; default "/proc" (tests point it at fixtures) */
@@ -256,6 +331,18 @@ struct vitals_collector_options {
 	 * subtree (the counts are left missing).
 	 */
 	int subtree_only;
+	/*
+	 * Where the cgroup hierarchies are mounted; default sys_root + "/fs/cgroup".
+	 * The layout is found there: a pure v2 tree (cgroup.controllers at the
+	 * top), v1 controllers in subdirectories, and a v2 "unified" beside them.
+	 */
+	const char *cgroup_root;
+	/*
+	 * The Docker (or Podman) API socket asked for container names and
+	 * images. NULL: /var/run/docker.sock, then /run/podman/podman.sock;
+	 * "": never ask. No answer means ids without names, not an error.
+	 */
+	const char *docker_socket;
 };
 
 /* Fill OPTS with the defaults: every process, every default source, real /proc and /sys. */

@@ -22,8 +22,8 @@
 #endif
 
 static const struct source_ops *const all_sources[] = {
-    &source_system, &source_stat, &source_memory, &source_psi,
-    &source_disk,   &source_net,  &source_fs,     &source_process,
+    &source_system, &source_stat, &source_memory,  &source_psi,    &source_disk,
+    &source_net,    &source_fs,   &source_process, &source_cgroup, &source_gpu,
 };
 
 const char *vitals_strerror(int status)
@@ -158,6 +158,18 @@ int vitals_collector_new(struct vitals_collector **out, const struct vitals_coll
 		goto out_free;
 	c->opts.proc_root = c->proc_root;
 	c->opts.sys_root = c->sys_root;
+	if (opts->cgroup_root) {
+		c->cgroup_root = strdup(opts->cgroup_root);
+		if (!c->cgroup_root)
+			goto out_free;
+	}
+	if (opts->docker_socket) {
+		c->docker_socket = strdup(opts->docker_socket);
+		if (!c->docker_socket)
+			goto out_free;
+	}
+	c->opts.cgroup_root = c->cgroup_root;
+	c->opts.docker_socket = c->docker_socket;
 	if (opts->scope.match && *opts->scope.match) {
 		c->match = strdup(opts->scope.match);
 		if (!c->match)
@@ -233,6 +245,8 @@ void vitals_collector_free(struct vitals_collector *c)
 	close_fd(c->sys_fd);
 	free(c->proc_root);
 	free(c->sys_root);
+	free(c->cgroup_root);
+	free(c->docker_socket);
 	free(c->match);
 	free(c);
 }
@@ -300,10 +314,8 @@ int vitals_collector_source_status(const struct vitals_collector *c, enum vitals
 	int status = VITALS_E_UNSUPPORTED;
 
 	*reason = "not collected";
-	if (kind == VITALS_KIND_GPU)
-		*reason = "no GPU source in this build";
-	else if (kind == VITALS_KIND_CGROUP)
-		*reason = "no cgroup source in this build";
+	if (kind == VITALS_KIND_GPU || kind == VITALS_KIND_CGROUP)
+		*reason = "not asked for";
 	for (size_t i = 0; i < c->nsources; i++) {
 		const struct source *s = &c->sources[i];
 

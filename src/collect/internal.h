@@ -23,7 +23,7 @@
 #include "util/fileio.h"
 
 #define VITALS_METRIC_MAX 64
-#define VITALS_ATTR_MAX   4
+#define VITALS_ATTR_MAX   8
 
 struct vitals_entity {
 	uint8_t kind;                      /* enum vitals_kind */
@@ -114,10 +114,12 @@ struct vitals_collector {
 	struct vitals_collector_options opts; /* strings point to the copies below */
 	char *proc_root;
 	char *sys_root;
-	char *match;        /* scope.match, lower-cased */
-	int proc_fd;        /* O_DIRECTORY descriptor of proc_root */
-	int sys_fd;         /* O_DIRECTORY descriptor of sys_root, or -1 */
-	int proc_is_procfs; /* proc_root is a real procfs (not a fixture tree) */
+	char *cgroup_root;   /* NULL: sys_root/fs/cgroup */
+	char *docker_socket; /* NULL: the usual sockets; "": none */
+	char *match;         /* scope.match, lower-cased */
+	int proc_fd;         /* O_DIRECTORY descriptor of proc_root */
+	int sys_fd;          /* O_DIRECTORY descriptor of sys_root, or -1 */
+	int proc_is_procfs;  /* proc_root is a real procfs (not a fixture tree) */
 
 	/* Facts read once. */
 	long page_size;
@@ -168,6 +170,8 @@ extern const struct source_ops source_disk;
 extern const struct source_ops source_net;
 extern const struct source_ops source_fs;
 extern const struct source_ops source_process;
+extern const struct source_ops source_cgroup; /* after process: it maps processes to groups */
+extern const struct source_ops source_gpu;    /* after process: it adds their GPU memory */
 
 /* Process lookups for vitals_collector_process() (process.c). */
 const struct vitals_entity *process_find(const void *state, pid_t pid);

@@ -179,9 +179,86 @@ static const struct vitals_metric process_metrics[VITALS_PROC_METRIC_COUNT] = {
                                      "Bytes read from storage per second.", R, RATE},
     [VITALS_PROC_WRITE_BYTES_RATE] = {"write_bytes_per_second", "per_second",
                                       "Bytes written to storage per second.", R, RATE},
+    [VITALS_PROC_GPU_MEMORY] = {"gpu_memory_bytes", "bytes",
+                                "GPU memory the process holds, on every GPU (NVML).", I, 0},
+    [VITALS_PROC_GPU_INDEX] = {"gpu_index", "count",
+                               "Index of the GPU the process runs on (the lowest when several).", I,
+                               0},
 };
 
-static const char *const process_attrs[VITALS_PROC_ATTR_COUNT] = {"cmdline", "user", "state"};
+static const struct vitals_metric gpu_metrics[VITALS_GPU_METRIC_COUNT] = {
+    [VITALS_GPU_INDEX] = {"gpu_index", "count", "NVML index of the GPU.", I, ID},
+    [VITALS_GPU_UTIL] = {"utilization_percent", "percent",
+                         "Share of the last sample period a kernel ran on the GPU.", R, 0},
+    [VITALS_GPU_MEM_UTIL] = {"memory_utilization_percent", "percent",
+                             "Share of the last sample period GPU memory was read or written.", R,
+                             0},
+    [VITALS_GPU_MEM_USED] = {"memory_used_bytes", "bytes", "GPU memory allocated.", I, 0},
+    [VITALS_GPU_MEM_TOTAL] = {"memory_total_bytes", "bytes", "GPU memory installed.", I, 0},
+    [VITALS_GPU_TEMPERATURE] = {"temperature_celsius", "celsius", "Temperature of the GPU die.", R,
+                                0},
+    [VITALS_GPU_POWER] = {"power_watts", "watts", "Power drawn by the board.", R, 0},
+    [VITALS_GPU_POWER_LIMIT] = {"power_limit_watts", "watts", "Power limit the driver enforces.", R,
+                                0},
+    [VITALS_GPU_CLOCK_GRAPHICS] = {"clock_graphics_mhz", "megahertz", "Graphics clock.", I, 0},
+    [VITALS_GPU_CLOCK_SM] = {"clock_sm_mhz", "megahertz", "Streaming multiprocessor clock.", I, 0},
+    [VITALS_GPU_CLOCK_MEMORY] = {"clock_memory_mhz", "megahertz", "Memory clock.", I, 0},
+    [VITALS_GPU_FAN] = {"fan_percent", "percent", "Fan speed, as a share of its maximum.", R, 0},
+    [VITALS_GPU_THROTTLE] = {"throttle_reasons", "count",
+                             "NVML's bits of why the clocks are held down; 0 for none.", I, 0},
+    [VITALS_GPU_PROCESSES] = {"gpu_processes", "count",
+                              "Compute and graphics processes on the GPU.", I, 0},
+};
+
+static const struct vitals_metric cgroup_metrics[VITALS_CG_METRIC_COUNT] = {
+    [VITALS_CG_PROCESSES] = {"processes", "count", "Processes directly in the group.", I, 0},
+    [VITALS_CG_CPU_USAGE] = {"cpu_usage_seconds", "seconds",
+                             "CPU time of the group and its descendants.", R, CTR},
+    [VITALS_CG_CPU_USER] = {"cpu_user_seconds", "seconds", "CPU time in user mode.", R, CTR},
+    [VITALS_CG_CPU_SYSTEM] = {"cpu_system_seconds", "seconds", "CPU time in the kernel.", R, CTR},
+    [VITALS_CG_CPU_PERCENT] = {"cpu_percent", "percent",
+                               "CPU use over the last interval; 100 is one core.", R, RATE},
+    [VITALS_CG_THROTTLED_PERIODS] =
+        {"throttled_periods", "count",
+         "Scheduler periods in which the CPU limit held the group back.", I, CTR},
+    [VITALS_CG_THROTTLED_SECONDS] = {"throttled_seconds", "seconds",
+                                     "Time the group's tasks waited on the CPU limit.", R, CTR},
+    [VITALS_CG_MEM_CURRENT] = {"memory_bytes", "bytes",
+                               "Memory charged to the group and its descendants.", I, 0},
+    [VITALS_CG_MEM_LIMIT] = {"memory_limit_bytes", "bytes",
+                             "Memory limit of the group; null when unlimited.", I, 0},
+    [VITALS_CG_MEM_PEAK] = {"memory_peak_bytes", "bytes", "Highest memory charged so far.", I, 0},
+    [VITALS_CG_MEM_ANON] = {"memory_anon_bytes", "bytes",
+                            "Anonymous memory (heaps, stacks): what a leak grows.", I, 0},
+    [VITALS_CG_MEM_FILE] = {"memory_file_bytes", "bytes",
+                            "Page cache charged to the group: reclaimable, not a leak.", I, 0},
+    [VITALS_CG_READ_BYTES] = {"read_bytes", "bytes", "Bytes read from block devices.", I, CTR},
+    [VITALS_CG_WRITE_BYTES] = {"write_bytes", "bytes", "Bytes written to block devices.", I, CTR},
+    [VITALS_CG_READ_BYTES_RATE] = {"read_bytes_per_second", "per_second",
+                                   "Bytes read from block devices per second.", R, RATE},
+    [VITALS_CG_WRITE_BYTES_RATE] = {"write_bytes_per_second", "per_second",
+                                    "Bytes written to block devices per second.", R, RATE},
+    [VITALS_CG_PIDS_CURRENT] = {"pids_current", "count",
+                                "Tasks (threads) in the group and its descendants.", I, 0},
+    [VITALS_CG_PIDS_MAX] = {"pids_max", "count", "Limit on tasks; null when unlimited.", I, 0},
+    [VITALS_CG_CPU_SOME_AVG10] = {"cpu_pressure_some_avg10", "percent",
+                                  "Share of time some tasks of the group waited for a CPU, 10 s.",
+                                  R, 0},
+    [VITALS_CG_MEM_SOME_AVG10] = {"memory_pressure_some_avg10", "percent",
+                                  "Share of time some tasks stalled on memory, 10 s.", R, 0},
+    [VITALS_CG_MEM_FULL_AVG10] = {"memory_pressure_full_avg10", "percent",
+                                  "Share of time all tasks stalled on memory, 10 s.", R, 0},
+    [VITALS_CG_IO_SOME_AVG10] = {"io_pressure_some_avg10", "percent",
+                                 "Share of time some tasks stalled on I/O, 10 s.", R, 0},
+    [VITALS_CG_IO_FULL_AVG10] = {"io_pressure_full_avg10", "percent",
+                                 "Share of time all tasks stalled on I/O, 10 s.", R, 0},
+};
+
+static const char *const process_attrs[VITALS_PROC_ATTR_COUNT] = {"cmdline", "user", "state",
+                                                                  "cgroup", "container"};
+static const char *const gpu_attrs[VITALS_GPU_ATTR_COUNT] = {"uuid", "throttle"};
+static const char *const cgroup_attrs[VITALS_CG_ATTR_COUNT] = {"runtime", "container_id",
+                                                               "container", "image", "hierarchy"};
 static const char *const fs_attrs[VITALS_FS_ATTR_COUNT] = {"fstype"};
 
 struct kind_info {
@@ -203,8 +280,9 @@ static const struct kind_info kinds[VITALS_KIND_COUNT] = {
     [VITALS_KIND_FS] = {"fs", fs_metrics, N(fs_metrics), fs_attrs, N(fs_attrs)},
     [VITALS_KIND_PROCESS] = {"process", process_metrics, N(process_metrics), process_attrs,
                              N(process_attrs)},
-    [VITALS_KIND_GPU] = {"gpu", NULL, 0, NULL, 0},
-    [VITALS_KIND_CGROUP] = {"cgroup", NULL, 0, NULL, 0},
+    [VITALS_KIND_GPU] = {"gpu", gpu_metrics, N(gpu_metrics), gpu_attrs, N(gpu_attrs)},
+    [VITALS_KIND_CGROUP] = {"cgroup", cgroup_metrics, N(cgroup_metrics), cgroup_attrs,
+                            N(cgroup_attrs)},
     [VITALS_KIND_GAUGE] = {"gauge", NULL, 0, NULL, 0},
     [VITALS_KIND_EVENT] = {"event", NULL, 0, NULL, 0},
 };
@@ -212,6 +290,8 @@ static const struct kind_info kinds[VITALS_KIND_COUNT] = {
 _Static_assert(VITALS_SYS_METRIC_COUNT <= VITALS_METRIC_MAX, "too many system metrics");
 _Static_assert(VITALS_PROC_METRIC_COUNT <= VITALS_METRIC_MAX, "too many process metrics");
 _Static_assert(VITALS_PROC_ATTR_COUNT <= VITALS_ATTR_MAX, "too many process attributes");
+_Static_assert(VITALS_CG_ATTR_COUNT <= VITALS_ATTR_MAX, "too many cgroup attributes");
+_Static_assert(VITALS_GPU_METRIC_COUNT <= VITALS_METRIC_MAX, "too many gpu metrics");
 
 const char *vitals_kind_name(enum vitals_kind kind)
 {

@@ -88,7 +88,8 @@ class CollectorOptions(Structure):
     """struct vitals_collector_options (collector.h)."""
     _fields_ = [("proc_root", c_char_p), ("sys_root", c_char_p), ("sources", c_uint),
                 ("scope", Scope), ("cmdline_max", c_size_t), ("all_disks", c_int),
-                ("all_filesystems", c_int), ("subtree_only", c_int)]
+                ("all_filesystems", c_int), ("subtree_only", c_int),
+                ("cgroup_root", c_char_p), ("docker_socket", c_char_p)]
 
 
 class SampleCost(Structure):

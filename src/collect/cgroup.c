@@ -1,0 +1,727 @@
+/*
+ * The cgroup source: every control group that holds processes, in the v2
+ * (unified) hierarchy, the v1 controllers, or both (the hybrid layout).
+ *
+ * The layout is found under the cgroup root (options.cgroup_root, default
+ * SYS_ROOT/fs/cgroup): cgroup.controllers at the top is a pure v2 tree;
+ * otherwise each subdirectory with a cgroup.procs is a hierarchy, v2 when
+ * it has cgroup.controllers ("unified"), else v1 with the controllers its
+ * name lists ("memory", "cpu,cpuacct"). Symbolic links ("cpu" ->
+ * "cpu,cpuacct") are not followed, so no hierarchy is walked twice.
+ *
+ * Each sample walks the hierarchies, v2 first, reading cgroup.procs in
+ * every directory. A group is one entity by path across hierarchies (v1
+ * and v2 agree on paths under systemd and Docker); its values come from
+ * the first hierarchy that has them. Each process gets the path of its
+ * group as an attribute: the first hierarchy that puts it below the root.
+ *
+ * Containers are recognised from the paths (cgparse.c) and named by the
+ * Docker/Podman API when its socket answers (docker.c).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collect/cgparse.h"
+#include "collect/docker.h"
+#include "collect/internal.h"
+#include "collect/sysparse.h"
+#include "util/clock.h"
+
+#define HIER_MAX      8
+#define CG_MAX        16384 /* groups remembered */
+#define WALK_DIRS_MAX 16384 /* directories visited per sample */
+#define WALK_DEPTH    32
+#define PROCS_MAX     (8u << 20)
+#define FILE_BUF      16384
+
+enum {
+	CTL_V2 = 1u << 0,
+	CTL_MEM = 1u << 1,
+	CTL_CPU = 1u << 2,
+	CTL_CPUACCT = 1u << 3,
+	CTL_BLKIO = 1u << 4,
+	CTL_PIDS = 1u << 5,
+};
+
+struct hier {
+	int fd;
+	unsigned ctl;
+	char name[64];
+};
+
+struct cg {
+	struct vitals_entity e;
+	struct cg *hnext;
+	char *path;
+	unsigned gen;       /* sample in which its directory was last seen */
+	unsigned procs_gen; /* sample in which it last held processes */
+	unsigned hiers;     /* CTL_V2 and/or other bits: where values came from this sample */
+	uint64_t nprocs;
+	/* raw counters of this sample and the one before */
+	uint64_t cpu_ns, rd, wr, prev_cpu_ns, prev_rd, prev_wr;
+	int have_cpu, have_io, have_prev_cpu, have_prev_io;
+	struct cg_container ct;
+	int named; /* the daemon gave its name and image (copied below) */
+	char name_buf[CG_LABEL_MAX];
+	char image_buf[CG_LABEL_MAX];
+	char label_buf[CG_LABEL_MAX];
+};
+
+struct cgroup_state {
+	struct vitals_collector *c;
+	int root_fd;
+	char root[4096];
+	struct hier hier[HIER_MAX];
+	size_t nhier;
+	struct cg **hash;
+	size_t nbuckets, count;
+	struct cg **live; /* groups holding processes this sample, in walk order */
+	size_t nlive, live_cap;
+	unsigned gen;
+	size_t dirs; /* visited this sample */
+	int truncated;
+	struct vbuf procs;
+	char buf[FILE_BUF];
+	char path[4096];
+	struct docker_client *docker;
+};
+
+static uint64_t hash_path(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct cg *cg_lookup(struct cgroup_state *s, const char *path)
+{
+	struct cg *g = s->hash[hash_path(path) & (s->nbuckets - 1)];
+
+	for (; g; g = g->hnext)
+		if (strcmp(g->path, path) == 0)
+			return g;
+	return NULL;
+}
+
+static int cg_hash_grow(struct cgroup_state *s)
+{
+	size_t n = s->nbuckets * 2;
+	struct cg **h = calloc(n, sizeof(*h));
+
+	if (!h)
+		return VITALS_E_NOMEM;
+	for (size_t i = 0; i < s->nbuckets; i++) {
+		struct cg *g = s->hash[i], *next;
+
+		for (; g; g = next) {
+			size_t b = hash_path(g->path) & (n - 1);
+
+			next = g->hnext;
+			g->hnext = h[b];
+			h[b] = g;
+		}
+	}
+	free(s->hash);
+	s->hash = h;
+	s->nbuckets = n;
+	return VITALS_OK;
+}
+
+/* The group of PATH, created when new. NULL when out of memory or over CG_MAX. */
+static struct cg *cg_get(struct cgroup_state *s, const char *path)
+{
+	struct cg *g = cg_lookup(s, path);
+	size_t b;
+
+	if (g)
+		return g;
+	if (s->count >= CG_MAX)
+		return NULL;
+	if (s->count >= s->nbuckets && cg_hash_grow(s) < 0)
+		return NULL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->path = strdup(path);
+	if (!g->path) {
+		free(g);
+		return NULL;
+	}
+	cg_classify(path, &g->ct);
+	g->e.kind = VITALS_KIND_CGROUP;
+	g->e.in_scope = 1;
+	g->e.id = g->path;
+	b = hash_path(path) & (s->nbuckets - 1);
+	g->hnext = s->hash[b];
+	s->hash[b] = g;
+	s->count++;
+	return g;
+}
+
+static void cg_free(struct cg *g)
+{
+	free(g->path);
+	free(g);
+}
+
+/* ---- reading one directory of one hierarchy ----------------------------- */
+
+static int read_file(struct cgroup_state *s, int dirfd, const char *name)
+{
+	return read_small_at(dirfd, name, s->buf, sizeof(s->buf)) >= 0 ? 0 : -1;
+}
+
+static void set_value(struct cg *g, int i, double v)
+{
+	if (!entity_has(&g->e, i))
+		entity_set(&g->e, i, v);
+}
+
+/* A file with one number or "max": the value, or nothing when unlimited or unreadable. */
+static void read_limit(struct cgroup_state *s, struct cg *g, int dirfd, const char *name, int i,
+                       uint64_t unlimited_from)
+{
+	uint64_t v;
+
+	if (entity_has(&g->e, i) || read_file(s, dirfd, name) < 0)
+		return;
+	if (cg_value_parse(s->buf, &v) == 0 && v < unlimited_from)
+		set_value(g, i, (double)v);
+}
+
+static void read_pressure(struct cgroup_state *s, struct cg *g, int dirfd, const char *name,
+                          int some, int full)
+{
+	struct psi_reading r;
+
+	if (entity_has(&g->e, some) || read_file(s, dirfd, name) < 0 || psi_parse(s->buf, &r) < 0)
+		return;
+	set_value(g, some, r.some.avg10);
+	if (full >= 0 && r.have_full)
+		set_value(g, full, r.full.avg10);
+}
+
+static void read_v2(struct cgroup_state *s, struct cg *g, int dirfd)
+{
+	uint64_t v, a, b;
+
+	if (!g->have_cpu && read_file(s, dirfd, "cpu.stat") == 0) {
+		if (cg_kv_get(s->buf, "usage_usec", &v) == 0) {
+			g->cpu_ns = v * 1000;
+			g->have_cpu = 1;
+			set_value(g, VITALS_CG_CPU_USAGE, (double)v / 1e6);
+		}
+		if (cg_kv_get(s->buf, "user_usec", &v) == 0)
+			set_value(g, VITALS_CG_CPU_USER, (double)v / 1e6);
+		if (cg_kv_get(s->buf, "system_usec", &v) == 0)
+			set_value(g, VITALS_CG_CPU_SYSTEM, (double)v / 1e6);
+		if (cg_kv_get(s->buf, "nr_throttled", &v) == 0)
+			set_value(g, VITALS_CG_THROTTLED_PERIODS, (double)v);
+		if (cg_kv_get(s->buf, "throttled_usec", &v) == 0)
+			set_value(g, VITALS_CG_THROTTLED_SECONDS, (double)v / 1e6);
+	}
+	read_limit(s, g, dirfd, "memory.current", VITALS_CG_MEM_CURRENT, UINT64_MAX);
+	read_limit(s, g, dirfd, "memory.max", VITALS_CG_MEM_LIMIT, UINT64_MAX);
+	read_limit(s, g, dirfd, "memory.peak", VITALS_CG_MEM_PEAK, UINT64_MAX);
+	if (!entity_has(&g->e, VITALS_CG_MEM_ANON) && read_file(s, dirfd, "memory.stat") == 0) {
+		if (cg_kv_get(s->buf, "anon", &v) == 0)
+			set_value(g, VITALS_CG_MEM_ANON, (double)v);
+		if (cg_kv_get(s->buf, "file", &v) == 0)
+			set_value(g, VITALS_CG_MEM_FILE, (double)v);
+	}
+	if (!g->have_io && read_file(s, dirfd, "io.stat") == 0 &&
+	    cg_iostat_parse(s->buf, &a, &b) == 0) {
+		g->rd = a;
+		g->wr = b;
+		g->have_io = 1;
+	}
+	read_limit(s, g, dirfd, "pids.current", VITALS_CG_PIDS_CURRENT, UINT64_MAX);
+	read_limit(s, g, dirfd, "pids.max", VITALS_CG_PIDS_MAX, UINT64_MAX);
+	read_pressure(s, g, dirfd, "cpu.pressure", VITALS_CG_CPU_SOME_AVG10, -1);
+	read_pressure(s, g, dirfd, "memory.pressure", VITALS_CG_MEM_SOME_AVG10,
+	              VITALS_CG_MEM_FULL_AVG10);
+	read_pressure(s, g, dirfd, "io.pressure", VITALS_CG_IO_SOME_AVG10, VITALS_CG_IO_FULL_AVG10);
+}
+
+static void read_v1(struct cgroup_state *s, struct cg *g, int dirfd, unsigned ctl)
+{
+	uint64_t v, a, b;
+	/* v1 reports "no limit" as a huge page-rounded number */
+	const uint64_t unlimited = (uint64_t)1 << 62;
+
+	if (ctl & CTL_MEM) {
+		read_limit(s, g, dirfd, "memory.usage_in_bytes", VITALS_CG_MEM_CURRENT, unlimited);
+		read_limit(s, g, dirfd, "memory.limit_in_bytes", VITALS_CG_MEM_LIMIT, unlimited);
+		read_limit(s, g, dirfd, "memory.max_usage_in_bytes", VITALS_CG_MEM_PEAK, unlimited);
+		if (!entity_has(&g->e, VITALS_CG_MEM_ANON) &&
+		    read_file(s, dirfd, "memory.stat") == 0) {
+			if (cg_kv_get(s->buf, "total_rss", &v) == 0)
+				set_value(g, VITALS_CG_MEM_ANON, (double)v);
+			if (cg_kv_get(s->buf, "total_cache", &v) == 0)
+				set_value(g, VITALS_CG_MEM_FILE, (double)v);
+		}
+	}
+	if ((ctl & CTL_CPUACCT) && !g->have_cpu) {
+		if (read_file(s, dirfd, "cpuacct.usage") == 0 && cg_value_parse(s->buf, &v) == 0) {
+			g->cpu_ns = v;
+			g->have_cpu = 1;
+			set_value(g, VITALS_CG_CPU_USAGE, (double)v / 1e9);
+		}
+		if (read_file(s, dirfd, "cpuacct.stat") == 0) {
+			double hz = (double)s->c->clock_ticks;
+
+			if (cg_kv_get(s->buf, "user", &v) == 0)
+				set_value(g, VITALS_CG_CPU_USER, (double)v / hz);
+			if (cg_kv_get(s->buf, "system", &v) == 0)
+				set_value(g, VITALS_CG_CPU_SYSTEM, (double)v / hz);
+		}
+	}
+	if ((ctl & CTL_CPU) && !entity_has(&g->e, VITALS_CG_THROTTLED_PERIODS) &&
+	    read_file(s, dirfd, "cpu.stat") == 0) {
+		if (cg_kv_get(s->buf, "nr_throttled", &v) == 0)
+			set_value(g, VITALS_CG_THROTTLED_PERIODS, (double)v);
+		if (cg_kv_get(s->buf, "throttled_time", &v) == 0)
+			set_value(g, VITALS_CG_THROTTLED_SECONDS, (double)v / 1e9);
+	}
+	if ((ctl & CTL_BLKIO) && !g->have_io &&
+	    ((read_file(s, dirfd, "blkio.throttle.io_service_bytes_recursive") == 0 &&
+	      cg_blkio_parse(s->buf, &a, &b) == 0) ||
+	     (read_file(s, dirfd, "blkio.throttle.io_service_bytes") == 0 &&
+	      cg_blkio_parse(s->buf, &a, &b) == 0))) {
+		g->rd = a;
+		g->wr = b;
+		g->have_io = 1;
+	}
+	if (ctl & CTL_PIDS) {
+		read_limit(s, g, dirfd, "pids.current", VITALS_CG_PIDS_CURRENT, UINT64_MAX);
+		read_limit(s, g, dirfd, "pids.max", VITALS_CG_PIDS_MAX, UINT64_MAX);
+	}
+}
+
+/* Start a group's values for this sample (the first hierarchy that sees it). */
+static int cg_begin(struct cgroup_state *s, struct cg *g)
+{
+	if (g->procs_gen == s->gen)
+		return VITALS_OK;
+	g->procs_gen = s->gen;
+	entity_clear(&g->e);
+	g->nprocs = 0;
+	g->hiers = 0;
+	g->have_cpu = g->have_io = 0;
+	if (s->nlive == s->live_cap) {
+		size_t ncap = s->live_cap ? s->live_cap * 2 : 64;
+		struct cg **p = realloc(s->live, ncap * sizeof(*p));
+
+		if (!p)
+			return VITALS_E_NOMEM;
+		s->live = p;
+		s->live_cap = ncap;
+	}
+	s->live[s->nlive++] = g;
+	return VITALS_OK;
+}
+
+/* Give each listed process the path of G, unless a hierarchy before put it deeper. */
+static void map_processes(struct cgroup_state *s, struct cg *g)
+{
+	const char *p = s->procs.data;
+	int32_t pid;
+	int r;
+
+	if (!s->c->process_state)
+		return;
+	while ((r = cg_procs_next(&p, &pid)) != 0) {
+		/* the process source's own entity: it lives until that source's next sample */
+		struct vitals_entity *e;
+		const char *cur;
+
+		if (r < 0)
+			continue;
+		e = (struct vitals_entity *)process_find(s->c->process_state, (pid_t)pid);
+		if (!e)
+			continue;
+		cur = e->attr[VITALS_PROC_ATTR_CGROUP];
+		if (cur && strcmp(cur, "/") != 0)
+			continue;
+		e->attr[VITALS_PROC_ATTR_CGROUP] = g->path;
+		e->attr[VITALS_PROC_ATTR_CONTAINER] = NULL;
+	}
+}
+
+static int walk(struct cgroup_state *s, const struct hier *h, int dirfd, size_t pathlen, int depth);
+
+/* One directory: its processes, its values, then its children. */
+static int visit(struct cgroup_state *s, const struct hier *h, int dirfd, size_t pathlen, int depth)
+{
+	const char *path = pathlen ? s->path : "/";
+	uint64_t nprocs = 0;
+	struct cg *g;
+	int fd, r;
+
+	if (++s->dirs > WALK_DIRS_MAX) {
+		s->truncated = 1;
+		return VITALS_OK;
+	}
+	fd = open_at(dirfd, "cgroup.procs", 0);
+	if (fd >= 0) {
+		r = fd_pread_all(fd, &s->procs);
+		close_fd(fd);
+		if (r == 0 || r == -E2BIG) {
+			const char *p = s->procs.data;
+			int32_t pid;
+
+			while ((r = cg_procs_next(&p, &pid)) != 0)
+				nprocs += r > 0;
+		}
+	}
+	g = cg_lookup(s, path);
+	if (nprocs && !g) {
+		g = cg_get(s, path);
+		if (!g)
+			s->truncated = 1;
+	}
+	if (g) {
+		g->gen = s->gen;
+		if (nprocs || g->procs_gen == s->gen) {
+			if (cg_begin(s, g) < 0)
+				return VITALS_E_NOMEM;
+			if (nprocs > g->nprocs)
+				g->nprocs = nprocs;
+			g->hiers |= h->ctl & CTL_V2 ? CTL_V2 : CTL_MEM;
+			if (h->ctl & CTL_V2)
+				read_v2(s, g, dirfd);
+			else
+				read_v1(s, g, dirfd, h->ctl);
+			if (nprocs)
+				map_processes(s, g);
+		}
+	}
+	return depth < WALK_DEPTH ? walk(s, h, dirfd, pathlen, depth + 1) : VITALS_OK;
+}
+
+static int walk(struct cgroup_state *s, const struct hier *h, int dirfd, size_t pathlen, int depth)
+{
+	int dfd = dup(dirfd), status = VITALS_OK;
+	struct dirent *d;
+	DIR *dir;
+
+	if (dfd < 0)
+		return VITALS_OK;
+	dir = fdopendir(dfd);
+	if (!dir) {
+		close_fd(dfd);
+		return VITALS_OK;
+	}
+	rewinddir(dir); /* the duplicate shares the offset of the held descriptor */
+	while (status == VITALS_OK && (d = readdir(dir))) {
+		size_t n = strlen(d->d_name);
+		int sub;
+
+		if (d->d_type != DT_DIR || d->d_name[0] == '.')
+			continue;
+		if (pathlen + 1 + n >= sizeof(s->path)) {
+			s->truncated = 1;
+			continue;
+		}
+		sub = open_at(dirfd, d->d_name, O_DIRECTORY | O_NOFOLLOW);
+		if (sub < 0)
+			continue; /* removed meanwhile */
+		s->path[pathlen] = '/';
+		memcpy(s->path + pathlen + 1, d->d_name, n + 1);
+		status = visit(s, h, sub, pathlen + 1 + n, depth);
+		s->path[pathlen] = '\0';
+		close_fd(sub);
+	}
+	closedir(dir);
+	return status;
+}
+
+/* ---- naming and publishing ------------------------------------------------ */
+
+static const char *last_component(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+static void cg_finish(struct cgroup_state *s, struct cg *g, double now)
+{
+	struct vitals_entity *e = &g->e;
+	const struct docker_entry *d = NULL;
+	double dt = s->c->dt;
+
+	e->name = last_component(g->path);
+	e->attr[VITALS_CG_ATTR_RUNTIME] = g->ct.runtime;
+	if (g->ct.id[0]) {
+		e->attr[VITALS_CG_ATTR_CONTAINER_ID] = g->ct.id;
+		if (s->docker)
+			d = docker_client_lookup(s->docker, g->ct.id, now);
+		if (d) {
+			/* copied: the cache is replaced on its next refresh */
+			snprintf(g->name_buf, sizeof(g->name_buf), "%s", d->name);
+			snprintf(g->image_buf, sizeof(g->image_buf), "%s", d->image);
+			g->named = 1;
+		}
+		if (g->named) {
+			e->attr[VITALS_CG_ATTR_IMAGE] = g->image_buf[0] ? g->image_buf : NULL;
+			if (g->name_buf[0]) {
+				e->attr[VITALS_CG_ATTR_CONTAINER] = g->name_buf;
+				e->name = g->name_buf;
+			}
+		}
+	}
+	if (!e->attr[VITALS_CG_ATTR_CONTAINER] && g->ct.label[0]) {
+		e->attr[VITALS_CG_ATTR_CONTAINER] = g->ct.label;
+		e->name = g->ct.label;
+	}
+	e->attr[VITALS_CG_ATTR_HIERARCHY] =
+	    g->hiers == CTL_V2 ? "v2" : (g->hiers & CTL_V2 ? "v1+v2" : "v1");
+	entity_set(e, VITALS_CG_PROCESSES, (double)g->nprocs);
+
+	entity_rate(e, VITALS_CG_CPU_PERCENT, g->have_prev_cpu && g->have_cpu, g->prev_cpu_ns,
+	            g->cpu_ns, dt, 100.0 / 1e9);
+	if (g->have_io) {
+		entity_set(e, VITALS_CG_READ_BYTES, (double)g->rd);
+		entity_set(e, VITALS_CG_WRITE_BYTES, (double)g->wr);
+	}
+	entity_rate(e, VITALS_CG_READ_BYTES_RATE, g->have_prev_io && g->have_io, g->prev_rd, g->rd,
+	            dt, 1.0);
+	entity_rate(e, VITALS_CG_WRITE_BYTES_RATE, g->have_prev_io && g->have_io, g->prev_wr, g->wr,
+	            dt, 1.0);
+	g->have_prev_cpu = g->have_cpu;
+	g->prev_cpu_ns = g->cpu_ns;
+	g->have_prev_io = g->have_io;
+	g->prev_rd = g->rd;
+	g->prev_wr = g->wr;
+}
+
+static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, size_t len)
+{
+	struct cgroup_state *s = state;
+	double now = clock_mono_seconds();
+	int status = VITALS_OK;
+
+	s->gen++;
+	s->nlive = 0;
+	s->dirs = 0;
+	s->truncated = 0;
+	for (size_t i = 0; i < s->nhier && status == VITALS_OK; i++) {
+		s->path[0] = '\0';
+		status = visit(s, &s->hier[i], s->hier[i].fd, 0, 0);
+	}
+	if (status != VITALS_OK)
+		return status;
+	/* forget groups whose directory is gone; the rest stay for their counters */
+	for (size_t b = 0; b < s->nbuckets; b++) {
+		struct cg **pp = &s->hash[b];
+
+		while (*pp) {
+			struct cg *g = *pp;
+
+			if (g->gen != s->gen) {
+				*pp = g->hnext;
+				cg_free(g);
+				s->count--;
+				continue;
+			}
+			if (g->procs_gen != s->gen)
+				g->have_prev_cpu = g->have_prev_io = 0;
+			pp = &g->hnext;
+		}
+	}
+	for (size_t i = 0; i < s->nlive; i++) {
+		struct cg *g = s->live[i];
+
+		cg_finish(s, g, now);
+		if (collector_publish(c, VITALS_KIND_CGROUP, &g->e) < 0)
+			return VITALS_E_NOMEM;
+	}
+	/* the processes' containers, now that the groups are named */
+	for (size_t i = 0; c->process_state && i < c->all_processes.count; i++) {
+		struct vitals_entity *e = (struct vitals_entity *)c->all_processes.items[i];
+		const char *path = e->attr[VITALS_PROC_ATTR_CGROUP];
+		struct cg *g = path ? cg_lookup(s, path) : NULL;
+
+		if (g)
+			e->attr[VITALS_PROC_ATTR_CONTAINER] = g->e.attr[VITALS_CG_ATTR_CONTAINER];
+	}
+	if (s->truncated)
+		snprintf(reason, len, "more than %d groups or directories: some were skipped",
+		         CG_MAX);
+	return VITALS_OK;
+}
+
+/* ---- set up ---------------------------------------------------------------- */
+
+static unsigned v1_controllers(const char *name)
+{
+	unsigned ctl = 0;
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", name);
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "memory") == 0)
+			ctl |= CTL_MEM;
+		else if (strcmp(t, "cpu") == 0)
+			ctl |= CTL_CPU;
+		else if (strcmp(t, "cpuacct") == 0)
+			ctl |= CTL_CPUACCT;
+		else if (strcmp(t, "blkio") == 0)
+			ctl |= CTL_BLKIO;
+		else if (strcmp(t, "pids") == 0)
+			ctl |= CTL_PIDS;
+	}
+	return ctl;
+}
+
+/* Rank of a hierarchy in the walk: v2, then memory, cpu, pids, blkio. */
+static int hier_rank(unsigned ctl)
+{
+	if (ctl & CTL_V2)
+		return 0;
+	if (ctl & CTL_MEM)
+		return 1;
+	if (ctl & (CTL_CPU | CTL_CPUACCT))
+		return 2;
+	if (ctl & CTL_PIDS)
+		return 3;
+	return 4;
+}
+
+static int hier_add(struct cgroup_state *s, int fd, unsigned ctl, const char *name)
+{
+	size_t i;
+
+	if (s->nhier == HIER_MAX) {
+		close_fd(fd);
+		return 0;
+	}
+	for (i = s->nhier; i > 0 && hier_rank(s->hier[i - 1].ctl) > hier_rank(ctl); i--)
+		s->hier[i] = s->hier[i - 1];
+	s->hier[i].fd = fd;
+	s->hier[i].ctl = ctl;
+	snprintf(s->hier[i].name, sizeof(s->hier[i].name), "%.63s", name);
+	s->nhier++;
+	return 0;
+}
+
+static void cgroup_release(void *state)
+{
+	struct cgroup_state *s = state;
+
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nhier; i++)
+		close_fd(s->hier[i].fd);
+	for (size_t b = 0; b < s->nbuckets; b++) {
+		struct cg *g = s->hash[b], *next;
+
+		for (; g; g = next) {
+			next = g->hnext;
+			cg_free(g);
+		}
+	}
+	free(s->hash);
+	free(s->live);
+	vbuf_release(&s->procs);
+	docker_client_free(s->docker);
+	close_fd(s->root_fd);
+	free(s);
+}
+
+static int cgroup_init(struct vitals_collector *c, void **state, char *reason, size_t len)
+{
+	struct cgroup_state *s = calloc(1, sizeof(*s));
+	const char *root = c->opts.cgroup_root;
+	struct dirent *d;
+	DIR *dir;
+	int status = VITALS_E_NOMEM;
+
+	*state = NULL;
+	if (!s)
+		return VITALS_E_NOMEM;
+	s->c = c;
+	s->root_fd = -1;
+	if (root)
+		snprintf(s->root, sizeof(s->root), "%s", root);
+	else
+		snprintf(s->root, sizeof(s->root), "%s/fs/cgroup", c->sys_root);
+	s->nbuckets = 256;
+	s->hash = calloc(s->nbuckets, sizeof(*s->hash));
+	if (!s->hash || vbuf_init(&s->procs, 4096, PROCS_MAX) < 0)
+		goto out_free;
+	if (!c->opts.docker_socket || *c->opts.docker_socket) {
+		s->docker = docker_client_new(c->opts.docker_socket);
+		if (!s->docker)
+			goto out_free;
+	}
+
+	status = VITALS_E_UNSUPPORTED;
+	s->root_fd = open_at(AT_FDCWD, s->root, O_DIRECTORY);
+	if (s->root_fd < 0) {
+		snprintf(reason, len, "no cgroup file system at %s: %s", s->root, strerror(errno));
+		goto out_free;
+	}
+	if (faccessat(s->root_fd, "cgroup.controllers", F_OK, 0) == 0) {
+		int fd = dup(s->root_fd);
+
+		if (fd >= 0)
+			hier_add(s, fd, CTL_V2, "");
+	} else {
+		int dfd = dup(s->root_fd);
+
+		dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+		if (!dir) {
+			close_fd(dfd);
+			snprintf(reason, len, "cannot list %s: %s", s->root, strerror(errno));
+			goto out_free;
+		}
+		while ((d = readdir(dir))) {
+			unsigned ctl;
+			int fd;
+
+			if (d->d_name[0] == '.')
+				continue;
+			fd = open_at(s->root_fd, d->d_name, O_DIRECTORY | O_NOFOLLOW);
+			if (fd < 0)
+				continue;
+			if (faccessat(fd, "cgroup.controllers", F_OK, 0) == 0)
+				ctl = CTL_V2;
+			else if (faccessat(fd, "cgroup.procs", F_OK, 0) == 0)
+				ctl = v1_controllers(d->d_name);
+			else
+				ctl = 0;
+			if (ctl)
+				hier_add(s, fd, ctl, d->d_name);
+			else
+				close_fd(fd);
+		}
+		closedir(dir);
+	}
+	if (!s->nhier) {
+		snprintf(reason, len, "no cgroup hierarchy under %s", s->root);
+		goto out_free;
+	}
+	*state = s;
+	return VITALS_OK;
+out_free:
+	cgroup_release(s);
+	return status;
+}
+
+const struct source_ops source_cgroup = {
+    .name = "cgroup",
+    .kind = VITALS_KIND_CGROUP,
+    .init = cgroup_init,
+    .sample = cgroup_sample,
+    .release = cgroup_release,
+};

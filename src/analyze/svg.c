@@ -584,6 +584,8 @@ static int place_events(const struct svg_chart *c, const struct layout *L, int *
 			continue;
 		x = x_of(L, ev->t);
 		w = (double)(chars > 40 ? 41 : chars) * 11 * 0.6 + 12;
+		if (x + w > L->width) /* near the right edge: the text goes left of the line */
+			x -= w;
 		for (int r = 0; r < max_rows; r++)
 			if (ends[r] < x) {
 				row[e] = r;
@@ -903,9 +905,13 @@ int svg_chart_write(const struct svg_chart *c, FILE *out, char *err, size_t errl
 		        "</title><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
 		        "class=\"event\"/>\n",
 		        x, x, y0, y1);
-		if (erow[e] >= 0)
-			write_text(out, x + 3, L.events_top + erow[e] * 15 + 11, NULL,
-			           " class=\"elabel\"", ev->text, 40);
+		if (erow[e] >= 0) {
+			size_t chars = text_chars(ev->text ? ev->text : "");
+			int left = x + (double)(chars > 40 ? 41 : chars) * 11 * 0.6 + 12 > L.width;
+
+			write_text(out, left ? x - 3 : x + 3, L.events_top + erow[e] * 15 + 11,
+			           left ? "end" : NULL, " class=\"elabel\"", ev->text, 40);
+		}
 		fputs("</g>\n", out);
 	}
 	fputs("</g>\n</svg>\n", out);

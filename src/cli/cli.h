@@ -39,6 +39,7 @@ int cmd_export(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_event(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 /* The highest pid Linux can hand out (PID_MAX_LIMIT on 64-bit machines). */
 #define CLI_PID_MAX 4194304
@@ -49,6 +50,13 @@ int cmd_recover(int argc, char **argv);
  */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Set the display time zone (TZ) for CMD from --tz value TZ: an IANA name of
+ * the system's tzdata, "UTC", "local", or "data"/NULL for DATA_ZONE (a
+ * trace's own zone; local time when it has none or it is unknown here).
+ * The zone's name for people goes into SHOWN. 0, or a usage error.
+ */
+int cli_use_zone(const char *cmd, const char *tz, const char *data_zone, char *shown, size_t len);
 /* A directory given to option OPT of CMD must exist and be one: 0, or a usage error. */
 int cli_check_dir(const char *cmd, const char *opt, const char *dir);
 /* Report a runtime failure: "vitals CMD: MESSAGE" on stderr. Returns CLI_EXIT_FAILURE. */

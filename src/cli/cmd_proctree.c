@@ -18,9 +18,9 @@ static const char usage_text[] =
     "usage: vitals proctree [PID] [--depth D] [--json] [--interval S]\n"
     "       vitals proctree --find TEXT [--json]\n"
     "\n"
-    "Draw the process tree under PID (default 1) with threads, resident memory\n"
-    "and CPU % per process, and totals per subtree; or list the processes whose\n"
-    "name or command line contains TEXT.\n"
+    "Draw the process tree under PID (default 1) with threads, resident memory,\n"
+    "CPU % and container per process, and totals per subtree; or list the\n"
+    "processes whose name or command line contains TEXT.\n"
     "\n"
     "  --depth D             draw only D levels below PID (0: PID alone)\n"
     "  --find TEXT           list processes whose name or command line contains TEXT\n"
@@ -29,6 +29,9 @@ static const char usage_text[] =
     "  --interval S          seconds between the two readings for CPU % (default 0.5)\n"
     "  --proc-root DIR       read procfs from DIR instead of /proc\n"
     "  --sys-root DIR        read sysfs from DIR instead of /sys\n"
+    "  --cgroup-root DIR     read the cgroup hierarchies under DIR (default SYSFS/fs/cgroup)\n"
+    "  --docker-socket PATH  ask the Docker or Podman API at PATH for container names\n"
+    "  --no-containers       do not read control groups\n"
     "  -h, --help            show this help\n";
 
 struct proctree_args {
@@ -39,6 +42,10 @@ struct proctree_args {
 	const char *find;
 	const char *proc_root;
 	const char *sys_root;
+	const char *cgroup_root;
+	const char *docker_socket;
+	int no_containers;
+	const struct vitals_collector *c; /* for each process's container */
 };
 
 enum {
@@ -48,6 +55,9 @@ enum {
 	OPT_FIND,
 	OPT_PROC_ROOT,
 	OPT_SYS_ROOT,
+	OPT_CGROUP_ROOT,
+	OPT_DOCKER_SOCKET,
+	OPT_NO_CONTAINERS,
 };
 
 static const struct option proctree_options[] = {
@@ -57,6 +67,9 @@ static const struct option proctree_options[] = {
     {"find", required_argument, NULL, OPT_FIND},
     {"proc-root", required_argument, NULL, OPT_PROC_ROOT},
     {"sys-root", required_argument, NULL, OPT_SYS_ROOT},
+    {"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
+    {"docker-socket", required_argument, NULL, OPT_DOCKER_SOCKET},
+    {"no-containers", no_argument, NULL, OPT_NO_CONTAINERS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -102,6 +115,19 @@ static int proctree_parse(int argc, char **argv, struct proctree_args *a)
 		case OPT_SYS_ROOT:
 			r = cli_check_dir("proctree", "--sys-root", optarg);
 			a->sys_root = optarg;
+			break;
+		case OPT_CGROUP_ROOT:
+			r = cli_check_dir("proctree", "--cgroup-root", optarg);
+			a->cgroup_root = optarg;
+			break;
+		case OPT_DOCKER_SOCKET:
+			if (!*optarg)
+				r = cli_usage_error("proctree",
+				                    "--docker-socket: the path is empty");
+			a->docker_socket = optarg;
+			break;
+		case OPT_NO_CONTAINERS:
+			a->no_containers = 1;
 			break;
 		default:
 			return cli_bad_option("proctree", argv, optind, opt);
@@ -155,8 +181,30 @@ static void json_state(struct json_writer *w, char state)
 	json_string(w, state ? s : NULL);
 }
 
+/* Process attribute ATTR of N's pid in the collector's sample, or NULL. */
+static const char *node_attr(const struct vitals_collector *c, const struct vitals_proctree_node *n,
+                             size_t attr)
+{
+	const struct vitals_entity *e = c ? vitals_collector_process(c, n->pid) : NULL;
+
+	return e ? vitals_entity_attr(e, attr) : NULL;
+}
+
+/* What shows where N runs: its container, else its control group when not the root. */
+static const char *node_place(const struct vitals_collector *c,
+                              const struct vitals_proctree_node *n)
+{
+	const char *container = node_attr(c, n, VITALS_PROC_ATTR_CONTAINER);
+	const char *cgroup = node_attr(c, n, VITALS_PROC_ATTR_CGROUP);
+
+	if (container)
+		return container;
+	return cgroup && strcmp(cgroup, "/") != 0 ? cgroup : NULL;
+}
+
 /* The fields of node N, without closing its object (the tree adds children). */
-static void json_node_fields(struct json_writer *w, const struct vitals_proctree_node *n)
+static void json_node_fields(struct json_writer *w, const struct vitals_proctree_node *n,
+                             const struct vitals_collector *c)
 {
 	json_key(w, "pid");
 	json_int(w, n->pid);
@@ -178,12 +226,17 @@ static void json_node_fields(struct json_writer *w, const struct vitals_proctree
 	json_count(w, n->rss_bytes);
 	json_key(w, "cpu_percent");
 	json_real(w, n->cpu_percent);
+	json_key(w, "cgroup");
+	json_string(w, node_attr(c, n, VITALS_PROC_ATTR_CGROUP));
+	json_key(w, "container");
+	json_string(w, node_attr(c, n, VITALS_PROC_ATTR_CONTAINER));
 }
 
-static void json_node_open(struct json_writer *w, const struct vitals_proctree_node *n)
+static void json_node_open(struct json_writer *w, const struct vitals_proctree_node *n,
+                           const struct vitals_collector *c)
 {
 	json_object_begin(w);
-	json_node_fields(w, n);
+	json_node_fields(w, n, c);
 	json_key(w, "child_count");
 	json_int(w, (int64_t)n->child_count);
 	json_key(w, "subtree");
@@ -209,8 +262,9 @@ static void json_node_close(struct json_writer *w)
 
 /* One line of the text tree: PREFIX then the node, cut to WIDTH. */
 static int text_node(FILE *out, const char *prefix, const struct vitals_proctree_node *n,
-                     size_t width)
+                     const struct vitals_collector *c, size_t width)
 {
+	const char *container = node_place(c, n);
 	char rss[16], cpu[16], srss[16], scpu[16], thr[24], *line = NULL, *clean;
 	size_t len = 0;
 	FILE *mem = open_memstream(&line, &len);
@@ -224,6 +278,8 @@ static int text_node(FILE *out, const char *prefix, const struct vitals_proctree
 	fprintf(mem, "%s%d %s  %s  %s  %s", prefix, (int)n->pid, n->name, thr,
 	        cli_fmt_bytes(rss, sizeof(rss), n->rss_bytes),
 	        cli_fmt_percent(cpu, sizeof(cpu), n->cpu_percent));
+	if (container)
+		fprintf(mem, "  <%s>", container);
 	if (n->child_count)
 		fprintf(mem, "  [subtree: %ld processes, %ld threads, %s, %s]",
 		        n->subtree_processes, n->subtree_threads,
@@ -272,8 +328,9 @@ static int tree_print(const struct vitals_proctree *t, size_t root, const struct
 	if (!stack || !last)
 		goto out_free;
 	if (w)
-		json_node_open(w, vitals_proctree_node(t, root));
-	else if ((status = text_node(out, "", vitals_proctree_node(t, root), width)) != VITALS_OK)
+		json_node_open(w, vitals_proctree_node(t, root), a->c);
+	else if ((status = text_node(out, "", vitals_proctree_node(t, root), a->c, width)) !=
+	         VITALS_OK)
 		goto out_free;
 	status = VITALS_OK;
 	stack[sp++] = (struct walk_frame){root, 0};
@@ -294,7 +351,7 @@ static int tree_print(const struct vitals_proctree *t, size_t root, const struct
 			continue;
 		last[sp] = top->next == n->child_count;
 		if (w) {
-			json_node_open(w, vitals_proctree_node(t, child));
+			json_node_open(w, vitals_proctree_node(t, child), a->c);
 		} else {
 			/* each level takes at most the 7 bytes of "│  " */
 			need = 8 * (sp + 1);
@@ -312,7 +369,8 @@ static int tree_print(const struct vitals_proctree *t, size_t root, const struct
 			for (size_t lvl = 1; lvl < sp; lvl++)
 				strcat(prefix, last[lvl] ? "   " : bar);
 			strcat(prefix, last[sp] ? elbow : tee);
-			status = text_node(out, prefix, vitals_proctree_node(t, child), width);
+			status =
+			    text_node(out, prefix, vitals_proctree_node(t, child), a->c, width);
 		}
 		stack[sp++] = (struct walk_frame){child, 0};
 	}
@@ -343,7 +401,8 @@ static int node_matches(const struct vitals_proctree_node *n, const char *text)
 static int find_print(const struct vitals_collector *c, const struct vitals_proctree *t,
                       const struct proctree_args *a)
 {
-	static const char *const heads[] = {"PID", "PPID", "USER", "THR", "RSS", "COMMAND"};
+	static const char *const heads[] = {"PID", "PPID",      "USER",   "THR",
+	                                    "RSS", "CONTAINER", "COMMAND"};
 	size_t count = vitals_proctree_count(t), nfound = 0;
 	size_t *found = calloc(count ? count : 1, sizeof(*found));
 	struct cli_table table;
@@ -367,19 +426,25 @@ static int find_print(const struct vitals_collector *c, const struct vitals_proc
 		json_array_begin(&w);
 		for (size_t i = 0; i < nfound; i++) {
 			json_object_begin(&w);
-			json_node_fields(&w, vitals_proctree_node(t, found[i]));
+			json_node_fields(&w, vitals_proctree_node(t, found[i]), c);
 			json_object_end(&w);
 		}
 		json_array_end(&w);
 		json_object_end(&w);
 		json_finish(&w);
 	} else if (nfound) {
-		cli_table_init(&table, 6, heads, "rrlrrl");
+		cli_table_init(&table, 7, heads, "rrlrrll");
 		for (size_t i = 0; i < nfound && status == CLI_EXIT_OK; i++) {
 			const struct vitals_proctree_node *n = vitals_proctree_node(t, found[i]);
 			char pid[24], ppid[24], thr[24], rss[16], cmd[64];
-			const char *row[6] = {pid, ppid, *n->user ? n->user : "-",
-			                      thr, rss,  *n->cmdline ? n->cmdline : cmd};
+			const char *container = node_place(c, n);
+			const char *row[7] = {pid,
+			                      ppid,
+			                      *n->user ? n->user : "-",
+			                      thr,
+			                      rss,
+			                      container ? container : "-",
+			                      *n->cmdline ? n->cmdline : cmd};
 
 			snprintf(pid, sizeof(pid), "%d", (int)n->pid);
 			snprintf(ppid, sizeof(ppid), "%d", (int)n->ppid);
@@ -427,10 +492,14 @@ int cmd_proctree(int argc, char **argv)
 		return status;
 	vitals_collector_options_init(&opts);
 	opts.sources = VITALS_SOURCE(VITALS_KIND_PROCESS);
+	if (!a.no_containers)
+		opts.sources |= VITALS_SOURCE(VITALS_KIND_CGROUP);
 	if (a.proc_root)
 		opts.proc_root = a.proc_root;
 	if (a.sys_root)
 		opts.sys_root = a.sys_root;
+	opts.cgroup_root = a.cgroup_root;
+	opts.docker_socket = a.docker_socket;
 	if (vitals_collector_new(&c, &opts, err, sizeof(err)) != VITALS_OK)
 		return cli_error("proctree", "%s", err[0] ? err : "cannot start the collector");
 	if (vitals_collector_sample(c) != VITALS_OK) {
@@ -449,6 +518,7 @@ int cmd_proctree(int argc, char **argv)
 			goto out_free_collector;
 		}
 	}
+	a.c = c;
 	if (vitals_proctree_build(&t, c) != VITALS_OK) {
 		status = cli_error("proctree", "cannot build the process tree: out of memory");
 		goto out_free_collector;

@@ -721,6 +721,10 @@ int cmd_record(int argc, char **argv)
 	co.scope = a.scope;
 	co.proc_root = a.proc_root;
 	co.sys_root = a.sys_root;
+	if (!a.gpu)
+		co.sources &= ~VITALS_SOURCE(VITALS_KIND_GPU);
+	if (!a.containers)
+		co.sources &= ~VITALS_SOURCE(VITALS_KIND_CGROUP);
 	if (vitals_collector_new(&s.c, &co, err, sizeof(err)) < 0) {
 		exit_code = cli_error("record", "%s", err);
 		goto out;

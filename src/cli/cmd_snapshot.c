@@ -24,7 +24,8 @@ static const char usage_text[] =
     "usage: vitals snapshot [OPTIONS]\n"
     "\n"
     "Show what the machine and its processes consume now: host, CPU, memory,\n"
-    "pressure, disks, network, filesystems and the top processes.\n"
+    "pressure, disks, network, filesystems, GPUs, control groups (containers)\n"
+    "and the top processes.\n"
     "\n"
     "  --sort cpu|mem|io     order processes by CPU %, resident memory or I/O (default cpu)\n"
     "  --top N               show N processes (default 15); with --json, only the top N\n"
@@ -39,6 +40,11 @@ static const char usage_text[] =
     "  --sources             list the sources and whether they work, then exit\n"
     "  --proc-root DIR       read procfs from DIR instead of /proc\n"
     "  --sys-root DIR        read sysfs from DIR instead of /sys\n"
+    "  --cgroup-root DIR     read the cgroup hierarchies under DIR (default SYSFS/fs/cgroup)\n"
+    "  --docker-socket PATH  ask the Docker or Podman API at PATH for container names\n"
+    "                        (default /var/run/docker.sock, then /run/podman/podman.sock)\n"
+    "  --no-gpu              do not load NVML\n"
+    "  --no-containers       do not read control groups\n"
     "  -h, --help            show this help\n";
 
 enum sort_key { SORT_CPU, SORT_MEM, SORT_IO };
@@ -56,6 +62,9 @@ struct snapshot_args {
 	int sources;
 	const char *proc_root;
 	const char *sys_root;
+	const char *cgroup_root;
+	const char *docker_socket;
+	int no_gpu, no_containers;
 };
 
 /* One process of the sample with the value it is sorted by. */
@@ -87,6 +96,10 @@ enum {
 	OPT_SOURCES,
 	OPT_PROC_ROOT,
 	OPT_SYS_ROOT,
+	OPT_CGROUP_ROOT,
+	OPT_DOCKER_SOCKET,
+	OPT_NO_GPU,
+	OPT_NO_CONTAINERS,
 };
 
 static const struct option snapshot_options[] = {
@@ -103,6 +116,10 @@ static const struct option snapshot_options[] = {
     {"sources", no_argument, NULL, OPT_SOURCES},
     {"proc-root", required_argument, NULL, OPT_PROC_ROOT},
     {"sys-root", required_argument, NULL, OPT_SYS_ROOT},
+    {"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
+    {"docker-socket", required_argument, NULL, OPT_DOCKER_SOCKET},
+    {"no-gpu", no_argument, NULL, OPT_NO_GPU},
+    {"no-containers", no_argument, NULL, OPT_NO_CONTAINERS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -189,6 +206,22 @@ static int snapshot_parse(int argc, char **argv, struct snapshot_args *a)
 		case OPT_SYS_ROOT:
 			r = cli_check_dir("snapshot", "--sys-root", optarg);
 			a->sys_root = optarg;
+			break;
+		case OPT_CGROUP_ROOT:
+			r = cli_check_dir("snapshot", "--cgroup-root", optarg);
+			a->cgroup_root = optarg;
+			break;
+		case OPT_DOCKER_SOCKET:
+			if (!*optarg)
+				r = cli_usage_error("snapshot",
+				                    "--docker-socket: the path is empty");
+			a->docker_socket = optarg;
+			break;
+		case OPT_NO_GPU:
+			a->no_gpu = 1;
+			break;
+		case OPT_NO_CONTAINERS:
+			a->no_containers = 1;
 			break;
 		default:
 			return cli_bad_option("snapshot", argv, optind, opt);
@@ -658,6 +691,98 @@ static int text_devices(const struct vitals_collector *c, FILE *out, size_t widt
 	return status;
 }
 
+static void gpu_fill(const struct vitals_entity *e, char cells[][CELL_MAX])
+{
+	char used[16], total[16];
+	double temp = val(e, VITALS_GPU_TEMPERATURE), power = val(e, VITALS_GPU_POWER);
+	const char *throttle = vitals_entity_attr(e, VITALS_GPU_ATTR_THROTTLE);
+
+	snprintf(cells[0], CELL_MAX, "%s", vitals_entity_id(e));
+	snprintf(cells[1], CELL_MAX, "%s", vitals_entity_name(e));
+	cli_fmt_percent(cells[2], CELL_MAX, val(e, VITALS_GPU_UTIL));
+	cli_fmt_bytes(used, sizeof(used), val(e, VITALS_GPU_MEM_USED));
+	cli_fmt_bytes(total, sizeof(total), val(e, VITALS_GPU_MEM_TOTAL));
+	snprintf(cells[3], CELL_MAX, "%s/%s", used, total);
+	if (isnan(temp))
+		snprintf(cells[4], CELL_MAX, "-");
+	else
+		snprintf(cells[4], CELL_MAX, "%.0fC", temp);
+	if (isnan(power))
+		snprintf(cells[5], CELL_MAX, "-");
+	else
+		snprintf(cells[5], CELL_MAX, "%.0fW", power);
+	snprintf(cells[6], CELL_MAX, "%s", throttle && *throttle ? throttle : "-");
+}
+
+/* A control group's row; the root group of a hierarchy is shown as "/". */
+static void cgroup_fill(const struct vitals_entity *e, char cells[][CELL_MAX])
+{
+	const char *runtime = vitals_entity_attr(e, VITALS_CG_ATTR_RUNTIME);
+	double procs = val(e, VITALS_CG_PROCESSES);
+
+	snprintf(cells[0], CELL_MAX, "%s", vitals_entity_name(e));
+	snprintf(cells[1], CELL_MAX, "%s", runtime ? runtime : "-");
+	if (isnan(procs))
+		snprintf(cells[2], CELL_MAX, "-");
+	else
+		snprintf(cells[2], CELL_MAX, "%.0f", procs);
+	cli_fmt_percent(cells[3], CELL_MAX, val(e, VITALS_CG_CPU_PERCENT));
+	cli_fmt_bytes(cells[4], CELL_MAX, val(e, VITALS_CG_MEM_CURRENT));
+	cli_fmt_bytes(cells[5], CELL_MAX, val(e, VITALS_CG_MEM_LIMIT));
+	cli_fmt_bytes(cells[6], CELL_MAX, val(e, VITALS_CG_MEM_ANON));
+	snprintf(cells[7], CELL_MAX, "%s", vitals_entity_id(e));
+}
+
+static int by_memory(const void *pa, const void *pb)
+{
+	double a = val(*(const struct vitals_entity *const *)pa, VITALS_CG_MEM_CURRENT);
+	double b = val(*(const struct vitals_entity *const *)pb, VITALS_CG_MEM_CURRENT);
+
+	if (isnan(a) != isnan(b))
+		return isnan(a) ? 1 : -1;
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+#define CGROUP_ROWS 10
+
+/* The GPUs, then the control groups holding most memory. */
+static int text_gpus_cgroups(const struct vitals_collector *c, FILE *out, size_t width)
+{
+	static const char *const gpu_heads[] = {"GPU",  "NAME",  "UTIL",    "MEMORY",
+	                                        "TEMP", "POWER", "THROTTLE"};
+	static const char *const cg_heads[] = {"CGROUP", "RUNTIME", "PROCS", "CPU%",
+	                                       "MEM",    "LIMIT",   "ANON",  "PATH"};
+	size_t n = vitals_collector_count(c, VITALS_KIND_CGROUP);
+	const struct vitals_entity **groups;
+	struct cli_table t;
+	char cells[8][CELL_MAX];
+	const char *row[8];
+	int status;
+
+	status = text_kind_table(c, VITALS_KIND_GPU, out, width, 7, gpu_heads, "llrrrrl", gpu_fill);
+	if (status != VITALS_OK || n == 0)
+		return status;
+	groups = malloc(n * sizeof(*groups));
+	if (!groups)
+		return VITALS_E_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		groups[i] = vitals_collector_entity(c, VITALS_KIND_CGROUP, i);
+	qsort(groups, n, sizeof(*groups), by_memory);
+	fprintf(out, "\ncgroups %zu holding processes, top %d by memory\n", n,
+	        n < CGROUP_ROWS ? (int)n : CGROUP_ROWS);
+	cli_table_init(&t, 8, cg_heads, "llrrrrrl");
+	for (size_t i = 0; i < n && i < CGROUP_ROWS && status == VITALS_OK; i++) {
+		cgroup_fill(groups[i], cells);
+		for (size_t j = 0; j < 8; j++)
+			row[j] = cells[j];
+		status = cli_table_add(&t, row);
+	}
+	cli_table_print(&t, out, width);
+	cli_table_release(&t);
+	free(groups);
+	return status;
+}
+
 /* What the COMMAND column shows: the command line, or [name] for kernel threads. */
 static const char *proc_command(const struct vitals_entity *e, char *buf, size_t len)
 {
@@ -729,6 +854,8 @@ static int snapshot_text(const struct vitals_collector *c, const struct snapshot
 	text_memory(c, out);
 	text_psi(c, out);
 	status = text_devices(c, out, width);
+	if (status == VITALS_OK)
+		status = text_gpus_cgroups(c, out, width);
 	if (status == VITALS_OK)
 		status = text_processes(c, a, out, width);
 	return status;
@@ -922,6 +1049,12 @@ int cmd_snapshot(int argc, char **argv)
 		opts.proc_root = a.proc_root;
 	if (a.sys_root)
 		opts.sys_root = a.sys_root;
+	opts.cgroup_root = a.cgroup_root;
+	opts.docker_socket = a.docker_socket;
+	if (a.no_gpu)
+		opts.sources &= ~VITALS_SOURCE(VITALS_KIND_GPU);
+	if (a.no_containers)
+		opts.sources &= ~VITALS_SOURCE(VITALS_KIND_CGROUP);
 	opts.scope = a.scope;
 	if (vitals_collector_new(&c, &opts, err, sizeof(err)) != VITALS_OK)
 		return cli_error("snapshot", "%s", err[0] ? err : "cannot start the collector");

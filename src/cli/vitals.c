@@ -24,6 +24,7 @@ static const struct cli_command commands[] = {
     {"recover", cmd_recover, "Fold the journal of a killed recording back into its trace"},
     {"inspect", cmd_inspect, "Show the schema, layout and statistics of a trace file"},
     {"export", cmd_export, "Convert a trace between Parquet, CSV and JSON lines"},
+    {"leaks", cmd_leaks, "Rank the memory series of a trace that keep growing"},
     {"plot", cmd_plot, "Draw a trace as an SVG chart, or export it for gnuplot"},
     {"help", cmd_help, "Show the manual page of a command"},
 };

@@ -145,8 +145,12 @@ assert isinstance(d["time_us"], int) and d["time"].endswith("Z")
 assert 0.1 < d["interval_seconds"] < 5, d["interval_seconds"]
 for k in ("hostname", "kernel", "boot_id", "boot_time_us"):
     assert k in d["host"], k
-for k in ("gpu", "cgroup"):
-    assert d["sources"][k]["status"] == "absent" and d["sources"][k]["reason"], k
+import os
+assert d["sources"]["gpu"]["status"] in ("ok", "absent") and d["sources"]["gpu"]["reason"]
+assert isinstance(d["gpu"], list) and isinstance(d["cgroup"], list)
+if os.path.exists("/sys/fs/cgroup/cgroup.controllers") or os.path.exists("/sys/fs/cgroup/memory"):
+    assert d["sources"]["cgroup"]["status"] == "ok", d["sources"]["cgroup"]
+    assert any(g["processes"] for g in d["cgroup"]), "groups holding processes"
 pids = [p["pid"] for p in d["process"]]
 assert pids == sorted(pids) and len(pids) > 1, "every process, sorted by pid"
 assert all(isinstance(p["start_time"], int) for p in d["process"] if p["start_time"] is not None)

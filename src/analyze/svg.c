@@ -205,9 +205,6 @@ size_t svg_value_ticks(double *lo, double *hi, enum svg_unit unit, size_t max_ti
 
 		while (a / scale >= 1024)
 			scale *= 1024;
-		/* A step below the prefix of the largest value reads badly: 0.05 GiB. */
-		while (scale > 1 && (h - l) / scale < 1.5)
-			scale /= 1024;
 	}
 	rough = (h - l) / scale / (double)(max_ticks - 1);
 	mag = pow(10, floor(log10(rough)));
@@ -661,6 +658,35 @@ static void write_text(FILE *out, double x, double y, const char *anchor, const 
 	fputs("</text>\n", out);
 }
 
+/* A value tick: bytes and counts in the prefix of REF (the largest tick), so the labels align. */
+static const char *format_tick(char *buf, size_t len, double v, enum svg_unit unit, double ref)
+{
+	static const char *const bin[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	static const char *const dec[] = {"", "k", "M", "G", "T", "P", "E"};
+	double a = fabs(ref), scale = 1;
+	char suffix[16];
+	int k = 0;
+
+	if (unit == SVG_UNIT_BYTES || unit == SVG_UNIT_BYTES_PER_SECOND) {
+		while (a / scale >= 1024 && k < 6) {
+			scale *= 1024;
+			k++;
+		}
+		snprintf(suffix, sizeof(suffix), " %s%s", bin[k],
+		         unit == SVG_UNIT_BYTES_PER_SECOND ? "/s" : "");
+	} else if (unit == SVG_UNIT_PLAIN) {
+		while (a / scale >= 1000 && k < 6) {
+			scale *= 1000;
+			k++;
+		}
+		snprintf(suffix, sizeof(suffix), "%s", dec[k]);
+	} else {
+		return svg_format_value(buf, len, v, unit);
+	}
+	fmt_sig(buf, len, v / scale, suffix);
+	return buf;
+}
+
 static void draw_panel(FILE *out, const struct svg_chart *c, size_t pi, const struct layout *L,
                        struct panel_data *d, const struct svg_tick *ticks, size_t nticks, int last)
 {
@@ -719,7 +745,7 @@ legend_done:
 			        "class=\"grid\"/>\n",
 			        L->left, L->left + L->plot_w, y, y);
 		write_text(out, L->left - 6, y + 4, "end", " class=\"tick\"",
-		           svg_format_value(buf, sizeof(buf), vt[k], p->unit), 0);
+		           format_tick(buf, sizeof(buf), vt[k], p->unit, vt[nvt - 1]), 0);
 	}
 	for (size_t k = 0; k < nticks; k++) {
 		double x = x_of(L, ticks[k].t);

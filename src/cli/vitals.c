@@ -26,6 +26,7 @@ static const struct cli_command commands[] = {
     {"export", cmd_export, "Convert a trace between Parquet, CSV and JSON lines"},
     {"leaks", cmd_leaks, "Rank the memory series of a trace that keep growing"},
     {"plot", cmd_plot, "Draw a trace as an SVG chart, or export it for gnuplot"},
+    {"report", cmd_report, "Write a trace's report as one self-contained HTML file"},
     {"help", cmd_help, "Show the manual page of a command"},
 };
 

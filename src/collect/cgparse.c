@@ -117,9 +117,7 @@ int cg_procs_next(const char **p, int32_t *pid)
 		return 0;
 	}
 	if (parse_u64(&q, &v) < 0 || v == 0 || v > 0x7fffffff || (*q != '\n' && *q != '\0')) {
-		*p = next_line(*p == q ? q : *p);
-		if (*p == q && *q) /* a line that did not move the cursor */
-			(*p)++;
+		*p = next_line(q); /* q is still on the bad line */
 		return -1;
 	}
 	*pid = (int32_t)v;

@@ -200,6 +200,44 @@ static void window_medians(struct fit_scratch *fs, const double *y, size_t a, si
 	}
 }
 
+/*
+ * The hinge of y[a, m): the point k in the first two windows after A where
+ * a flat line followed by a straight one (y = c + r max(0, x - x[k]))
+ * fits best in least squares, so a rate is not diluted by the flat stretch
+ * before a leak begins.
+ */
+static size_t refine_start(const double *x, const double *y, size_t a, size_t m)
+{
+	size_t end = a + 2 * m / WINDOWS, best = a;
+	double best_sse = INFINITY;
+
+	if (end > m - 2 * m / WINDOWS)
+		end = m - 2 * m / WINDOWS;
+	for (size_t k = a; k <= end; k++) {
+		double n = (double)(m - a), sz = 0, sy = 0, szz = 0, szy = 0, syy = 0, d, r, c, sse;
+
+		for (size_t i = a; i < m; i++) {
+			double z = x[i] > x[k] ? x[i] - x[k] : 0;
+			sz += z;
+			sy += y[i];
+			szz += z * z;
+			szy += z * y[i];
+			syy += y[i] * y[i];
+		}
+		d = n * szz - sz * sz;
+		if (d <= 0)
+			continue;
+		r = (n * szy - sz * sy) / d;
+		c = (sy - r * sz) / n;
+		sse = syy - 2 * c * sy - 2 * r * szy + n * c * c + 2 * c * r * sz + r * r * szz;
+		if (sse < best_sse) {
+			best_sse = sse;
+			best = k;
+		}
+	}
+	return best;
+}
+
 int leak_fit(const int64_t *t, const double *v, size_t n, int bytes, const struct leak_options *o,
              struct leak_suspect *s)
 {
@@ -209,7 +247,7 @@ int leak_fit(const int64_t *t, const double *v, size_t n, int bytes, const struc
 	size_t first = 0, m, chunk, a, w2;
 	int64_t t0;
 	int ups = 0, rc = VITALS_OK;
-	double total, maxjump = 0;
+	double total, maxjump = 0, maxdrop = 0;
 
 	s->suspect = 0;
 	s->rate = NAN;
@@ -287,8 +325,10 @@ int leak_fit(const int64_t *t, const double *v, size_t n, int bytes, const struc
 		}
 		a = m * (size_t)start_w / WINDOWS;
 	}
-	if (m - a < WINDOWS)
-		a = m - WINDOWS;
+	/* The growth must span at least two windows: a quarter of the series. */
+	if (a > m - 2 * m / WINDOWS)
+		a = m - 2 * m / WINDOWS;
+	a = refine_start(x, y, a, m);
 
 	/* The fit from the start of the growth. */
 	s->rate = theil_sen(&fs, x, y, a, m);
@@ -310,13 +350,14 @@ int leak_fit(const int64_t *t, const double *v, size_t n, int bytes, const struc
 		double d = wm[i + 1] - wm[i];
 		ups += d > 0;
 		maxjump = d > maxjump ? d : maxjump;
+		maxdrop = -d > maxdrop ? -d : maxdrop;
 	}
 	total = wm[w2 - 1] - wm[0];
 	s->first_value = wm[0];
 	s->last_value = wm[w2 - 1];
 	s->suspect = s->rate > 0 && s->confidence >= o->min_confidence && total > 0 &&
-	             ups >= (int)w2 - 2 && maxjump <= 0.5 * total && s->growth >= 3 * sigma &&
-	             (!bytes || s->growth >= LEAK_MIN_GROWTH);
+	             ups >= (int)w2 - 2 && maxjump <= 0.5 * total && maxdrop <= 0.5 * total &&
+	             s->growth >= 3 * sigma && (!bytes || s->growth >= LEAK_MIN_GROWTH);
 out:
 	free(x);
 	free(y);

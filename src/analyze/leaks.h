@@ -42,12 +42,15 @@
  *   2. the confidence is the one-sided Mann-Kendall test of an upward
  *      trend, Phi(Z), on the same points;
  *   3. the start is where the growth begins: the end of the longest
- *      leading stretch that stays within the noise of its minimum (the
- *      rate, confidence and growth are then measured from there);
+ *      leading stretch that stays within the noise of its minimum, then
+ *      the hinge of the best fit of a flat line followed by a straight one
+ *      near it (the rate, confidence and growth are then measured from
+ *      there). The growth must span at least a quarter of the series, so
+ *      the last rise of a sawtooth is not a leak;
  *   4. the growth must be sustained: cut the growing part into 8 windows,
- *      at least 6 of the 7 steps between their medians go up and no one
- *      step carries half the growth. A step then a plateau, a sawtooth of
- *      allocations and frees, or noise fail here;
+ *      at least 6 of the 7 steps between their medians go up, no one
+ *      step carries half the growth and none falls by half of it. A step then a plateau, a sawtooth
+ * of allocations and frees, or noise fail here;
  *   5. the total growth (rate x time since the start) must be at least
  *      three times the noise (1.4826 x the median absolute deviation of
  *      the residuals) and, for byte series, at least LEAK_MIN_GROWTH.

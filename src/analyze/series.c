@@ -76,9 +76,11 @@ struct ent {
 	uint64_t hash;
 	uint32_t kind;    /* index into ld->kinds */
 	size_t id_len;    /* bytes of s.id */
+	size_t name_len;  /* bytes of s.name */
+	size_t succ;      /* index + 1 of the entity on the row after this one, last time */
 	int64_t step;     /* step of the last point, when averaging */
 	uint32_t tcount;  /* rows averaged into the last point */
-	double tsum;      /* their times, relative to the first */
+	int64_t tsum;     /* their times, relative to the first */
 	int64_t tfirst;   /* the first of them */
 	uint32_t *ccount; /* per column: valid values averaged into the last point */
 	int unsorted;     /* a point came before the one before it */
@@ -96,6 +98,8 @@ struct loader {
 	size_t kind_len[SERIES_KINDS_MAX];
 	uint8_t kind_sel[SERIES_KINDS_MAX];
 	size_t nkinds;
+	int proc_kind; /* the index of "process", -1 before it is seen */
+	size_t prev;   /* index + 1 of the entity of the last row, 0 none */
 	/* Entities, and an open-addressing table of index + 1. */
 	struct ent *ents;
 	size_t nents, ents_cap;
@@ -162,6 +166,8 @@ static int kind_index(struct loader *ld, const char *s, size_t n)
 	if (!ld->kinds[i])
 		return -1;
 	ld->kind_len[i] = n;
+	if (n == 7 && memcmp(s, "process", 7) == 0)
+		ld->proc_kind = (int)i;
 	if (ld->o->kinds) {
 		ld->kind_sel[i] = 0;
 		for (size_t k = 0; k < ld->o->kind_count; k++)
@@ -172,6 +178,15 @@ static int kind_index(struct loader *ld, const char *s, size_t n)
 	}
 	ld->nkinds++;
 	return (int)i;
+}
+
+/* Whether [A, A+N) and [B, B+N) hold the same bytes (ids and names are short). */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
 }
 
 static uint64_t ent_hash(uint32_t kind, const char *id, size_t n, int64_t start)
@@ -213,10 +228,18 @@ static int slots_grow(struct loader *ld)
 static struct ent *ent_get(struct loader *ld, uint32_t kind, const char *id, size_t idn,
                            const char *name, size_t namen, int64_t pid, int64_t start, int *rc)
 {
-	uint64_t h = ent_hash(kind, id, idn, start);
+	uint64_t h;
 	struct ent *e;
 	size_t j;
 
+	/* Samples list their entities in the same order: try the one that came next last time. */
+	if (ld->prev && ld->ents[ld->prev - 1].succ) {
+		e = &ld->ents[ld->ents[ld->prev - 1].succ - 1];
+		if (e->kind == kind && e->s.start_time == start && e->id_len == idn &&
+		    same_bytes(e->s.id, id, idn))
+			goto found;
+	}
+	h = ent_hash(kind, id, idn, start);
 	if (ld->nslots) {
 		for (j = h & (ld->nslots - 1); ld->slots[j]; j = (j + 1) & (ld->nslots - 1)) {
 			e = &ld->ents[ld->slots[j] - 1];
@@ -245,6 +268,7 @@ static struct ent *ent_get(struct loader *ld, uint32_t kind, const char *id, siz
 	e->hash = h;
 	e->kind = kind;
 	e->id_len = idn;
+	e->name_len = namen;
 	e->step = INT64_MIN;
 	e->s.kind = ld->kinds[kind];
 	e->s.id = arena_dup(&ld->set->arena, id, idn);
@@ -252,6 +276,15 @@ static struct ent *ent_get(struct loader *ld, uint32_t kind, const char *id, siz
 	e->s.pid = pid;
 	e->s.ppid = -1;
 	e->s.start_time = start;
+	if (pid < 0 && (int)kind == ld->proc_kind) {
+		/* A process's pid is its id. */
+		char buf[24], *end;
+		size_t n = idn < sizeof(buf) - 1 ? idn : sizeof(buf) - 1;
+		memcpy(buf, id, n);
+		buf[n] = '\0';
+		pid = strtoll(buf, &end, 10);
+		e->s.pid = end != buf && !*end ? pid : -1;
+	}
 	e->s.v = calloc(ld->ncols ? ld->ncols : 1, sizeof(*e->s.v));
 	e->s.valid = calloc(ld->ncols ? ld->ncols : 1, sizeof(*e->s.valid));
 	e->ccount = calloc(ld->ncols ? ld->ncols : 1, sizeof(*e->ccount));
@@ -265,14 +298,20 @@ static struct ent *ent_get(struct loader *ld, uint32_t kind, const char *id, siz
 		;
 	ld->slots[j] = (uint32_t)ld->nents + 1;
 	ld->nents++;
-	return e;
+	goto out_link;
 found:
-	if (namen && (strlen(e->s.name) != namen || memcmp(e->s.name, name, namen) != 0)) {
+	if (namen && (e->name_len != namen || !same_bytes(e->s.name, name, namen))) {
 		const char *n = arena_dup(&ld->set->arena, name, namen);
 		if (!n)
 			goto out_nomem;
 		e->s.name = n;
+		e->name_len = namen;
 	}
+out_link:
+	/* ld->ents may move: entities are linked by index. */
+	if (ld->prev)
+		ld->ents[ld->prev - 1].succ = (size_t)(e - ld->ents) + 1;
+	ld->prev = (size_t)(e - ld->ents) + 1;
 	return e;
 out_nomem:
 	*rc = fail(ld, VITALS_E_NOMEM, "out of memory");
@@ -310,11 +349,16 @@ static int ent_room(struct loader *ld, struct ent *e)
 		e->s.t = t;
 	}
 	for (size_t c = 0; c < ld->ncols; c++) {
-		double *v = realloc(e->s.v[c], cap * sizeof(*v));
+		double *v;
+		uint8_t *ok;
+
+		if (!e->s.v[c])
+			continue; /* no value yet: made on the first one */
+		v = realloc(e->s.v[c], cap * sizeof(*v));
 		if (!v)
 			goto out_nomem;
 		e->s.v[c] = v;
-		uint8_t *ok = realloc(e->s.valid[c], cap);
+		ok = realloc(e->s.valid[c], cap);
 		if (!ok)
 			goto out_nomem;
 		e->s.valid[c] = ok;
@@ -323,6 +367,26 @@ static int ent_room(struct loader *ld, struct ent *e)
 	return VITALS_OK;
 out_nomem:
 	return fail(ld, VITALS_E_NOMEM, "out of memory");
+}
+
+/*
+ * Make E's last point the mean of the rows averaged into it: its time and
+ * each column's value (the sums of the valid values, over their counts).
+ */
+static void ent_close_step(struct ent *e, size_t ncols)
+{
+	size_t i = e->s.n - 1;
+
+	if (!e->s.n || e->tcount < 2)
+		return;
+	e->s.t[i] = e->tfirst + e->tsum / (int64_t)e->tcount;
+	e->tcount = 1;
+	e->tsum = 0;
+	for (size_t c = 0; c < ncols; c++)
+		if (e->ccount[c] > 1) {
+			e->s.v[c][i] /= e->ccount[c];
+			e->ccount[c] = 1;
+		}
 }
 
 /*
@@ -339,12 +403,11 @@ static long point_begin(struct loader *ld, struct ent *e, int64_t t)
 	if (ld->o->step_us > 0) {
 		step = t / ld->o->step_us - (t % ld->o->step_us < 0);
 		if (step == e->step && e->s.n) {
-			i = e->s.n - 1;
 			e->tcount++;
-			e->tsum += (double)(t - e->tfirst);
-			e->s.t[i] = e->tfirst + (int64_t)llround(e->tsum / e->tcount);
-			return (long)i;
+			e->tsum += t - e->tfirst;
+			return (long)(e->s.n - 1);
 		}
+		ent_close_step(e, ld->ncols);
 	}
 	rc = ent_room(ld, e);
 	if (rc < 0)
@@ -359,26 +422,39 @@ static long point_begin(struct loader *ld, struct ent *e, int64_t t)
 	e->tsum = 0;
 	e->tfirst = t;
 	for (size_t c = 0; c < ld->ncols; c++) {
-		e->s.v[c][i] = 0;
-		e->s.valid[c][i] = 0;
+		if (e->s.v[c]) {
+			e->s.v[c][i] = 0;
+			e->s.valid[c][i] = 0;
+		}
 		e->ccount[c] = 0;
 	}
 	return (long)i;
 }
 
-static void point_put(struct ent *e, size_t i, size_t c, double v)
+/*
+ * Add value V of column C to point I of E. A column's arrays are made on
+ * its first value, so an entity pays only for the columns it has.
+ */
+static inline int point_put(struct loader *ld, struct ent *e, size_t i, size_t c, double v)
 {
 	if (!isfinite(v))
-		return;
+		return VITALS_OK;
+	if (!e->s.v[c]) {
+		e->s.v[c] = calloc(e->s.cap, sizeof(double));
+		e->s.valid[c] = calloc(e->s.cap, 1);
+		if (!e->s.v[c] || !e->s.valid[c])
+			return fail(ld, VITALS_E_NOMEM, "out of memory");
+	}
 	if (e->ccount[c] == 0) {
 		e->s.v[c][i] = v;
 		e->s.valid[c][i] = 1;
 		e->ccount[c] = 1;
-		return;
+		return VITALS_OK;
 	}
-	/* A running mean, so a long step never overflows a sum. */
+	/* A sum, divided when the step closes (ent_close_step()). */
 	e->ccount[c]++;
-	e->s.v[c][i] += (v - e->s.v[c][i]) / e->ccount[c];
+	e->s.v[c][i] += v;
+	return VITALS_OK;
 }
 
 static int event_add(struct loader *ld, int64_t t, const char *src, size_t srcn, const char *text,
@@ -424,7 +500,7 @@ static int id_selected(const struct loader *ld, const char *id, size_t n)
 
 /* Where the projected batch holds each column; -1 when not read. */
 struct trace_cols {
-	int time, kind, id, name, start, ppid, pid, fields;
+	int time, kind, id, name, start, ppid, fields;
 	int *metric; /* per asked column */
 };
 
@@ -467,7 +543,6 @@ static int trace_batch(struct loader *ld, const struct vitals_batch *b, const st
 	const struct vitals_column *time = &b->cols[tc->time];
 	const struct vitals_column *startc = tc->start >= 0 ? &b->cols[tc->start] : NULL;
 	const struct vitals_column *ppidc = tc->ppid >= 0 ? &b->cols[tc->ppid] : NULL;
-	const struct vitals_column *pidc = tc->pid >= 0 ? &b->cols[tc->pid] : NULL;
 	int last_kind = -1, proc_kind = -1;
 	const char *last_ks = NULL;
 	size_t last_kn = 0;
@@ -520,20 +595,8 @@ static int trace_batch(struct loader *ld, const struct vitals_batch *b, const st
 		}
 		if (!ld->kind_sel[k] || !id_selected(ld, id, idn))
 			continue;
-		if (k == proc_kind) {
+		if (k == proc_kind)
 			start = column_i64(startc, r, -1);
-			pid = column_i64(pidc, r, -1);
-			if (pid < 0) {
-				char buf[24];
-				size_t n = idn < sizeof(buf) - 1 ? idn : sizeof(buf) - 1;
-				char *end;
-				memcpy(buf, id, n);
-				buf[n] = '\0';
-				pid = strtoll(buf, &end, 10);
-				if (end == buf || *end)
-					pid = -1;
-			}
-		}
 		e = ent_get(ld, (uint32_t)k, id, idn, name, namen, pid, start, &rc);
 		if (!e)
 			return rc;
@@ -546,14 +609,26 @@ static int trace_batch(struct loader *ld, const struct vitals_batch *b, const st
 		if (i < 0)
 			return (int)i;
 		for (size_t c = 0; c < ld->ncols; c++) {
-			int ok;
+			const struct vitals_column *mc;
 			double v;
 
 			if (tc->metric[c] < 0)
 				continue;
-			v = column_double(&b->cols[tc->metric[c]], r, &ok);
-			if (ok)
-				point_put(e, (size_t)i, c, v);
+			mc = &b->cols[tc->metric[c]];
+			if (mc->valid && !mc->valid[r])
+				continue; /* the common case: another kind's column */
+			if (mc->type == VITALS_TYPE_INT64 || mc->type == VITALS_TYPE_TIMESTAMP)
+				v = (double)mc->v.i64[r];
+			else if (mc->type == VITALS_TYPE_DOUBLE)
+				v = mc->v.f64[r];
+			else if (mc->type == VITALS_TYPE_INT32)
+				v = mc->v.i32[r];
+			else if (mc->type == VITALS_TYPE_BOOL)
+				v = mc->v.b[r];
+			else
+				continue;
+			if ((rc = point_put(ld, e, (size_t)i, c, v)) < 0)
+				return rc;
 		}
 		if (t < ld->set->first_time)
 			ld->set->first_time = t;
@@ -652,8 +727,6 @@ static int trace_read(struct loader *ld, const char *path, int first)
 		proj[np++] = "start_time";
 	if (want_proc && vitals_schema_find(s, "ppid") >= 0)
 		proj[np++] = "ppid";
-	if (want_proc && vitals_schema_find(s, "pid") >= 0)
-		proj[np++] = "pid";
 	if (ld->o->events && vitals_schema_find(s, "fields") >= 0)
 		proj[np++] = "fields";
 	for (size_t c = 0; c < ld->ncols; c++) {
@@ -684,7 +757,6 @@ static int trace_read(struct loader *ld, const char *path, int first)
 	tc.name = vitals_schema_find(s, "name");
 	tc.start = vitals_schema_find(s, "start_time");
 	tc.ppid = vitals_schema_find(s, "ppid");
-	tc.pid = vitals_schema_find(s, "pid");
 	tc.fields = vitals_schema_find(s, "fields");
 	for (size_t c = 0; c < ld->ncols; c++)
 		tc.metric[c] = vitals_schema_find(s, ld->set->columns[c]);
@@ -1162,7 +1234,9 @@ static int log_row(struct loader *ld, const char *kind, const char *id, const ch
 	for (size_t c = 0; c < ld->ncols; c++)
 		for (size_t j = 0; j < nvals; j++)
 			if (strcmp(vals[j].col, ld->set->columns[c]) == 0 && isfinite(vals[j].v)) {
-				point_put(e, (size_t)i, c, vals[j].v);
+				rc = point_put(ld, e, (size_t)i, c, vals[j].v);
+				if (rc < 0)
+					return rc;
 				ld->set->have[c] = 1;
 			}
 	if (t < ld->set->first_time)
@@ -1488,6 +1562,8 @@ static int ent_sort(struct loader *ld, struct ent *e)
 		p[i] = (struct sort_pt){e->s.t[i], i};
 	qsort(p, e->s.n, sizeof(*p), cmp_pt);
 	for (size_t c = 0; c < ld->ncols; c++) {
+		if (!e->s.v[c])
+			continue;
 		for (size_t i = 0; i < e->s.n; i++) {
 			tmpv[i] = e->s.v[c][p[i].i];
 			tmpo[i] = e->s.valid[c][p[i].i];
@@ -1546,13 +1622,29 @@ static int finish(struct loader *ld)
 	for (size_t i = 0; i < ld->nents; i++) {
 		struct ent *e = &ld->ents[i];
 
+		ent_close_step(e, ld->ncols);
 		if (e->unsorted) {
 			rc = ent_sort(ld, e);
 			if (rc < 0)
 				return rc;
 		}
 	}
+	/* Columns an entity never had share one read-only array of missing values. */
+	{
+		size_t maxn = 1;
+		for (size_t i = 0; i < ld->nents; i++)
+			maxn = ld->ents[i].s.n > maxn ? ld->ents[i].s.n : maxn;
+		set->zero_v = calloc(maxn, sizeof(double));
+		set->zero_ok = calloc(maxn, 1);
+		if (!set->zero_v || !set->zero_ok)
+			return fail(ld, VITALS_E_NOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < ld->nents; i++) {
+		for (size_t c = 0; c < ld->ncols; c++)
+			if (!ld->ents[i].s.v[c]) {
+				ld->ents[i].s.v[c] = set->zero_v;
+				ld->ents[i].s.valid[c] = set->zero_ok;
+			}
 		set->series[i] = ld->ents[i].s;
 		free(ld->ents[i].ccount);
 		ld->ents[i].ccount = NULL;
@@ -1622,6 +1714,7 @@ int series_load(struct series_set **out, const char *path, const struct series_o
 		o = &defaults;
 	}
 	memset(&ld, 0, sizeof(ld));
+	ld.proc_kind = -1;
 	ld.o = o;
 	ld.path = path;
 	ld.err = err;
@@ -1719,12 +1812,16 @@ void series_set_free(struct series_set *set)
 		struct series *s = &set->series[i];
 		free(s->t);
 		for (size_t c = 0; c < set->column_count; c++) {
-			free(s->v[c]);
-			free(s->valid[c]);
+			if (s->v[c] != set->zero_v)
+				free(s->v[c]);
+			if (s->valid[c] != set->zero_ok)
+				free(s->valid[c]);
 		}
 		free(s->v);
 		free(s->valid);
 	}
+	free(set->zero_v);
+	free(set->zero_ok);
 	free(set->series);
 	free(set->events);
 	free(set->meta);

@@ -87,9 +87,12 @@
  * Memory. Only the columns asked for are read (through the reader's
  * projection, store.h), plus `time`, `kind`, `id`, `name` and, for
  * processes, `start_time` and `ppid`; Parquet row groups outside
- * [from, to] are not read at all. What is kept is 8 bytes of time and 9
- * bytes per asked column for each point of each selected entity, so the
- * memory follows the asked columns and kinds, not the file. `step_us`
+ * [from, to] are not read at all. What is kept is 8 bytes of time for each
+ * point of each selected entity, and 9 bytes per point for each asked
+ * column the entity has a value in at least once (the arrays of a column
+ * an entity never had are one shared array of missing values: read them,
+ * never write them), so the memory follows the asked columns and kinds,
+ * not the file. `step_us`
  * bounds it further: points of one entity that fall in the same step are
  * averaged into one. `max_points` caps the total; past it the load fails
  * with VITALS_E_NOMEM and a message saying how to narrow it.
@@ -210,6 +213,8 @@ struct series_set {
 	uint64_t rows_read;     /* rows (or log records) read, before filtering */
 	uint64_t skipped_lines; /* a log's lines that held no record */
 	struct series_arena *arena; /* the strings; private */
+	double *zero_v;             /* private: the arrays shared by columns an entity */
+	uint8_t *zero_ok;           /* never had (every value missing) */
 };
 
 /* The defaults documented above: no columns, every kind, no bounds, no events. */

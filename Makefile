@@ -51,6 +51,7 @@ bench: build js
 	sh bench/run_store.sh $(BUILD)
 	sh bench/run_record.sh $(BUILD)
 	sh bench/run_plot.sh $(BUILD)
+	sh bench/run_leaks.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

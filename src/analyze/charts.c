@@ -298,7 +298,8 @@ static int panel_fill(struct charts *c, const struct spec *sp, const struct char
 				cands = q;
 				cap = nc;
 			}
-			cands[n++] = (struct cand){s, k, sc, m, v, ok, n};
+			cands[n] = (struct cand){s, k, sc, m, v, ok, n};
+			n++;
 		}
 	}
 	if (!sp->id && (!sp->kind || strcmp(sp->kind, "system") != 0) && !o->metric_count) {

@@ -338,6 +338,11 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+static int64_t floor_mod(int64_t a, int64_t b)
+{
+	return a - floor_div(a, b) * b;
+}
+
 /* The process's time zone at UTC microsecond T: the broken-down local time and its offset in us. */
 static int64_t local_tm(int64_t t, struct tm *tm)
 {
@@ -467,22 +472,30 @@ size_t svg_time_ticks(int64_t t0, int64_t t1, size_t max_ticks, struct svg_tick 
 			t += base;
 		}
 	} else {
-		/* Local midnights, every day or on days the step divides (weeks start Monday). */
+		/*
+		 * Local midnights: every day, or every DAYS days counted from the
+		 * epoch, or whole weeks starting on Mondays (1970-01-05 was one).
+		 * Only the kept days are visited, so the loop is as short as the
+		 * ticks are few.
+		 */
 		struct tm tm;
-		int64_t days = step / day, guard = span / day + 3;
-		int64_t local_day;
+		int64_t days = step / day, guard = span / step + 3;
+		int64_t d;
 
 		local_tm(t0, &tm);
 		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-		local_day = floor_div((int64_t)timegm(&tm), 86400);
-		for (int64_t d = local_day; guard-- > 0 && n < cap; d++) {
-			int64_t l = d * day, u;
-			int keep = days == 1 || (days % 7 == 0 ? (d + 3) % 7 == 0 &&
-			                                             ((d + 3) / 7) % (days / 7) == 0
-			                                       : d % days == 0);
+		d = floor_div((int64_t)timegm(&tm), 86400);
+		if (days % 7 == 0) {
+			int64_t weeks = days / 7;
 
-			if (!keep)
-				continue;
+			d += floor_mod(-(d - 4), 7);
+			d += 7 * floor_mod(-floor_div(d - 4, 7), weeks);
+		} else {
+			d += floor_mod(-d, days);
+		}
+		for (; guard-- > 0 && n < cap; d += days) {
+			int64_t l = d * day, u;
+
 			u = l - local_tm(l, &tm);
 			u = l - local_tm(u, &tm);
 			if (u > t1)

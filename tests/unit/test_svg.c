@@ -159,6 +159,32 @@ static void test_ticks_days_local_midnight(void **state)
 	assert_int_equal(short_day, 1);
 }
 
+/* Week ticks fall on Monday midnights; an absurd range is answered at once, with few ticks. */
+static void test_ticks_weeks_and_extremes(void **state)
+{
+	struct svg_tick k[64];
+	int64_t step;
+	size_t n;
+
+	(void)state;
+	use_zone("Europe/Paris");
+	n = svg_time_ticks(utc(2026, 9, 1, 0, 0, 0), utc(2026, 12, 1, 0, 0, 0), 16, k, 64, &step);
+	assert_int_equal(step, 7 * 86400 * US);
+	assert_true(n >= 12 && n <= 14);
+	for (size_t i = 0; i < n; i++) {
+		struct tm tm;
+
+		local_of(k[i].t, &tm);
+		assert_int_equal(tm.tm_wday, 1);
+		assert_int_equal(tm.tm_hour, 0);
+	}
+	n = svg_time_ticks(INT64_MIN / 2, INT64_MAX / 2, 10, k, 64, &step);
+	assert_true(n <= 12);
+	n = svg_time_ticks(0, INT64_MAX / 4, 10, k, 64, &step);
+	assert_true(n <= 12);
+	use_zone("UTC");
+}
+
 /* A zone 5:45 ahead of UTC gets ticks at its own quarter hours, not UTC's. */
 static void test_ticks_odd_offset(void **state)
 {
@@ -370,6 +396,7 @@ int main(void)
 	    cmocka_unit_test(test_ticks_dst_fall_back_hours),
 	    cmocka_unit_test(test_ticks_days_local_midnight),
 	    cmocka_unit_test(test_ticks_odd_offset),
+	    cmocka_unit_test(test_ticks_weeks_and_extremes),
 	    cmocka_unit_test(test_value_ticks_and_units),
 	    cmocka_unit_test(test_reduce_keeps_spike),
 	    cmocka_unit_test(test_reduce_breaks),

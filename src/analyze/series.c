@@ -26,6 +26,8 @@
 #define LOG_LINE_MAX              ((size_t)16 << 20) /* bytes in one log line */
 #define LOG_TOKENS_MAX            65536              /* JSON tokens in one record */
 #define LOG_DEPTH_MAX             32
+/* Times kept: years 1970 +- 7900, so that any two differ by far less than INT64_MAX. */
+#define SERIES_TIME_LIMIT INT64_C(250000000000000000)
 
 /* ---- strings ------------------------------------------------------------ */
 
@@ -563,6 +565,8 @@ static int trace_batch(struct loader *ld, const struct vitals_batch *b, const st
 		if (time->valid && !time->valid[r])
 			continue;
 		t = time->v.i64[r];
+		if (t < -SERIES_TIME_LIMIT || t > SERIES_TIME_LIMIT)
+			continue;
 		ld->set->rows_read++;
 		if (last_kind >= 0 && kn == last_kn && memcmp(ks, last_ks, kn) == 0) {
 			k = last_kind;
@@ -1290,6 +1294,8 @@ static int log_record(struct loader *ld, const struct jdoc *d, int64_t prefix_pi
 			return 0;
 	}
 	if (mi < 0 && hp < 0 && jget(d, 0, "gauges") < 0 && jget(d, 0, "time_us") < 0)
+		return 0;
+	if (t < -SERIES_TIME_LIMIT || t > SERIES_TIME_LIMIT)
 		return 0;
 	if (t < ld->o->from || t > ld->o->to)
 		return 1;

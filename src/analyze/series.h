@@ -78,6 +78,9 @@
  * A pid reused by a later process is a separate series, never spliced.
  * Every other entity is (kind, id).
  *
+ * Rows whose time lies more than 7900 years from 1970 are left out (a
+ * corrupt time would otherwise make every difference of times overflow).
+ *
  * Missing values stay missing. A null in the file, or a field a log
  * record lacks, is a point whose validity byte is 0 (series_valid()), so
  * a reader never mistakes "not read" for zero. A row of an entity that

@@ -81,6 +81,8 @@ static void proc_stats(const struct series *s, struct report_proc *p)
 		p->cpu_seconds = b + b2 - a - a2;
 	else if (n && s->n > 1)
 		p->cpu_seconds = p->cpu_mean / 100 * (double)(s->t[s->n - 1] - s->t[0]) / 1e6;
+	if (isnan(p->cpu_mean) && !isnan(p->cpu_seconds) && s->n > 1 && s->t[s->n - 1] > s->t[0])
+		p->cpu_mean = p->cpu_seconds / ((double)(s->t[s->n - 1] - s->t[0]) / 1e6) * 100;
 	if (first_last(s, PC_READ, &a, &b) && b >= a)
 		p->read_bytes = b - a;
 	if (first_last(s, PC_WRITE, &a, &b) && b >= a)

@@ -138,6 +138,27 @@ def main():
     else:
         print("note - chromium, node or playwright-core missing: the browser check is skipped")
 
+    # A log of the seeds' process logger: its RSS chart, labels and CPU from its CPU seconds.
+    log = os.path.join(tmp, "process_C.log")
+    with open(log, "w") as f:
+        for i in range(30):
+            label = ', "label": "phase %d"' % i if i % 10 == 0 else ""
+            f.write('2019-10-31 14:09:53,000 - - 86611 - (ProcMon   ) - INFO     - '
+                    'ProcessLoggingThread-JSON {"timestamp": "2019-10-31 14:10:%02d.000000", '
+                    '"memory_info": {"rss": %d, "vms": 4404228096}, "cpu_times": {"user": %f, '
+                    '"system": 0.0}, "elapsed_time": %d%s}\n'
+                    % (i, 10000000 + i * 100000, i * 0.5, i, label))
+    lout = os.path.join(tmp, "log.html")
+    r = vitals("report", log, "-o", lout)
+    text = open(lout, encoding="utf-8").read() if r.returncode == 0 else ""
+    report("Resident memory (RSS)" in text and text.count("phase ") >= 6,
+           "a process log reports its chart and labels", r.stderr[:200])
+    m = re.search(r'id="top-cpu".*?<td class="num">86611</td><td class="num">([^<]*)</td>'
+                  r'<td class="num">([^<]*)</td>', text, re.S)
+    report(m is not None and m.group(1) == "14.5 s" and m.group(2) == "50%",
+           "its CPU time and mean come from the CPU seconds", repr(m.groups() if m else None))
+    report("not written by" in text, "the report says a log does not tell the overhead")
+
     # Bad input.
     r = vitals("report", os.path.join(tmp, "nope.parquet"), "-o", out)
     report(r.returncode != 0 and "nope.parquet" in r.stderr, "a missing trace is named",

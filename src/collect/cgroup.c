@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "collect/cgparse.h"
@@ -39,6 +41,8 @@
 #define WALK_DEPTH    32
 #define PROCS_MAX     (8u << 20)
 #define FILE_BUF      16384
+#define DENTS_BUF     4096
+#define CG_FDS_MAX    1024 /* descriptors held at most (files of groups holding processes) */
 
 enum {
 	CTL_V2 = 1u << 0,
@@ -48,6 +52,56 @@ enum {
 	CTL_BLKIO = 1u << 4,
 	CTL_PIDS = 1u << 5,
 };
+
+/* The files read, by index: a group holds a descriptor per file per hierarchy. */
+enum cg_file {
+	CGF_PROCS = 0,
+	CGF_CPU_STAT,
+	CGF_MEM_CURRENT,
+	CGF_MEM_MAX,
+	CGF_MEM_PEAK,
+	CGF_MEM_STAT,
+	CGF_IO_STAT,
+	CGF_PIDS_CURRENT,
+	CGF_PIDS_MAX,
+	CGF_CPU_PRESSURE,
+	CGF_MEM_PRESSURE,
+	CGF_IO_PRESSURE,
+	CGF_V1_USAGE,
+	CGF_V1_LIMIT,
+	CGF_V1_MAX_USAGE,
+	CGF_CPUACCT_USAGE,
+	CGF_CPUACCT_STAT,
+	CGF_BLKIO_RECURSIVE,
+	CGF_BLKIO,
+	CGF_COUNT
+};
+
+static const char *const cg_file_names[CGF_COUNT] = {
+    [CGF_PROCS] = "cgroup.procs",
+    [CGF_CPU_STAT] = "cpu.stat",
+    [CGF_MEM_CURRENT] = "memory.current",
+    [CGF_MEM_MAX] = "memory.max",
+    [CGF_MEM_PEAK] = "memory.peak",
+    [CGF_MEM_STAT] = "memory.stat",
+    [CGF_IO_STAT] = "io.stat",
+    [CGF_PIDS_CURRENT] = "pids.current",
+    [CGF_PIDS_MAX] = "pids.max",
+    [CGF_CPU_PRESSURE] = "cpu.pressure",
+    [CGF_MEM_PRESSURE] = "memory.pressure",
+    [CGF_IO_PRESSURE] = "io.pressure",
+    [CGF_V1_USAGE] = "memory.usage_in_bytes",
+    [CGF_V1_LIMIT] = "memory.limit_in_bytes",
+    [CGF_V1_MAX_USAGE] = "memory.max_usage_in_bytes",
+    [CGF_CPUACCT_USAGE] = "cpuacct.usage",
+    [CGF_CPUACCT_STAT] = "cpuacct.stat",
+    [CGF_BLKIO_RECURSIVE] = "blkio.throttle.io_service_bytes_recursive",
+    [CGF_BLKIO] = "blkio.throttle.io_service_bytes",
+};
+
+#define FD_UNKNOWN   -1 /* not opened yet, or not held */
+#define FD_ABSENT    -2 /* the group has no such file (tried again every ABSENT_RETRY samples) */
+#define ABSENT_RETRY 64
 
 struct hier {
 	int fd;
@@ -67,6 +121,9 @@ struct cg {
 	uint64_t cpu_ns, rd, wr, prev_cpu_ns, prev_rd, prev_wr;
 	int have_cpu, have_io, have_prev_cpu, have_prev_io;
 	struct cg_container ct;
+	int fd[HIER_MAX][CGF_COUNT]; /* held descriptors, FD_UNKNOWN or FD_ABSENT */
+	int dirfd[HIER_MAX];         /* its directory in each hierarchy, held, or -1 */
+	uint64_t dir_ino[HIER_MAX];
 	int named; /* the daemon gave its name and image (copied below) */
 	char name_buf[CG_LABEL_MAX];
 	char image_buf[CG_LABEL_MAX];
@@ -87,7 +144,9 @@ struct cgroup_state {
 	size_t dirs; /* visited this sample */
 	int truncated;
 	struct vbuf procs;
+	int fd_budget, fds_held; /* descriptors the groups may hold, and hold */
 	char buf[FILE_BUF];
+	char dents[WALK_DEPTH + 1][DENTS_BUF]; /* a getdents64 buffer per level of the walk */
 	char path[4096];
 	struct docker_client *docker;
 };
@@ -156,6 +215,11 @@ static struct cg *cg_get(struct cgroup_state *s, const char *path)
 		return NULL;
 	}
 	cg_classify(path, &g->ct);
+	for (int h = 0; h < HIER_MAX; h++) {
+		g->dirfd[h] = -1;
+		for (int f = 0; f < CGF_COUNT; f++)
+			g->fd[h][f] = FD_UNKNOWN;
+	}
 	g->e.kind = VITALS_KIND_CGROUP;
 	g->e.in_scope = 1;
 	g->e.id = g->path;
@@ -166,17 +230,82 @@ static struct cg *cg_get(struct cgroup_state *s, const char *path)
 	return g;
 }
 
-static void cg_free(struct cg *g)
+static void cg_free(struct cgroup_state *s, struct cg *g)
 {
+	for (int h = 0; h < HIER_MAX; h++) {
+		if (g->dirfd[h] >= 0) {
+			close_fd(g->dirfd[h]);
+			s->fds_held--;
+		}
+		for (int f = 0; f < CGF_COUNT; f++)
+			if (g->fd[h][f] >= 0) {
+				close_fd(g->fd[h][f]);
+				s->fds_held--;
+			}
+	}
 	free(g->path);
 	free(g);
 }
 
 /* ---- reading one directory of one hierarchy ----------------------------- */
 
-static int read_file(struct cgroup_state *s, int dirfd, const char *name)
+/*
+ * The descriptor of file F of G in hierarchy H (DIRFD): the held one, or a
+ * new one, held when the budget allows (*transient set otherwise). -1 when
+ * the file is not there.
+ */
+static int file_fd(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f,
+                   int *transient)
 {
-	return read_small_at(dirfd, name, s->buf, sizeof(s->buf)) >= 0 ? 0 : -1;
+	int *slot = &g->fd[h][f];
+	int fd;
+
+	*transient = 0;
+	if (*slot >= 0)
+		return *slot;
+	if (*slot == FD_ABSENT && s->gen % ABSENT_RETRY != 0)
+		return -1;
+	fd = open_at(dirfd, cg_file_names[f], 0);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			*slot = FD_ABSENT;
+		return -1;
+	}
+	if (s->fds_held < s->fd_budget) {
+		*slot = fd;
+		s->fds_held++;
+	} else {
+		*slot = FD_UNKNOWN;
+		*transient = 1;
+	}
+	return fd;
+}
+
+/* Forget a held descriptor that stopped reading (its group was removed and made again). */
+static void file_drop(struct cgroup_state *s, struct cg *g, int h, enum cg_file f)
+{
+	if (g->fd[h][f] >= 0) {
+		close_fd(g->fd[h][f]);
+		s->fds_held--;
+	}
+	g->fd[h][f] = FD_UNKNOWN;
+}
+
+/* File F of G in hierarchy H into s->buf. 0, or -1 when it is not there or unreadable. */
+static int read_file(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f)
+{
+	int transient, fd = file_fd(s, g, h, dirfd, f, &transient);
+	ssize_t n;
+
+	s->buf[0] = '\0';
+	if (fd < 0)
+		return -1;
+	n = fd_pread_buf(fd, s->buf, sizeof(s->buf));
+	if (transient)
+		close_fd(fd);
+	else if (n < 0)
+		file_drop(s, g, h, f);
+	return n >= 0 ? 0 : -1;
 }
 
 static void set_value(struct cg *g, int i, double v)
@@ -186,34 +315,35 @@ static void set_value(struct cg *g, int i, double v)
 }
 
 /* A file with one number or "max": the value, or nothing when unlimited or unreadable. */
-static void read_limit(struct cgroup_state *s, struct cg *g, int dirfd, const char *name, int i,
-                       uint64_t unlimited_from)
+static void read_limit(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f,
+                       int i, uint64_t unlimited_from)
 {
 	uint64_t v;
 
-	if (entity_has(&g->e, i) || read_file(s, dirfd, name) < 0)
+	if (entity_has(&g->e, i) || read_file(s, g, h, dirfd, f) < 0)
 		return;
 	if (cg_value_parse(s->buf, &v) == 0 && v < unlimited_from)
 		set_value(g, i, (double)v);
 }
 
-static void read_pressure(struct cgroup_state *s, struct cg *g, int dirfd, const char *name,
+static void read_pressure(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f,
                           int some, int full)
 {
 	struct psi_reading r;
 
-	if (entity_has(&g->e, some) || read_file(s, dirfd, name) < 0 || psi_parse(s->buf, &r) < 0)
+	if (entity_has(&g->e, some) || read_file(s, g, h, dirfd, f) < 0 ||
+	    psi_parse(s->buf, &r) < 0)
 		return;
 	set_value(g, some, r.some.avg10);
 	if (full >= 0 && r.have_full)
 		set_value(g, full, r.full.avg10);
 }
 
-static void read_v2(struct cgroup_state *s, struct cg *g, int dirfd)
+static void read_v2(struct cgroup_state *s, struct cg *g, int h, int dirfd)
 {
 	uint64_t v, a, b;
 
-	if (!g->have_cpu && read_file(s, dirfd, "cpu.stat") == 0) {
+	if (!g->have_cpu && read_file(s, g, h, dirfd, CGF_CPU_STAT) == 0) {
 		if (cg_kv_get(s->buf, "usage_usec", &v) == 0) {
 			g->cpu_ns = v * 1000;
 			g->have_cpu = 1;
@@ -228,41 +358,43 @@ static void read_v2(struct cgroup_state *s, struct cg *g, int dirfd)
 		if (cg_kv_get(s->buf, "throttled_usec", &v) == 0)
 			set_value(g, VITALS_CG_THROTTLED_SECONDS, (double)v / 1e6);
 	}
-	read_limit(s, g, dirfd, "memory.current", VITALS_CG_MEM_CURRENT, UINT64_MAX);
-	read_limit(s, g, dirfd, "memory.max", VITALS_CG_MEM_LIMIT, UINT64_MAX);
-	read_limit(s, g, dirfd, "memory.peak", VITALS_CG_MEM_PEAK, UINT64_MAX);
-	if (!entity_has(&g->e, VITALS_CG_MEM_ANON) && read_file(s, dirfd, "memory.stat") == 0) {
+	read_limit(s, g, h, dirfd, CGF_MEM_CURRENT, VITALS_CG_MEM_CURRENT, UINT64_MAX);
+	read_limit(s, g, h, dirfd, CGF_MEM_MAX, VITALS_CG_MEM_LIMIT, UINT64_MAX);
+	read_limit(s, g, h, dirfd, CGF_MEM_PEAK, VITALS_CG_MEM_PEAK, UINT64_MAX);
+	if (!entity_has(&g->e, VITALS_CG_MEM_ANON) &&
+	    read_file(s, g, h, dirfd, CGF_MEM_STAT) == 0) {
 		if (cg_kv_get(s->buf, "anon", &v) == 0)
 			set_value(g, VITALS_CG_MEM_ANON, (double)v);
 		if (cg_kv_get(s->buf, "file", &v) == 0)
 			set_value(g, VITALS_CG_MEM_FILE, (double)v);
 	}
-	if (!g->have_io && read_file(s, dirfd, "io.stat") == 0 &&
+	if (!g->have_io && read_file(s, g, h, dirfd, CGF_IO_STAT) == 0 &&
 	    cg_iostat_parse(s->buf, &a, &b) == 0) {
 		g->rd = a;
 		g->wr = b;
 		g->have_io = 1;
 	}
-	read_limit(s, g, dirfd, "pids.current", VITALS_CG_PIDS_CURRENT, UINT64_MAX);
-	read_limit(s, g, dirfd, "pids.max", VITALS_CG_PIDS_MAX, UINT64_MAX);
-	read_pressure(s, g, dirfd, "cpu.pressure", VITALS_CG_CPU_SOME_AVG10, -1);
-	read_pressure(s, g, dirfd, "memory.pressure", VITALS_CG_MEM_SOME_AVG10,
+	read_limit(s, g, h, dirfd, CGF_PIDS_CURRENT, VITALS_CG_PIDS_CURRENT, UINT64_MAX);
+	read_limit(s, g, h, dirfd, CGF_PIDS_MAX, VITALS_CG_PIDS_MAX, UINT64_MAX);
+	read_pressure(s, g, h, dirfd, CGF_CPU_PRESSURE, VITALS_CG_CPU_SOME_AVG10, -1);
+	read_pressure(s, g, h, dirfd, CGF_MEM_PRESSURE, VITALS_CG_MEM_SOME_AVG10,
 	              VITALS_CG_MEM_FULL_AVG10);
-	read_pressure(s, g, dirfd, "io.pressure", VITALS_CG_IO_SOME_AVG10, VITALS_CG_IO_FULL_AVG10);
+	read_pressure(s, g, h, dirfd, CGF_IO_PRESSURE, VITALS_CG_IO_SOME_AVG10,
+	              VITALS_CG_IO_FULL_AVG10);
 }
 
-static void read_v1(struct cgroup_state *s, struct cg *g, int dirfd, unsigned ctl)
+static void read_v1(struct cgroup_state *s, struct cg *g, int h, int dirfd, unsigned ctl)
 {
 	uint64_t v, a, b;
 	/* v1 reports "no limit" as a huge page-rounded number */
 	const uint64_t unlimited = (uint64_t)1 << 62;
 
 	if (ctl & CTL_MEM) {
-		read_limit(s, g, dirfd, "memory.usage_in_bytes", VITALS_CG_MEM_CURRENT, unlimited);
-		read_limit(s, g, dirfd, "memory.limit_in_bytes", VITALS_CG_MEM_LIMIT, unlimited);
-		read_limit(s, g, dirfd, "memory.max_usage_in_bytes", VITALS_CG_MEM_PEAK, unlimited);
+		read_limit(s, g, h, dirfd, CGF_V1_USAGE, VITALS_CG_MEM_CURRENT, unlimited);
+		read_limit(s, g, h, dirfd, CGF_V1_LIMIT, VITALS_CG_MEM_LIMIT, unlimited);
+		read_limit(s, g, h, dirfd, CGF_V1_MAX_USAGE, VITALS_CG_MEM_PEAK, unlimited);
 		if (!entity_has(&g->e, VITALS_CG_MEM_ANON) &&
-		    read_file(s, dirfd, "memory.stat") == 0) {
+		    read_file(s, g, h, dirfd, CGF_MEM_STAT) == 0) {
 			if (cg_kv_get(s->buf, "total_rss", &v) == 0)
 				set_value(g, VITALS_CG_MEM_ANON, (double)v);
 			if (cg_kv_get(s->buf, "total_cache", &v) == 0)
@@ -270,12 +402,13 @@ static void read_v1(struct cgroup_state *s, struct cg *g, int dirfd, unsigned ct
 		}
 	}
 	if ((ctl & CTL_CPUACCT) && !g->have_cpu) {
-		if (read_file(s, dirfd, "cpuacct.usage") == 0 && cg_value_parse(s->buf, &v) == 0) {
+		if (read_file(s, g, h, dirfd, CGF_CPUACCT_USAGE) == 0 &&
+		    cg_value_parse(s->buf, &v) == 0) {
 			g->cpu_ns = v;
 			g->have_cpu = 1;
 			set_value(g, VITALS_CG_CPU_USAGE, (double)v / 1e9);
 		}
-		if (read_file(s, dirfd, "cpuacct.stat") == 0) {
+		if (read_file(s, g, h, dirfd, CGF_CPUACCT_STAT) == 0) {
 			double hz = (double)s->c->clock_ticks;
 
 			if (cg_kv_get(s->buf, "user", &v) == 0)
@@ -285,24 +418,23 @@ static void read_v1(struct cgroup_state *s, struct cg *g, int dirfd, unsigned ct
 		}
 	}
 	if ((ctl & CTL_CPU) && !entity_has(&g->e, VITALS_CG_THROTTLED_PERIODS) &&
-	    read_file(s, dirfd, "cpu.stat") == 0) {
+	    read_file(s, g, h, dirfd, CGF_CPU_STAT) == 0) {
 		if (cg_kv_get(s->buf, "nr_throttled", &v) == 0)
 			set_value(g, VITALS_CG_THROTTLED_PERIODS, (double)v);
 		if (cg_kv_get(s->buf, "throttled_time", &v) == 0)
 			set_value(g, VITALS_CG_THROTTLED_SECONDS, (double)v / 1e9);
 	}
 	if ((ctl & CTL_BLKIO) && !g->have_io &&
-	    ((read_file(s, dirfd, "blkio.throttle.io_service_bytes_recursive") == 0 &&
+	    ((read_file(s, g, h, dirfd, CGF_BLKIO_RECURSIVE) == 0 &&
 	      cg_blkio_parse(s->buf, &a, &b) == 0) ||
-	     (read_file(s, dirfd, "blkio.throttle.io_service_bytes") == 0 &&
-	      cg_blkio_parse(s->buf, &a, &b) == 0))) {
+	     (read_file(s, g, h, dirfd, CGF_BLKIO) == 0 && cg_blkio_parse(s->buf, &a, &b) == 0))) {
 		g->rd = a;
 		g->wr = b;
 		g->have_io = 1;
 	}
 	if (ctl & CTL_PIDS) {
-		read_limit(s, g, dirfd, "pids.current", VITALS_CG_PIDS_CURRENT, UINT64_MAX);
-		read_limit(s, g, dirfd, "pids.max", VITALS_CG_PIDS_MAX, UINT64_MAX);
+		read_limit(s, g, h, dirfd, CGF_PIDS_CURRENT, VITALS_CG_PIDS_CURRENT, UINT64_MAX);
+		read_limit(s, g, h, dirfd, CGF_PIDS_MAX, VITALS_CG_PIDS_MAX, UINT64_MAX);
 	}
 }
 
@@ -359,21 +491,25 @@ static void map_processes(struct cgroup_state *s, struct cg *g)
 static int walk(struct cgroup_state *s, const struct hier *h, int dirfd, size_t pathlen, int depth);
 
 /* One directory: its processes, its values, then its children. */
-static int visit(struct cgroup_state *s, const struct hier *h, int dirfd, size_t pathlen, int depth)
+static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int dirfd,
+                 size_t pathlen, int depth)
 {
-	const char *path = pathlen ? s->path : "/";
+	int hidx = (int)(h - s->hier);
 	uint64_t nprocs = 0;
-	struct cg *g;
-	int fd, r;
+	int fd, r, transient;
 
 	if (++s->dirs > WALK_DIRS_MAX) {
 		s->truncated = 1;
 		return VITALS_OK;
 	}
-	fd = open_at(dirfd, "cgroup.procs", 0);
+	g->gen = s->gen;
+	fd = file_fd(s, g, hidx, dirfd, CGF_PROCS, &transient);
 	if (fd >= 0) {
 		r = fd_pread_all(fd, &s->procs);
-		close_fd(fd);
+		if (transient)
+			close_fd(fd);
+		else if (r < 0 && r != -E2BIG)
+			file_drop(s, g, hidx, CGF_PROCS);
 		if (r == 0 || r == -E2BIG) {
 			const char *p = s->procs.data;
 			int32_t pid;
@@ -382,65 +518,103 @@ static int visit(struct cgroup_state *s, const struct hier *h, int dirfd, size_t
 				nprocs += r > 0;
 		}
 	}
-	g = cg_lookup(s, path);
-	if (nprocs && !g) {
-		g = cg_get(s, path);
-		if (!g)
-			s->truncated = 1;
-	}
-	if (g) {
-		g->gen = s->gen;
-		if (nprocs || g->procs_gen == s->gen) {
-			if (cg_begin(s, g) < 0)
-				return VITALS_E_NOMEM;
-			if (nprocs > g->nprocs)
-				g->nprocs = nprocs;
-			g->hiers |= h->ctl & CTL_V2 ? CTL_V2 : CTL_MEM;
-			if (h->ctl & CTL_V2)
-				read_v2(s, g, dirfd);
-			else
-				read_v1(s, g, dirfd, h->ctl);
-			if (nprocs)
-				map_processes(s, g);
-		}
+	if (nprocs || g->procs_gen == s->gen) {
+		if (cg_begin(s, g) < 0)
+			return VITALS_E_NOMEM;
+		if (nprocs > g->nprocs)
+			g->nprocs = nprocs;
+		g->hiers |= h->ctl & CTL_V2 ? CTL_V2 : CTL_MEM;
+		if (h->ctl & CTL_V2)
+			read_v2(s, g, hidx, dirfd);
+		else
+			read_v1(s, g, hidx, dirfd, h->ctl);
+		if (nprocs)
+			map_processes(s, g);
 	}
 	return depth < WALK_DEPTH ? walk(s, h, dirfd, pathlen, depth + 1) : VITALS_OK;
 }
 
+/* What getdents64 returns. */
+struct dent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+/*
+ * The held descriptor of G's directory in hierarchy HIDX, opened from
+ * PARENT by NAME when new, or when INO says the directory was made again.
+ * -1 when it is gone; *transient when it is not held (over budget).
+ */
+static int dir_fd(struct cgroup_state *s, struct cg *g, int hidx, int parent, const char *name,
+                  uint64_t ino, int *transient)
+{
+	int fd;
+
+	*transient = 0;
+	if (g->dirfd[hidx] >= 0 && g->dir_ino[hidx] == ino)
+		return g->dirfd[hidx];
+	if (g->dirfd[hidx] >= 0) { /* removed and made again: every held file is stale */
+		close_fd(g->dirfd[hidx]);
+		s->fds_held--;
+		g->dirfd[hidx] = -1;
+		for (int f = 0; f < CGF_COUNT; f++)
+			file_drop(s, g, hidx, (enum cg_file)f);
+	}
+	fd = open_at(parent, name, O_DIRECTORY | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	if (s->fds_held < s->fd_budget) {
+		g->dirfd[hidx] = fd;
+		g->dir_ino[hidx] = ino;
+		s->fds_held++;
+	} else {
+		*transient = 1;
+	}
+	return fd;
+}
+
+/* The subdirectories of DIRFD (the group at s->path), each visited. */
 static int walk(struct cgroup_state *s, const struct hier *h, int dirfd, size_t pathlen, int depth)
 {
-	int dfd = dup(dirfd), status = VITALS_OK;
-	struct dirent *d;
-	DIR *dir;
+	char *buf = s->dents[depth];
+	int hidx = (int)(h - s->hier), status = VITALS_OK;
+	long n;
 
-	if (dfd < 0)
+	if (lseek(dirfd, 0, SEEK_SET) < 0)
 		return VITALS_OK;
-	dir = fdopendir(dfd);
-	if (!dir) {
-		close_fd(dfd);
-		return VITALS_OK;
-	}
-	rewinddir(dir); /* the duplicate shares the offset of the held descriptor */
-	while (status == VITALS_OK && (d = readdir(dir))) {
-		size_t n = strlen(d->d_name);
-		int sub;
+	while (status == VITALS_OK && (n = syscall(SYS_getdents64, dirfd, buf, DENTS_BUF)) > 0) {
+		for (long off = 0; off < n && status == VITALS_OK;) {
+			const struct dent64 *d = (const struct dent64 *)(buf + off);
+			size_t len = strlen(d->name);
+			struct cg *g;
+			int sub, transient;
 
-		if (d->d_type != DT_DIR || d->d_name[0] == '.')
-			continue;
-		if (pathlen + 1 + n >= sizeof(s->path)) {
-			s->truncated = 1;
-			continue;
+			off += d->reclen;
+			if (d->type != DT_DIR || d->name[0] == '.')
+				continue;
+			if (pathlen + 1 + len >= sizeof(s->path)) {
+				s->truncated = 1;
+				continue;
+			}
+			s->path[pathlen] = '/';
+			memcpy(s->path + pathlen + 1, d->name, len + 1);
+			g = cg_get(s, s->path);
+			if (!g) {
+				s->truncated = 1;
+				s->path[pathlen] = '\0';
+				continue;
+			}
+			sub = dir_fd(s, g, hidx, dirfd, d->name, d->ino, &transient);
+			if (sub >= 0)
+				status = visit(s, h, g, sub, pathlen + 1 + len, depth);
+			if (transient)
+				close_fd(sub);
+			s->path[pathlen] = '\0';
 		}
-		sub = open_at(dirfd, d->d_name, O_DIRECTORY | O_NOFOLLOW);
-		if (sub < 0)
-			continue; /* removed meanwhile */
-		s->path[pathlen] = '/';
-		memcpy(s->path + pathlen + 1, d->d_name, n + 1);
-		status = visit(s, h, sub, pathlen + 1 + n, depth);
-		s->path[pathlen] = '\0';
-		close_fd(sub);
 	}
-	closedir(dir);
 	return status;
 }
 
@@ -515,8 +689,12 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 	s->dirs = 0;
 	s->truncated = 0;
 	for (size_t i = 0; i < s->nhier && status == VITALS_OK; i++) {
+		struct cg *root = cg_get(s, "/");
+
 		s->path[0] = '\0';
-		status = visit(s, &s->hier[i], s->hier[i].fd, 0, 0);
+		if (!root)
+			return VITALS_E_NOMEM;
+		status = visit(s, &s->hier[i], root, s->hier[i].fd, 0, 0);
 	}
 	if (status != VITALS_OK)
 		return status;
@@ -529,7 +707,7 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 
 			if (g->gen != s->gen) {
 				*pp = g->hnext;
-				cg_free(g);
+				cg_free(s, g);
 				s->count--;
 				continue;
 			}
@@ -627,7 +805,7 @@ static void cgroup_release(void *state)
 
 		for (; g; g = next) {
 			next = g->hnext;
-			cg_free(g);
+			cg_free(s, g);
 		}
 	}
 	free(s->hash);
@@ -636,6 +814,17 @@ static void cgroup_release(void *state)
 	docker_client_free(s->docker);
 	close_fd(s->root_fd);
 	free(s);
+}
+
+int cgroup_fd_budget(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur / 8 > CG_FDS_MAX)
+		return CG_FDS_MAX;
+	return (int)(rl.rlim_cur / 8);
 }
 
 static int cgroup_init(struct vitals_collector *c, void **state, char *reason, size_t len)
@@ -655,6 +844,7 @@ static int cgroup_init(struct vitals_collector *c, void **state, char *reason, s
 		snprintf(s->root, sizeof(s->root), "%s", root);
 	else
 		snprintf(s->root, sizeof(s->root), "%s/fs/cgroup", c->sys_root);
+	s->fd_budget = c->fds_reserved;
 	s->nbuckets = 256;
 	s->hash = calloc(s->nbuckets, sizeof(*s->hash));
 	if (!s->hash || vbuf_init(&s->procs, 4096, PROCS_MAX) < 0)

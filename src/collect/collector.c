@@ -201,6 +201,8 @@ int vitals_collector_new(struct vitals_collector **out, const struct vitals_coll
 	c->system.id = "system";
 	c->system.name = c->hostname;
 
+	if (source_wanted(c, &source_cgroup))
+		c->fds_reserved = cgroup_fd_budget();
 	for (size_t i = 0; i < sizeof(all_sources) / sizeof(all_sources[0]); i++) {
 		struct source *s = &c->sources[c->nsources];
 

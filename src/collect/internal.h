@@ -137,6 +137,9 @@ struct vitals_collector {
 	double prev_mono;
 	double dt; /* seconds since the previous sample; 0 on the first */
 
+	/* Descriptors the process source leaves to the cgroup source (cgroup_fd_budget()). */
+	int fds_reserved;
+
 	/* Filled by the memory source for the process source: swap in use now. */
 	int swap_in_use;
 
@@ -172,6 +175,9 @@ extern const struct source_ops source_fs;
 extern const struct source_ops source_process;
 extern const struct source_ops source_cgroup; /* after process: it maps processes to groups */
 extern const struct source_ops source_gpu;    /* after process: it adds their GPU memory */
+
+/* Descriptors the cgroup source may hold, from the soft limit (cgroup.c). */
+int cgroup_fd_budget(void);
 
 /* Process lookups for vitals_collector_process() (process.c). */
 const struct vitals_entity *process_find(const void *state, pid_t pid);

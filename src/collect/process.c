@@ -939,9 +939,10 @@ static int process_init(struct vitals_collector *c, void **state, char *reason, 
 	/* Held descriptors stay well under the soft limit; past it, files are reopened. */
 	s->fd_budget = 0;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur > FD_RESERVE * 2)
-		s->fd_budget =
-		    (int)(rl.rlim_cur - FD_RESERVE > 1 << 24 ? 1 << 24 : rl.rlim_cur - FD_RESERVE);
+	    rl.rlim_cur > FD_RESERVE * 2 + (rlim_t)c->fds_reserved)
+		s->fd_budget = (int)(rl.rlim_cur - FD_RESERVE - (rlim_t)c->fds_reserved > 1 << 24
+		                         ? 1 << 24
+		                         : rl.rlim_cur - FD_RESERVE - (rlim_t)c->fds_reserved);
 	else if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY)
 		s->fd_budget = 1 << 24;
 	/* Kernels since 6.2 give the number of open descriptors as the size of /proc/PID/fd. */

@@ -39,6 +39,8 @@
 #define CG_MAX        16384 /* groups remembered */
 #define WALK_DIRS_MAX 16384 /* directories visited per sample */
 #define WALK_DEPTH    32
+#define WALK_EVERY    10   /* samples between walks of the directories */
+#define WALK_SECONDS  10.0 /* and at most this long */
 #define PROCS_MAX     (8u << 20)
 #define FILE_BUF      16384
 #define DENTS_BUF     4096
@@ -120,6 +122,7 @@ struct cg {
 	/* raw counters of this sample and the one before */
 	uint64_t cpu_ns, rd, wr, prev_cpu_ns, prev_rd, prev_wr;
 	int have_cpu, have_io, have_prev_cpu, have_prev_io;
+	unsigned prev_gen; /* the sample of the prev_ counters: rates need the one before */
 	struct cg_container ct;
 	int fd[HIER_MAX][CGF_COUNT]; /* held descriptors, FD_UNKNOWN or FD_ABSENT */
 	int dirfd[HIER_MAX];         /* its directory in each hierarchy, held, or -1 */
@@ -128,6 +131,12 @@ struct cg {
 	char name_buf[CG_LABEL_MAX];
 	char image_buf[CG_LABEL_MAX];
 	char label_buf[CG_LABEL_MAX];
+};
+
+struct visit_item {
+	struct cg *g;
+	int hidx;
+	int dirfd;
 };
 
 struct cgroup_state {
@@ -139,6 +148,15 @@ struct cgroup_state {
 	struct cg **hash;
 	size_t nbuckets, count;
 	struct cg **live; /* groups holding processes this sample, in walk order */
+	/*
+	 * The directories of the last walk whose descriptors are held, in walk
+	 * order: between walks, only these are read again.
+	 */
+	struct visit_item *order;
+	size_t norder, order_cap;
+	unsigned walk_gen; /* sample of the last walk */
+	double walk_mono;
+	int walking;
 	size_t nlive, live_cap;
 	unsigned gen;
 	size_t dirs; /* visited this sample */
@@ -503,6 +521,18 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 		return VITALS_OK;
 	}
 	g->gen = s->gen;
+	if (s->walking && (depth == 0 || g->dirfd[hidx] == dirfd)) {
+		if (s->norder == s->order_cap) {
+			size_t ncap = s->order_cap ? s->order_cap * 2 : 64;
+			struct visit_item *o = realloc(s->order, ncap * sizeof(*o));
+
+			if (!o)
+				return VITALS_E_NOMEM;
+			s->order = o;
+			s->order_cap = ncap;
+		}
+		s->order[s->norder++] = (struct visit_item){g, hidx, dirfd};
+	}
 	fd = file_fd(s, g, hidx, dirfd, CGF_PROCS, &transient);
 	if (fd >= 0) {
 		r = fd_pread_all(fd, &s->procs);
@@ -531,6 +561,8 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 		if (nprocs)
 			map_processes(s, g);
 	}
+	if (!s->walking)
+		return VITALS_OK;
 	return depth < WALK_DEPTH ? walk(s, h, dirfd, pathlen, depth + 1) : VITALS_OK;
 }
 
@@ -633,6 +665,9 @@ static void cg_finish(struct cgroup_state *s, struct cg *g, double now)
 	const struct docker_entry *d = NULL;
 	double dt = s->c->dt;
 
+	if (g->prev_gen + 1 != s->gen) /* not in the last sample: no rate yet */
+		g->have_prev_cpu = g->have_prev_io = 0;
+
 	e->name = last_component(g->path);
 	e->attr[VITALS_CG_ATTR_RUNTIME] = g->ct.runtime;
 	if (g->ct.id[0]) {
@@ -671,6 +706,7 @@ static void cg_finish(struct cgroup_state *s, struct cg *g, double now)
 	            dt, 1.0);
 	entity_rate(e, VITALS_CG_WRITE_BYTES_RATE, g->have_prev_io && g->have_io, g->prev_wr, g->wr,
 	            dt, 1.0);
+	g->prev_gen = s->gen;
 	g->have_prev_cpu = g->have_cpu;
 	g->prev_cpu_ns = g->cpu_ns;
 	g->have_prev_io = g->have_io;
@@ -687,19 +723,32 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 	s->gen++;
 	s->nlive = 0;
 	s->dirs = 0;
-	s->truncated = 0;
-	for (size_t i = 0; i < s->nhier && status == VITALS_OK; i++) {
-		struct cg *root = cg_get(s, "/");
+	s->walking =
+	    s->gen - s->walk_gen >= WALK_EVERY || now - s->walk_mono >= WALK_SECONDS || s->gen == 1;
+	if (s->walking) {
+		/* every directory of every hierarchy: groups made or removed since are found */
+		s->truncated = 0;
+		s->norder = 0;
+		s->walk_gen = s->gen;
+		s->walk_mono = now;
+		for (size_t i = 0; i < s->nhier && status == VITALS_OK; i++) {
+			struct cg *root = cg_get(s, "/");
 
-		s->path[0] = '\0';
-		if (!root)
-			return VITALS_E_NOMEM;
-		status = visit(s, &s->hier[i], root, s->hier[i].fd, 0, 0);
+			s->path[0] = '\0';
+			if (!root)
+				return VITALS_E_NOMEM;
+			status = visit(s, &s->hier[i], root, s->hier[i].fd, 0, 0);
+		}
+	} else {
+		/* the directories of the last walk, through their held descriptors */
+		for (size_t i = 0; i < s->norder && status == VITALS_OK; i++)
+			status = visit(s, &s->hier[s->order[i].hidx], s->order[i].g,
+			               s->order[i].dirfd, 0, 1);
 	}
 	if (status != VITALS_OK)
 		return status;
 	/* forget groups whose directory is gone; the rest stay for their counters */
-	for (size_t b = 0; b < s->nbuckets; b++) {
+	for (size_t b = 0; s->walking && b < s->nbuckets; b++) {
 		struct cg **pp = &s->hash[b];
 
 		while (*pp) {
@@ -711,8 +760,6 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 				s->count--;
 				continue;
 			}
-			if (g->procs_gen != s->gen)
-				g->have_prev_cpu = g->have_prev_io = 0;
 			pp = &g->hnext;
 		}
 	}
@@ -810,6 +857,7 @@ static void cgroup_release(void *state)
 	}
 	free(s->hash);
 	free(s->live);
+	free(s->order);
 	vbuf_release(&s->procs);
 	docker_client_free(s->docker);
 	close_fd(s->root_fd);

@@ -74,7 +74,7 @@ def main():
     trace = os.path.join(tmp, "run.parquet")
     r = vitals("record", "-o", trace, "--duration", 3, "--sample-interval", 0.2)
     report(r.returncode == 0, "a short recording", r.stderr[:200])
-    event = 'step <2> & "fast" \u00e9'
+    event = 'step <2> & "fast" it\'s \u00e9'
     r = vitals("event", trace, event)
     report(r.returncode == 0, "an event with XML specials", r.stderr[:200])
 

@@ -529,6 +529,8 @@ int charts_build(struct charts **out, const char *path, const struct charts_opti
 			snprintf(err, errlen, "%s: no %s%s%s with values to draw", path,
 			         o->kind ? o->kind : "entity", o->id ? " " : "",
 			         o->id ? o->id : "");
+		else if (o->from != INT64_MIN || o->to != INT64_MAX)
+			snprintf(err, errlen, "%s: nothing to draw in the chosen time range", path);
 		else
 			snprintf(err, errlen,
 			         "%s: nothing to draw: no CPU, memory, disk or network "

@@ -125,6 +125,13 @@ def main():
     t = texts(m) if r.returncode == 0 else []
     report("CPU" in t and "Memory" not in t, "--entity cpu:total draws the CPU panel only",
            r.stderr[:200])
+    r = vitals("plot", trace, "-o", m, "--from", "2100-01-01T00:00:00Z")
+    report(r.returncode == 2 and "time range" in r.stderr, "an empty time range is said",
+           r.stderr[:200])
+    r = vitals("plot", trace, "-o", m, "--from", "2100-01-01T00:00:00Z", "--to",
+               "2099-01-01T00:00:00Z")
+    report(r.returncode == 2 and "--from is after --to" in r.stderr, "--from after --to",
+           r.stderr[:200])
     r = vitals("plot", os.path.join(tmp, "missing.parquet"), "-o", m)
     report(r.returncode != 0 and "missing.parquet" in r.stderr, "a missing trace is named",
            r.stderr[:200])

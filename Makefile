@@ -50,6 +50,7 @@ bench: build js
 	sh bench/run.sh $(BUILD)
 	sh bench/run_store.sh $(BUILD)
 	sh bench/run_record.sh $(BUILD)
+	sh bench/run_sources.sh $(BUILD)
 	sh bench/run_plot.sh $(BUILD)
 	sh bench/run_leaks.sh $(BUILD)
 

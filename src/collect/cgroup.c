@@ -533,7 +533,16 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 		}
 		s->order[s->norder++] = (struct visit_item){g, hidx, dirfd};
 	}
-	fd = file_fd(s, g, hidx, dirfd, CGF_PROCS, &transient);
+	/*
+	 * Every process is in the root of a hierarchy or below it, so the first
+	 * hierarchy's root already listed what the others' roots would (the
+	 * longest lists, read and sorted by the kernel): only deeper groups of
+	 * the later hierarchies can put a process somewhere else.
+	 */
+	if (hidx > 0 && strcmp(g->path, "/") == 0)
+		fd = -1;
+	else
+		fd = file_fd(s, g, hidx, dirfd, CGF_PROCS, &transient);
 	if (fd >= 0) {
 		r = fd_pread_all(fd, &s->procs);
 		if (transient)

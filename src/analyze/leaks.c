@@ -438,6 +438,7 @@ static struct leak_suspect *item_new(struct analysis *an)
 	}
 	memset(&r->items[r->count], 0, sizeof(r->items[0]));
 	r->items[r->count].pid = -1;
+	r->items[r->count].series = -1;
 	r->items[r->count].start_time = -1;
 	r->items[r->count].members = 1;
 	r->items[r->count].heap_rate = NAN;
@@ -456,6 +457,7 @@ static struct leak_suspect *fit_item(struct analysis *an, size_t n, enum leak_ki
 		return NULL;
 	}
 	it->kind = kind;
+	it->series = (long)(s - an->set->series);
 	it->id = s->id;
 	it->name = s->name;
 	it->metric = metric;
@@ -481,8 +483,9 @@ static struct leak_suspect *fit_item(struct analysis *an, size_t n, enum leak_ki
 struct tree {
 	size_t *procs; /* indices into set->series of the processes */
 	size_t nprocs;
-	long *parent; /* per process (index into procs) */
-	int *depth;   /* below the root; -1 out of scope */
+	long *proc_of; /* per series: its index in procs, -1 when not a process */
+	long *parent;  /* per process (index into procs) */
+	int *depth;    /* below the root; -1 out of scope */
 	size_t **kids;
 	size_t *nkids;
 };
@@ -511,6 +514,7 @@ static void tree_free(struct tree *tr)
 	free(tr->kids);
 	free(tr->nkids);
 	free(tr->procs);
+	free(tr->proc_of);
 	free(tr->parent);
 	free(tr->depth);
 }
@@ -522,11 +526,16 @@ static int tree_build(struct analysis *an, struct tree *tr)
 
 	memset(tr, 0, sizeof(*tr));
 	tr->procs = malloc((set->count + 1) * sizeof(*tr->procs));
-	if (!tr->procs)
+	tr->proc_of = malloc((set->count + 1) * sizeof(*tr->proc_of));
+	if (!tr->procs || !tr->proc_of)
 		return fail_nomem(an);
-	for (size_t i = 0; i < set->count; i++)
-		if (strcmp(set->series[i].kind, "process") == 0)
+	for (size_t i = 0; i < set->count; i++) {
+		tr->proc_of[i] = -1;
+		if (strcmp(set->series[i].kind, "process") == 0) {
+			tr->proc_of[i] = (long)tr->nprocs;
 			tr->procs[tr->nprocs++] = i;
+		}
+	}
 	tr->parent = malloc((tr->nprocs + 1) * sizeof(*tr->parent));
 	tr->depth = malloc((tr->nprocs + 1) * sizeof(*tr->depth));
 	tr->kids = calloc(tr->nprocs + 1, sizeof(*tr->kids));
@@ -711,7 +720,8 @@ static int analyse_subtrees(struct analysis *an, const struct tree *tr, int rss)
 					np++;
 				}
 		}
-		qsort(pts, np, sizeof(*pts), cmp_tpoint);
+		if (np > 1)
+			qsort(pts, np, sizeof(*pts), cmp_tpoint);
 		rc = tv_room(an, np);
 		if (rc < 0)
 			goto out;
@@ -921,15 +931,10 @@ int leaks_analyze(const struct series_set *set, const struct leak_options *o,
 			const struct leak_suspect *p = &an.rep->items[j];
 			if ((p->kind == LEAK_PROCESS || p->kind == LEAK_SUBTREE) && p != st &&
 			    p->suspect && p->rate >= st->rate * 2 / 3) {
-				/* Is P in ST's subtree? Compare by walking P's parents. */
-				long q = -1;
-				for (size_t k = 0; k < tr.nprocs; k++)
-					if (set->series[tr.procs[k]].id == p->id &&
-					    set->series[tr.procs[k]].start_time == p->start_time)
-						q = (long)k;
+				/* Is P in ST's subtree? Walk up from P. */
+				long q = p->series >= 0 ? tr.proc_of[p->series] : -1;
 				for (int d = 0; q >= 0 && d < 4096; d++) {
-					const struct series *qs = &set->series[tr.procs[q]];
-					if (qs->id == st->id && qs->start_time == st->start_time) {
+					if ((long)tr.procs[q] == st->series) {
 						st->suspect = 0;
 						break;
 					}
@@ -945,7 +950,8 @@ int leaks_analyze(const struct series_set *set, const struct leak_options *o,
 		if (it->bytes && it->rate > 0 && isfinite(an.rep->available))
 			it->projection = an.rep->available / it->rate;
 	}
-	qsort(an.rep->items, an.rep->count, sizeof(*an.rep->items), cmp_item);
+	if (an.rep->count > 1)
+		qsort(an.rep->items, an.rep->count, sizeof(*an.rep->items), cmp_item);
 	while (an.rep->suspects < an.rep->count && an.rep->items[an.rep->suspects].suspect)
 		an.rep->suspects++;
 	if (!o->all)

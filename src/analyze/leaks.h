@@ -113,6 +113,7 @@ struct leak_options {
 
 struct leak_suspect {
 	enum leak_kind kind;
+	long series;         /* its series in the set (a subtree: its root's), to draw it */
 	const char *id;      /* a pid, a cgroup path, a gauge path (owned by the series set) */
 	const char *name;    /* a process's command name, a gauge's last component */
 	const char *metric;  /* the column: "rss_bytes", "value", "heap_in_use_bytes"... */

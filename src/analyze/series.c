@@ -388,6 +388,11 @@ static void ent_close_step(struct ent *e, size_t ncols)
 		if (e->ccount[c] > 1) {
 			e->s.v[c][i] /= e->ccount[c];
 			e->ccount[c] = 1;
+			if (!isfinite(e->s.v[c][i])) {
+				/* The sum of absurd values overflowed: not a value. */
+				e->s.v[c][i] = 0;
+				e->s.valid[c][i] = 0;
+			}
 		}
 }
 
@@ -871,7 +876,8 @@ int series_find_segments(const char *path, char ***paths, size_t *count)
 		}
 		list[n++] = full;
 	}
-	qsort(list, n, sizeof(*list), cmp_str);
+	if (n > 1)
+		qsort(list, n, sizeof(*list), cmp_str);
 out_close:
 	closedir(d);
 out_dir:

@@ -1,18 +1,23 @@
 #!/bin/sh
 # Install the npm packages of the interoperability tests and the store
 # benchmark (DuckDB and hyparquet, pinned in tests/js/package-lock.json)
-# into tests/js/node_modules. Does nothing when they are already there and
-# newer than the lock file; quiet unless something fails. Needs node and
-# npm (scripts/install-deps.sh installs them) and the npm registry.
+# into tests/js/node_modules, and those of the dashboard's page (uPlot and
+# cytoscape, pinned in web/package-lock.json) into web/node_modules.
+# Arguments name the folders (tests/js, web); none means both. Does
+# nothing for a folder whose packages are already there and newer than its
+# lock file; quiet unless something fails. Needs node and npm
+# (scripts/install-deps.sh installs them) and the npm registry.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-js=$root/tests/js
+[ $# -gt 0 ] || set -- tests/js web
+for dir in "$@"; do
+js=$root/$dir
 stamp=$js/node_modules/.package-lock.json
 
 if [ -f "$stamp" ] &&
 	[ -z "$(find "$js/package-lock.json" "$js/package.json" -newer "$stamp")" ]; then
-	exit 0
+	continue
 fi
 for tool in node npm; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -30,7 +35,7 @@ trap 'rm -f "$log"' EXIT
 if ! npm ci --no-audit --no-fund --loglevel=error --prefix "$js" </dev/null >"$log" 2>&1 &&
 	! npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$js" \
 		</dev/null >>"$log" 2>&1; then
-	echo "install-js: npm could not install the packages of tests/js:" >&2
+	echo "install-js: npm could not install the packages of $dir:" >&2
 	grep -v 'Unknown user config' "$log" | tail -n 20 >&2
 	exit 1
 fi
@@ -40,3 +45,5 @@ if [ ! -f "$stamp" ]; then
 fi
 # npm may keep the old stamp when nothing changed: mark the install as new.
 touch "$stamp"
+rm -f "$log"
+done

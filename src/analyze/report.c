@@ -54,6 +54,7 @@ static void proc_stats(const struct series *s, struct report_proc *p)
 
 	memset(p, 0, sizeof(*p));
 	p->name = s->name;
+	p->series = s;
 	p->pid = s->pid;
 	p->start_time = s->start_time;
 	p->cpu_mean = p->cpu_peak = p->cpu_seconds = NAN;
@@ -333,6 +334,71 @@ static void write_summary(FILE *out, struct report *r, const char *zone)
 	fputs("</table></section>\n", out);
 }
 
+static int cmp_cpu(const void *a, const void *b);
+static int cmp_mem(const void *a, const void *b);
+
+#define PROC_LINES 6
+
+/*
+ * The processes' own chart: the resident memory of the largest and the
+ * CPU of the busiest, over the trace. Not for a single process (the
+ * overview shows it already).
+ */
+static int write_process_chart(FILE *out, struct report *r, char *err, size_t errlen)
+{
+	struct svg_line mem[PROC_LINES], cpu[PROC_LINES];
+	char labels[2][PROC_LINES][96];
+	struct svg_panel panels[2];
+	struct svg_chart c;
+	size_t nm = 0, nc = 0, np = 0;
+	int status;
+
+	if (r->nstats < 2)
+		return 0;
+	qsort(r->stats, r->nstats, sizeof(*r->stats), cmp_mem);
+	for (size_t i = 0; i < r->nstats && nm < PROC_LINES; i++) {
+		const struct report_proc *p = &r->stats[i];
+
+		if (isnan(p->rss_peak))
+			continue;
+		snprintf(labels[0][nm], sizeof(labels[0][nm]), "%s (%lld)",
+		         p->name && *p->name ? p->name : "?", (long long)p->pid);
+		mem[nm] = (struct svg_line){labels[0][nm], p->series->t, p->series->v[PC_RSS],
+		                            p->series->valid[PC_RSS], p->series->n};
+		nm++;
+	}
+	qsort(r->stats, r->nstats, sizeof(*r->stats), cmp_cpu);
+	for (size_t i = 0; i < r->nstats && nc < PROC_LINES; i++) {
+		const struct report_proc *p = &r->stats[i];
+
+		if (!(p->cpu_peak > 0))
+			continue;
+		snprintf(labels[1][nc], sizeof(labels[1][nc]), "%s (%lld)",
+		         p->name && *p->name ? p->name : "?", (long long)p->pid);
+		cpu[nc] = (struct svg_line){labels[1][nc], p->series->t, p->series->v[PC_CPU],
+		                            p->series->valid[PC_CPU], p->series->n};
+		nc++;
+	}
+	if (nm)
+		panels[np++] = (struct svg_panel){"Resident memory of the largest processes",
+		                                  SVG_UNIT_BYTES, mem, nm, 0};
+	if (nc)
+		panels[np++] = (struct svg_panel){"CPU of the busiest processes (100% = one core)",
+		                                  SVG_UNIT_PERCENT, cpu, nc, 0};
+	if (!np)
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c = r->charts->chart;
+	c.panels = panels;
+	c.npanels = np;
+	c.id = "processes";
+	c.gap_us = 0;
+	fputs("<h3>Processes</h3>\n<div class=\"chart\" id=\"process-chart\">\n", out);
+	status = svg_chart_write(&c, out, err, errlen);
+	fputs("</div>\n", out);
+	return status;
+}
+
 static int write_charts(FILE *out, struct report *r, char *err, size_t errlen)
 {
 	int status;
@@ -343,7 +409,11 @@ static int write_charts(FILE *out, struct report *r, char *err, size_t errlen)
 	r->charts->chart.title = NULL;
 	r->charts->chart.subtitle = NULL;
 	status = svg_chart_write(&r->charts->chart, out, err, errlen);
-	fputs("</div></section>\n", out);
+	fputs("</div>\n", out);
+	if (!status && r->charts->set->source != SERIES_SOURCE_LOG &&
+	    strcmp(r->charts->what, "system trace") == 0)
+		status = write_process_chart(out, r, err, errlen);
+	fputs("</section>\n", out);
 	return status;
 }
 

@@ -27,6 +27,7 @@ struct report_proc {
 	double cpu_seconds;             /* CPU time used during the trace; NaN unknown */
 	double rss_peak, rss_last;      /* bytes; NaN unknown */
 	double read_bytes, write_bytes; /* bytes during the trace; NaN unknown */
+	const struct series *series;    /* its series in report.procs */
 };
 
 struct report {

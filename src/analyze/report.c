@@ -282,7 +282,7 @@ static const char css[] =
     ".cols{display:flex;flex-wrap:wrap;gap:24px}\n"
     ".cols>div{flex:1 1 300px}\n"
     ".scroll{overflow-x:auto}\n"
-    "td.time{white-space:nowrap}\n"
+    "td.time,.cols td:first-child{white-space:nowrap}\n"
     ".yes{color:#a93226;font-weight:600}\n"
     "footer{margin-top:36px;color:#888;font-size:12px}\n"
     "@media print{body{background:#fff}main{box-shadow:none}}\n";

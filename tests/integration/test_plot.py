@@ -220,6 +220,25 @@ def main():
     report(r.returncode == 2 and "nodir" in r.stderr, "a missing --gnuplot directory is refused",
            r.stderr[:200])
 
+    # usage() and the manual page name the same options.
+    src = os.environ.get("VITALS_SOURCE_DIR", "")
+    for cmd in ("plot", "report"):
+        r = vitals(cmd, "--help")
+        usage = set(re.findall(r"^ +(?:-[a-z], )?(--[a-z][a-z-]*)", r.stdout, re.M))
+        page = os.path.join(src, "docs", "man", "vitals-%s.1" % cmd)
+        if not src or not os.path.exists(page):
+            report(False, "the manual page of %s is found" % cmd, page)
+            continue
+        text = open(page).read()
+        options = text[text.index(".SH OPTIONS"):]
+        options = options[:options.index("\n.SH ", 1)]
+        man = set("--" + o.replace("\\-", "-") for o in
+                  re.findall(r"^\.B[IR]? .*?\\-\\-([a-z][a-z\\-]*)", options, re.M))
+        report(r.returncode == 0 and r.stdout.startswith("usage: vitals %s" % cmd),
+               "%s --help prints its usage" % cmd)
+        report(usage == man, "%s: usage and manual page name the same options" % cmd,
+               "usage only %s, manual only %s" % (sorted(usage - man), sorted(man - usage)))
+
     shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] else 0

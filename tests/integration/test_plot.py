@@ -35,9 +35,12 @@ def report(ok, name, detail=""):
           flush=True)
 
 
-def vitals(*args, timeout=120):
+def vitals(*args, timeout=120, tz=None):
+    env = dict(os.environ)
+    if tz:
+        env["TZ"] = tz
     return subprocess.run([VITALS] + [str(a) for a in args], stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def well_formed(path):
@@ -101,6 +104,16 @@ def main():
     t = texts(ny) if r.returncode == 0 else []
     report(any(x.startswith("Time (America/New_York, E") for x in t),
            "--tz America/New_York shows that zone", r.stderr[:200])
+    # The trace's own zone (its metadata) is the default; --tz local is this machine's.
+    tokyo = os.path.join(tmp, "tokyo.parquet")
+    r = vitals("record", "-o", tokyo, "--duration", 1, "--sample-interval", 0.2, tz="Asia/Tokyo")
+    ts = os.path.join(tmp, "tokyo.svg")
+    r = vitals("plot", tokyo, "-o", ts, tz="UTC") if r.returncode == 0 else r
+    t = texts(ts) if r.returncode == 0 else []
+    report("Time (Asia/Tokyo, JST)" in t, "the trace's own zone is the default", repr(t[-3:]))
+    r = vitals("plot", tokyo, "-o", ts, "--tz", "local", tz="UTC")
+    t = texts(ts) if r.returncode == 0 else []
+    report("Time (UTC)" in t, "--tz local shows this machine's zone", repr(t[-3:]))
     r = vitals("plot", trace, "-o", os.path.join(tmp, "x.svg"), "--tz", "Mars/Olympus")
     report(r.returncode == 2 and "Mars/Olympus" in r.stderr and "time zone" in r.stderr,
            "an unknown zone is refused", r.stderr[:200])

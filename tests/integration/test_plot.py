@@ -157,6 +157,19 @@ def main():
     r = vitals("plot", trace)
     report(r.returncode == 2 and "-o" in r.stderr, "no output is a usage error", r.stderr[:200])
 
+    # A --rotate segment set, drawn by its base name as one trace.
+    segdir = os.path.join(tmp, "seg")
+    os.mkdir(segdir)
+    r = vitals("record", "-o", os.path.join(segdir, "s.parquet"), "--duration", 3.5,
+               "--sample-interval", 0.2, "--write-interval", 0.5, "--rotate", "1s", "-q")
+    segs = sorted(os.listdir(segdir))
+    ssvg = os.path.join(tmp, "seg.svg")
+    r = vitals("plot", os.path.join(segdir, "s.parquet"), "-o", ssvg, "--tz", "UTC")
+    sub = [x for x in texts(ssvg) if "a sample every" in x] if r.returncode == 0 else []
+    span = re.search(r"\(([\d.]+) s\)", sub[0]) if sub else None
+    report(len(segs) >= 2 and span is not None and float(span.group(1)) >= 2.5,
+           "a segment set draws as one trace", "%s %s %s" % (segs, sub, r.stderr[:200]))
+
     # Many points and one spike.
     n = 100000 if SANITIZED else 300000
     big = os.path.join(tmp, "big.csv")

@@ -896,7 +896,7 @@ int leaks_analyze(const struct series_set *set, const struct leak_options *o,
 		double maxv;
 		long n;
 
-		if (cg >= 0 && strcmp(s->kind, "cgroup") == 0) {
+		if (cg >= 0 && o->root_pid < 0 && strcmp(s->kind, "cgroup") == 0) {
 			col = cg;
 			kind = LEAK_CGROUP;
 		} else if (value >= 0 && strcmp(s->kind, "gauge") == 0 &&

@@ -27,7 +27,8 @@
  *     more, is not a suspect: that one is);
  *   - each cgroup (kind `cgroup`), its memory column: the first of
  *     `memory_current_bytes`, `memory_bytes`, `memory_usage_bytes` the
- *     trace has (none yet: then there are no cgroup series);
+ *     trace has (none: then there are no cgroup series); not when the
+ *     scope is a process tree (root_pid), since cgroups are the machine's;
  *   - each gauge (kind `gauge`), its `value`, within --path and --depth;
  *   - the heap in use of a process that logged it (in-process logs and
  *     logger traces: `heap_in_use_bytes`).
@@ -98,7 +99,8 @@ enum leak_heap_verdict {
 };
 
 struct leak_options {
-	int64_t root_pid;      /* only this process and its descendants; -1 (default): all */
+	int64_t root_pid;      /* only this process and its descendants (and no cgroups);
+	                          -1 (default): all */
 	int depth;             /* levels below root_pid, and gauge path components below
 	                          path_prefix; -1 (default): no limit */
 	double threshold;      /* bytes: skip byte series that never reach it; default 0 */

@@ -25,7 +25,7 @@ static const char usage_text[] =
     "Parquet, CSV or JSON lines trace, the name given to `vitals record --rotate`\n"
     "(its segments are read as one), or a process log.\n"
     "\n"
-    "  --pid ROOT            only process ROOT and its descendants\n"
+    "  --pid ROOT            only process ROOT and its descendants (no cgroups)\n"
     "  --depth D             at most D levels below ROOT, and gauge paths at most\n"
     "                        D components below --path\n"
     "  --threshold KB        skip series that never reach KB KiB\n"

@@ -363,6 +363,7 @@ static int load(struct charts *c, const char *path, const struct spec *specs, si
 	size_t ncols = 0, nkinds = 0;
 	int any_kind = 0;
 	struct series_options so;
+	char pid_text[32];
 
 	for (size_t i = 0; i < nspecs; i++) {
 		const char *k = o->kind ? o->kind : specs[i].kind;
@@ -402,6 +403,17 @@ static int load(struct charts *c, const char *path, const struct spec *specs, si
 	so.from = o->from;
 	so.to = o->to;
 	so.events = 1;
+	/*
+	 * One entity asked for: the loader keeps only ids that start with it
+	 * (the exact match is made later), so a day of 300 processes costs the
+	 * memory of one.
+	 */
+	if (o->id) {
+		so.id_prefix = o->id;
+	} else if (o->pid_count == 1) {
+		snprintf(pid_text, sizeof(pid_text), "%lld", (long long)o->pids[0]);
+		so.id_prefix = pid_text;
+	}
 	series_set_free(c->set);
 	c->set = NULL;
 	return series_load(&c->set, path, &so, err, errlen);

@@ -117,7 +117,7 @@ static void test_system_defaults(void **state)
 static void test_metric_top_and_errors(void **state)
 {
 	const char *metrics[] = {"rss_bytes"}, *bad[] = {"no_such_column"};
-	const int64_t pids[] = {105}, nopid[] = {4000000};
+	const int64_t pids[] = {105}, nopid[] = {4000000}, short_pid[] = {10};
 	struct charts_options o;
 	struct charts *c;
 	const struct svg_panel *p;
@@ -156,6 +156,10 @@ static void test_metric_top_and_errors(void **state)
 	assert_string_equal(p->lines[0].label, "proc5 (105)");
 	charts_free(c);
 	o.pids = nopid;
+	assert_true(charts_build(&c, system_trace(), &o, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "pid"));
+	/* Pid 10 is a prefix of pids 100 to 109, but none of them. */
+	o.pids = short_pid;
 	assert_true(charts_build(&c, system_trace(), &o, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "pid"));
 

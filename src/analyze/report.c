@@ -181,6 +181,10 @@ int report_build(struct report **out, const char *path, size_t top, char *err, s
 	r->top = top ? top : 10;
 	charts_options_init(&co);
 	status = charts_build(&r->charts, path, &co, err, errlen);
+	if (status == VITALS_E_NOTFOUND)
+		snprintf(err, errlen,
+		         "%s: nothing to report: no CPU, memory, disk, network or process values",
+		         path);
 	if (status < 0)
 		goto out_fail;
 	span = r->charts->set->last_time - r->charts->set->first_time;

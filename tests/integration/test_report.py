@@ -174,6 +174,12 @@ def main():
     r = vitals("report", os.path.join(tmp, "nope.parquet"), "-o", out)
     report(r.returncode != 0 and "nope.parquet" in r.stderr, "a missing trace is named",
            r.stderr[:200])
+    hdr = os.path.join(tmp, "header.csv")
+    with open(hdr, "w") as f:
+        f.write("time,kind,id,name\n")
+    r = vitals("report", hdr, "-o", out)
+    report(r.returncode == 2 and "header.csv: nothing to report" in r.stderr,
+           "a trace with nothing in it is said", r.stderr[:200])
     r = vitals("report", trace)
     report(r.returncode == 2 and "-o" in r.stderr, "no output is a usage error", r.stderr[:200])
     r = vitals("report", trace, "-o", os.path.join(tmp, "no", "dir", "r.html"))

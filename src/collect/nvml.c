@@ -109,6 +109,8 @@ struct gpu_state {
 	struct gpu gpus[GPU_MAX];
 	unsigned count;
 	int inited;
+	unsigned seen[GPU_PROCS_MAX]; /* pids of the GPU being read */
+	unsigned nseen;
 	union {
 		struct nvml_process_v1 v1[GPU_PROCS_MAX];
 		struct nvml_process_v2 v2[GPU_PROCS_MAX];
@@ -246,16 +248,26 @@ static nvml_return gpu_processes(struct gpu_state *s, struct vitals_collector *c
 		return r;
 	if (n > GPU_PROCS_MAX)
 		n = GPU_PROCS_MAX;
-	*nprocs += n;
-	for (unsigned i = 0; i < n && c->process_state; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		unsigned pid = s->api.procs_v1 ? s->procs.v1[i].pid : s->procs.v2[i].pid;
 		unsigned long long mem = s->api.procs_v1 ? s->procs.v1[i].used_gpu_memory
 		                                         : s->procs.v2[i].used_gpu_memory;
-		/* the process source's own entity, valid until its next sample */
-		struct vitals_entity *e =
-		    (struct vitals_entity *)process_find(c->process_state, (pid_t)pid);
+		struct vitals_entity *e;
+		unsigned k;
 
-		if (!e || pid == 0 || pid > 0x7fffffff)
+		/* a process both computing and drawing is listed twice, with the same memory */
+		for (k = 0; k < s->nseen && s->seen[k] != pid; k++)
+			continue;
+		if (k < s->nseen)
+			continue;
+		if (s->nseen < GPU_PROCS_MAX)
+			s->seen[s->nseen++] = pid;
+		*nprocs += 1;
+		/* the process source's own entity, valid until its next sample */
+		e = c->process_state && pid > 0 && pid <= 0x7fffffff
+		        ? (struct vitals_entity *)process_find(c->process_state, (pid_t)pid)
+		        : NULL;
+		if (!e)
 			continue;
 		if (mem != NVML_VALUE_NOT_AVAILABLE)
 			entity_set(e, VITALS_PROC_GPU_MEMORY,
@@ -344,6 +356,7 @@ static nvml_return gpu_read(struct gpu_state *s, struct vitals_collector *c, str
 		}
 	}
 #undef LOST
+	s->nseen = 0;
 	rc = gpu_processes(s, c, g, index, api->compute_procs, &nprocs);
 	if (rc == NVML_ERROR_GPU_IS_LOST)
 		return rc;

@@ -29,6 +29,7 @@ static void use_library(const char *name)
 	unsetenv("FAKE_NVML_LOST_AFTER");
 	unsetenv("FAKE_NVML_LOST_DEVICE");
 	unsetenv("FAKE_NVML_PROCS");
+	unsetenv("FAKE_NVML_GRAPHICS");
 }
 
 static struct vitals_collector *collector_gpu(void)
@@ -109,13 +110,15 @@ static void test_devices_and_values(void **state)
 }
 
 /* A process NVML lists gets its GPU memory (summed over GPUs) and its GPU. */
-static void check_process_memory(const char *library)
+static void check_process_memory(const char *library, int graphics)
 {
 	struct vitals_collector *c;
 	const struct vitals_entity *me, *g1;
 	char procs[128];
 
 	use_library(library);
+	if (graphics) /* the same processes draw too: each counted once, its memory once */
+		setenv("FAKE_NVML_GRAPHICS", "1", 1);
 	snprintf(procs, sizeof(procs), "%d:1:1048576,%d:2:4096,999999:1:5", (int)getpid(),
 	         (int)getpid());
 	setenv("FAKE_NVML_DEVICES", "3", 1);
@@ -133,14 +136,21 @@ static void check_process_memory(const char *library)
 static void test_process_memory(void **state)
 {
 	(void)state;
-	check_process_memory("fake_nvml");
+	check_process_memory("fake_nvml", 0);
+}
+
+/* A process that both computes and draws is counted once, with its memory once. */
+static void test_compute_and_graphics(void **state)
+{
+	(void)state;
+	check_process_memory("fake_nvml", 1);
 }
 
 /* A driver with only the plain entry points (v1 process records) reads the same. */
 static void test_old_entry_points(void **state)
 {
 	(void)state;
-	check_process_memory("fake_nvml_old");
+	check_process_memory("fake_nvml_old", 0);
 }
 
 static void test_no_process_no_memory(void **state)
@@ -274,12 +284,19 @@ static void test_only_gpu_lost(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_devices_and_values), cmocka_unit_test(test_process_memory),
-	    cmocka_unit_test(test_old_entry_points),   cmocka_unit_test(test_no_process_no_memory),
-	    cmocka_unit_test(test_missing_library),    cmocka_unit_test(test_missing_symbol),
-	    cmocka_unit_test(test_init_fails),         cmocka_unit_test(test_count_fails),
-	    cmocka_unit_test(test_handle_fails),       cmocka_unit_test(test_no_devices),
-	    cmocka_unit_test(test_unsupported_query),  cmocka_unit_test(test_gpu_lost),
+	    cmocka_unit_test(test_devices_and_values),
+	    cmocka_unit_test(test_process_memory),
+	    cmocka_unit_test(test_compute_and_graphics),
+	    cmocka_unit_test(test_old_entry_points),
+	    cmocka_unit_test(test_no_process_no_memory),
+	    cmocka_unit_test(test_missing_library),
+	    cmocka_unit_test(test_missing_symbol),
+	    cmocka_unit_test(test_init_fails),
+	    cmocka_unit_test(test_count_fails),
+	    cmocka_unit_test(test_handle_fails),
+	    cmocka_unit_test(test_no_devices),
+	    cmocka_unit_test(test_unsupported_query),
+	    cmocka_unit_test(test_gpu_lost),
 	    cmocka_unit_test(test_only_gpu_lost),
 	};
 

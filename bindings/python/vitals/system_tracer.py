@@ -34,8 +34,11 @@ class _Collector:
         self.optional = {}
         for kind, flag in _OPTIONAL:
             self.optional[kind] = flag if not flags[flag] else None
-            if flags[flag] and kind in kinds:
-                o.sources |= 1 << kinds[kind][0]
+            if kind in kinds:
+                if flags[flag]:
+                    o.sources |= 1 << kinds[kind][0]
+                else:  # on by default in the library: off unless asked for
+                    o.sources &= ~(1 << kinds[kind][0])
         self.sources = o.sources
         handle, err = c_void_p(), _lib.errbuf()
         rc = dll.vitals_collector_new(byref(handle), byref(o), err, _lib.ERRBUF)

@@ -186,6 +186,11 @@ static double *derive_cpu(struct charts *c, const struct series *s, uint8_t **va
 		return NULL;
 	v = calloc(s->n, sizeof(*v));
 	ok = calloc(s->n, 1);
+	if (!v || !ok) {
+		free(v);
+		free(ok);
+		return NULL;
+	}
 	if (!own(c, (char *)v) || !own(c, (char *)ok))
 		return NULL;
 	for (size_t i = 0; i < s->n; i++) {
@@ -219,8 +224,7 @@ static const char *entity_label(const struct series *s, char *buf, size_t len)
 
 struct cand {
 	const struct series *s;
-	size_t col;  /* index into spec->cols */
-	int set_col; /* column in the set */
+	size_t col; /* index into spec->cols */
 	double max;
 	const double *v;
 	const uint8_t *valid;
@@ -298,7 +302,7 @@ static int panel_fill(struct charts *c, const struct spec *sp, const struct char
 				cands = q;
 				cap = nc;
 			}
-			cands[n] = (struct cand){s, k, sc, m, v, ok, n};
+			cands[n] = (struct cand){s, k, m, v, ok, n};
 			n++;
 		}
 	}

@@ -887,7 +887,8 @@ int svg_chart_write(const struct svg_chart *c, FILE *out, char *err, size_t errl
 	L.events_top = L.top + 4;
 	L.top += L.event_rows ? L.event_rows * 15 + 8 : 0;
 	L.height = panel_top(&L, c->npanels - 1) + L.panel_h + 58;
-	nticks = svg_time_ticks(L.t0, L.t1, (size_t)(L.plot_w / 90), ticks, 64, NULL);
+	nticks = svg_time_ticks(L.t0, L.t1, L.plot_w / 90 < 64 ? (size_t)(L.plot_w / 90) : 64,
+	                        ticks, 64, NULL);
 	for (done = 0; done < c->npanels; done++) {
 		status = panel_reduce(c, &c->panels[done], &L, &pd[done]);
 		if (status) {

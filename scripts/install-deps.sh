@@ -6,7 +6,8 @@ set -eu
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
 libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev
 python3 python3-psutil procps time valgrind util-linux
-tzdata libxml2-utils gnuplot-nox librsvg2-bin chromium fonts-dejavu-core"
+tzdata libxml2-utils gnuplot-nox librsvg2-bin chromium fonts-dejavu-core
+libmicrohttpd-dev wrk prometheus"
 
 missing=""
 for p in $PACKAGES; do

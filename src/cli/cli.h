@@ -42,6 +42,7 @@ int cmd_recover(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_dashboard(int argc, char **argv);
 
 /* The highest pid Linux can hand out (PID_MAX_LIMIT on 64-bit machines). */
 #define CLI_PID_MAX 4194304

@@ -27,6 +27,7 @@ static const struct cli_command commands[] = {
     {"leaks", cmd_leaks, "Rank the memory series of a trace that keep growing"},
     {"plot", cmd_plot, "Draw a trace as an SVG chart, or export it for gnuplot"},
     {"report", cmd_report, "Write a trace's report as one self-contained HTML file"},
+    {"dashboard", cmd_dashboard, "Serve the web dashboard, its JSON API and /metrics"},
     {"help", cmd_help, "Show the manual page of a command"},
 };
 

@@ -150,6 +150,22 @@ def logs():
            out.stdout[:600])
 
 
+def segments():
+    # A --rotate recording is read as one trace, by the name given to -o.
+    seg = os.path.join(tmp, "seg.parquet")
+    rec = vitals("record", "-o", seg, "--quiet", "--write-interval", "1", "--rotate", "4s",
+                 "--", os.path.join(HELPERS, "leaker"), "2", "200", "11", timeout=60)
+    parts = [f for f in os.listdir(tmp) if f.startswith("seg-") and f.endswith(".parquet")]
+    report(rec.returncode == 0 and len(parts) >= 2, "a recording in segments",
+           "%s %s" % (parts, rec.stderr.strip()[-200:]))
+    out = vitals("leaks", seg, "--json", "--all")
+    doc = json.loads(out.stdout) if out.returncode == 0 else {}
+    kids = [s for s in doc.get("series", []) if s["name"] == "leakchild"]
+    report(out.returncode == 0 and doc.get("source") == "segments" and kids and
+           kids[0]["points"] >= 10, "leaks reads the segments as one trace",
+           out.stdout[:300] + out.stderr)
+
+
 def errors():
     out = vitals("leaks", os.path.join(tmp, "missing.parquet"))
     report(out.returncode == 1 and "missing.parquet" in out.stderr and
@@ -180,6 +196,7 @@ def main():
     try:
         errors()
         logs()
+        segments()
         real_run()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

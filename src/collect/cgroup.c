@@ -41,10 +41,21 @@
 #define WALK_DEPTH    32
 #define WALK_EVERY    10   /* samples between walks of the directories */
 #define WALK_SECONDS  10.0 /* and at most this long */
-#define PROCS_MAX     (8u << 20)
-#define FILE_BUF      16384
-#define DENTS_BUF     4096
-#define CG_FDS_MAX    1024 /* descriptors held at most (files of groups holding processes) */
+/*
+ * Limits are read again at each walk of the directories, and pressure
+ * every PSI_PERIOD: the kernel updates its averages every 2 seconds.
+ */
+#define PSI_PERIOD 2.0
+#define BIT(i)     ((uint64_t)1 << (i))
+#define PSI_METRICS                                                                                \
+	(BIT(VITALS_CG_CPU_SOME_AVG10) | BIT(VITALS_CG_MEM_SOME_AVG10) |                           \
+	 BIT(VITALS_CG_MEM_FULL_AVG10) | BIT(VITALS_CG_IO_SOME_AVG10) |                            \
+	 BIT(VITALS_CG_IO_FULL_AVG10))
+#define SLOW_METRICS (BIT(VITALS_CG_MEM_LIMIT) | BIT(VITALS_CG_PIDS_MAX) | PSI_METRICS)
+#define PROCS_MAX    (8u << 20)
+#define FILE_BUF     16384
+#define DENTS_BUF    4096
+#define CG_FDS_MAX   1024 /* descriptors held at most (files of groups holding processes) */
 
 enum {
 	CTL_V2 = 1u << 0,
@@ -123,6 +134,14 @@ struct cg {
 	uint64_t cpu_ns, rd, wr, prev_cpu_ns, prev_rd, prev_wr;
 	int have_cpu, have_io, have_prev_cpu, have_prev_io;
 	unsigned prev_gen; /* the sample of the prev_ counters: rates need the one before */
+	/*
+	 * Values read less often than every sample (SLOW_METRICS): whether
+	 * known, whether valid (not unlimited), the value, when read; and which
+	 * metrics are settled in this sample (read, or kept, even if missing).
+	 */
+	uint64_t slow_known, slow_valid, settled;
+	double slow_v[VITALS_CG_METRIC_COUNT];
+	double slow_mono[VITALS_CG_METRIC_COUNT];
 	struct cg_container ct;
 	int fd[HIER_MAX][CGF_COUNT]; /* held descriptors, FD_UNKNOWN or FD_ABSENT */
 	int dirfd[HIER_MAX];         /* its directory in each hierarchy, held, or -1 */
@@ -157,6 +176,7 @@ struct cgroup_state {
 	unsigned walk_gen; /* sample of the last walk */
 	double walk_mono;
 	int walking;
+	double now; /* monotonic time of this sample */
 	size_t nlive, live_cap;
 	unsigned gen;
 	size_t dirs; /* visited this sample */
@@ -333,15 +353,48 @@ static void set_value(struct cg *g, int i, double v)
 }
 
 /* A file with one number or "max": the value, or nothing when unlimited or unreadable. */
+/* Whether slow metric I of G is settled for this sample: from its last reading when recent. */
+static int slow_settled(struct cgroup_state *s, struct cg *g, int i)
+{
+	int fresh;
+
+	if (entity_has(&g->e, i) || (g->settled & BIT(i)))
+		return 1;
+	if (!(SLOW_METRICS & BIT(i)) || !(g->slow_known & BIT(i)))
+		return 0;
+	fresh = (PSI_METRICS & BIT(i)) ? s->now - g->slow_mono[i] < PSI_PERIOD : !s->walking;
+	if (!fresh)
+		return 0;
+	g->settled |= BIT(i);
+	if (g->slow_valid & BIT(i))
+		entity_set(&g->e, i, g->slow_v[i]);
+	return 1;
+}
+
+/* Metric I of G was read now: valid with V, or missing (unlimited). */
+static void slow_read(struct cgroup_state *s, struct cg *g, int i, int valid, double v)
+{
+	g->settled |= BIT(i);
+	if (valid)
+		set_value(g, i, v);
+	if (!(SLOW_METRICS & BIT(i)))
+		return;
+	g->slow_known |= BIT(i);
+	g->slow_valid = valid ? g->slow_valid | BIT(i) : g->slow_valid & ~BIT(i);
+	g->slow_v[i] = v;
+	g->slow_mono[i] = s->now;
+}
+
 static void read_limit(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f,
                        int i, uint64_t unlimited_from)
 {
-	uint64_t v;
+	uint64_t v = 0;
+	int valid;
 
-	if (entity_has(&g->e, i) || read_file(s, g, h, dirfd, f) < 0)
+	if (slow_settled(s, g, i) || read_file(s, g, h, dirfd, f) < 0)
 		return;
-	if (cg_value_parse(s->buf, &v) == 0 && v < unlimited_from)
-		set_value(g, i, (double)v);
+	valid = cg_value_parse(s->buf, &v) == 0 && v < unlimited_from;
+	slow_read(s, g, i, valid, (double)v);
 }
 
 static void read_pressure(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f,
@@ -349,12 +402,16 @@ static void read_pressure(struct cgroup_state *s, struct cg *g, int h, int dirfd
 {
 	struct psi_reading r;
 
-	if (entity_has(&g->e, some) || read_file(s, g, h, dirfd, f) < 0 ||
-	    psi_parse(s->buf, &r) < 0)
+	if (slow_settled(s, g, some)) {
+		if (full >= 0)
+			slow_settled(s, g, full);
 		return;
-	set_value(g, some, r.some.avg10);
-	if (full >= 0 && r.have_full)
-		set_value(g, full, r.full.avg10);
+	}
+	if (read_file(s, g, h, dirfd, f) < 0 || psi_parse(s->buf, &r) < 0)
+		return;
+	slow_read(s, g, some, 1, r.some.avg10);
+	if (full >= 0)
+		slow_read(s, g, full, r.have_full, r.full.avg10);
 }
 
 static void read_v2(struct cgroup_state *s, struct cg *g, int h, int dirfd)
@@ -463,6 +520,7 @@ static int cg_begin(struct cgroup_state *s, struct cg *g)
 		return VITALS_OK;
 	g->procs_gen = s->gen;
 	entity_clear(&g->e);
+	g->settled = 0;
 	g->nprocs = 0;
 	g->hiers = 0;
 	g->have_cpu = g->have_io = 0;
@@ -539,8 +597,8 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 	 * longest lists, read and sorted by the kernel): only deeper groups of
 	 * the later hierarchies can put a process somewhere else.
 	 */
-	if (hidx > 0 && strcmp(g->path, "/") == 0)
-		fd = -1;
+	if (hidx > 0 && (g->procs_gen == s->gen || strcmp(g->path, "/") == 0))
+		fd = -1; /* and a group that an earlier hierarchy listed keeps those processes */
 	else
 		fd = file_fd(s, g, hidx, dirfd, CGF_PROCS, &transient);
 	if (fd >= 0) {
@@ -729,6 +787,7 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 	double now = clock_mono_seconds();
 	int status = VITALS_OK;
 
+	s->now = now;
 	s->gen++;
 	s->nlive = 0;
 	s->dirs = 0;

@@ -171,6 +171,7 @@ static void test_rates_mapping_and_removal(void **state)
 	tu_writef(root, "app/cgroup.procs", "%d\n", (int)getpid());
 	tu_write(root, "app/cpu.stat", "usage_usec 1000000\nuser_usec 1000000\nsystem_usec 0\n");
 	tu_write(root, "app/io.stat", "8:0 rbytes=0 wbytes=0\n");
+	tu_write(root, "app/memory.max", "max\n");
 	c = collector_at(root, 1);
 	g = group(c, "/app");
 	assert_non_null(g);
@@ -189,6 +190,16 @@ static void test_rates_mapping_and_removal(void **state)
 	assert_true(fabs(value(g, VITALS_CG_CPU_PERCENT) - 0.5 / dt * 100) < 1e-6);
 	assert_true(fabs(value(g, VITALS_CG_READ_BYTES_RATE) - 1024 / dt) < 1e-6);
 	assert_true(fabs(value(g, VITALS_CG_WRITE_BYTES_RATE) - 3000 / dt) < 1e-6);
+
+	/* a new limit is read at the next walk of the directories, within 10 samples */
+	tu_write(root, "app/memory.max", "1048576\n");
+	for (int i = 0; i < 11 && isnan(value(group(c, "/app"), VITALS_CG_MEM_LIMIT)); i++)
+		assert_int_equal(vitals_collector_sample(c), VITALS_OK);
+	assert_true(value(group(c, "/app"), VITALS_CG_MEM_LIMIT) == 1048576);
+	tu_write(root, "app/memory.max", "max\n");
+	for (int i = 0; i < 11 && !isnan(value(group(c, "/app"), VITALS_CG_MEM_LIMIT)); i++)
+		assert_int_equal(vitals_collector_sample(c), VITALS_OK);
+	assert_true(isnan(value(group(c, "/app"), VITALS_CG_MEM_LIMIT)));
 
 	/* a counter that goes backwards (a new group at the same path) has no rate */
 	tu_write(root, "app/cpu.stat", "usage_usec 10\n");

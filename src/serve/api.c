@@ -239,14 +239,22 @@ static int file_lookup(struct request *rq, struct file_ref *out, enum MHD_Result
 			break;
 		}
 	serve_files_free(files, n);
+	if (!out->id && rq->srv->data_dir && tracer_writes(rq->srv, id)) {
+		/* Being traced, not written yet: events go to the recording. */
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", rq->srv->data_dir, id);
+		out->id = strdup(id);
+		out->name = strdup(id);
+		out->path = strdup(path);
+		if (!out->id || !out->name || !out->path) {
+			file_release(out);
+			*ret = reply_error(rq, 500, "out of memory");
+			return -1;
+		}
+	}
 	if (!out->id) {
-		if (!strchr(id, '/') && !strstr(id, "..") && tracer_writes(rq->srv, id))
-			*ret = reply_error(rq, 404,
-			                   "file '%.200s' is being traced and has no data yet: try "
-			                   "again after the first write",
-			                   id);
-		else
-			*ret = reply_error(rq, 404, "no such file: '%.200s' (see /api/files)", id);
+		*ret = reply_error(rq, 404, "no such file: '%.200s' (see /api/files)", id);
 		return -1;
 	}
 	return 0;
@@ -909,6 +917,7 @@ out:
 
 struct bucket {
 	double min, max, sum;
+	int64_t first; /* time of its earliest row */
 	uint32_t valid, rows;
 };
 
@@ -1101,6 +1110,8 @@ enum MHD_Result api_series(struct request *rq)
 				struct bucket *bk = &ents[e].b[x * (size_t)points + (size_t)bi];
 				double v;
 
+				if (!bk->rows || t < bk->first)
+					bk->first = t;
 				bk->rows++;
 				if (!batch_num(b, 3 + x, i, &v))
 					continue;
@@ -1153,7 +1164,7 @@ enum MHD_Result api_series(struct request *rq)
 			jbuf_array_begin(&j);
 			for (int64_t p = 0; p < points; p++)
 				if (bk[p].rows)
-					jbuf_int(&j, from + p * bucket_us);
+					jbuf_int(&j, bk[p].first);
 			jbuf_array_end(&j);
 			jbuf_key(&j, "min");
 			jbuf_array_begin(&j);

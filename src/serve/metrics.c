@@ -80,6 +80,9 @@ static int metric_name(enum vitals_kind k, const struct vitals_metric *m, char *
 		if (l > 4 && strcmp(base + l - 4, "_mhz") == 0)
 			base[l - 4] = '\0';
 		strncat(base, "_hertz", sizeof(base) - strlen(base) - 1);
+	} else if (!*counter && l > 6 && strcmp(base + l - 6, "_total") == 0) {
+		/* "_total" belongs to counters: "inodes_total" is the number of inodes. */
+		base[l - 6] = '\0';
 	} else if (l > 6 && strcmp(base + l - 6, "_count") == 0) {
 		/* "_count" belongs to histograms and summaries. */
 		base[l - 6] = '\0';
@@ -169,10 +172,16 @@ static void value(struct jbuf *j, double v)
 {
 	char b[40];
 
-	if (v == floor(v) && fabs(v) < 1e15)
+	if (v == floor(v) && fabs(v) < 1e15) {
 		snprintf(b, sizeof(b), " %.0f\n", v);
-	else
-		snprintf(b, sizeof(b), " %.17g\n", v);
+	} else {
+		/* The shortest form that reads back exactly. */
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(b, sizeof(b), " %.*g\n", prec, v);
+			if (strtod(b, NULL) == v)
+				break;
+		}
+	}
 	jbuf_append(j, b, strlen(b));
 }
 

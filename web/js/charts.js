@@ -43,6 +43,13 @@ const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2
 const PALETTE_DARK = ['#60a5fa', '#f87171', '#4ade80', '#fbbf24', '#a78bfa', '#22d3ee', '#f472b6',
   '#a3e635', '#fb923c', '#818cf8', '#2dd4bf', '#fb7185'];
 
+// Tick steps of byte axes: 1, 2, 4 ... 512 times a power of 1024, so
+// ticks fall on round binary sizes (8 GiB, not 9.3 GiB).
+const BYTE_INCRS = [];
+for (let p = 1; p < 2 ** 60; p *= 1024)
+  for (let m = 1; m < 1024; m *= 2)
+    BYTE_INCRS.push(p * m);
+
 function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
@@ -131,10 +138,19 @@ export class Chart {
 
   // New lines and data: times in seconds, values[i][j] for line i.
   setData(lines, times, values) {
+    const same = this.plot && times.length && lines.length === this.lines.length &&
+      lines.every((l, i) => l.label === this.lines[i].label && l.metric === this.lines[i].metric);
     this.lines = lines;
     this.times = times;
     this.values = values;
-    this.rebuild();
+    if (!same) {
+      this.rebuild();
+      return;
+    }
+    this.plot.setData(this.data(), !this.ctx.view);
+    if (this.ctx.view)
+      this.plot.setScale('x', { min: this.ctx.view[0], max: this.ctx.view[1] });
+    this.card.dataset.points = String(this.times.length);
   }
 
   empty(message) {
@@ -234,6 +250,7 @@ export class Chart {
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid, width: 1 },
           size: 70,
+          incrs: unit === 'bytes' || unit === 'bytes/s' ? BYTE_INCRS : undefined,
           values: (u, splits) => splits.map((v) => fmtUnit(v, unit)),
         },
       ],
@@ -242,8 +259,7 @@ export class Chart {
         sync: { key: 'vitals', setSeries: false },
         drag: { x: true, y: false, setScale: false },
         bind: {
-          dblclick: () => (e) => {
-            e.preventDefault();
+          dblclick: () => () => {
             ctx.onReset();
             return null;
           },
@@ -261,6 +277,10 @@ export class Chart {
           ctx.onZoom(a, b);
         }],
         draw: [(u) => chart.drawMarkers(u)],
+        setScale: [(u, key) => {
+          if (key === 'x')
+            card.dataset.view = `${u.scales.x.min},${u.scales.x.max}`;
+        }],
       },
     };
     this.plot = new window.uPlot(opts, this.data(), this.body);

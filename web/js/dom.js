@@ -51,7 +51,7 @@ export function fmtBytes(v, digits = 1) {
     a /= 1024;
     i++;
   }
-  return `${v < 0 ? '-' : ''}${i ? a.toFixed(digits) : a.toFixed(0)} ${BIN[i]}`;
+  return `${v < 0 ? '-' : ''}${i && !Number.isInteger(a) ? a.toFixed(digits) : a.toFixed(0)} ${BIN[i]}`;
 }
 
 // 12500 -> "12.5 k"
@@ -77,7 +77,7 @@ export function fmtUnit(v, unit) {
   case 'bytes/s':
     return fmtBytes(v) + '/s';
   case '%':
-    return v.toFixed(v < 10 ? 1 : 0) + ' %';
+    return (Number.isInteger(v) || v >= 10 ? v.toFixed(0) : v.toFixed(1)) + ' %';
   case '/s':
     return fmtSI(v) + '/s';
   case '°C':

@@ -29,6 +29,7 @@ const state = {
   chosen: [], // process ids charted
   chosenGroups: [],
   tracing: { active: false },
+  traceNote: '', // what the last tracing action said
   keepFrom: null,
   charts: [],
   generation: 0,
@@ -204,9 +205,18 @@ function describeTrace() {
 async function openFile(id, { keepRange = false } = {}) {
   if (!id)
     return;
+  const changed = id !== state.file;
   state.file = id;
-  $('file-select').value = id;
   const f = fileEntry(id);
+  if (!f)
+    $('file-select').append(el('option', { value: id }, id));
+  $('file-select').value = id;
+  if (changed) {
+    state.events = [];
+    renderEvents();
+    for (const c of state.charts)
+      c.empty('Loading…');
+  }
   $('file-name').textContent = f ? f.name : id;
   banner('');
   try {
@@ -214,9 +224,16 @@ async function openFile(id, { keepRange = false } = {}) {
   } catch (e) {
     state.trace = null;
     state.kinds = new Map();
-    if (!(isTracingFile(id) && e.status === 422) && e.status !== 404)
-      fail(`Opening ${f ? f.name : id}`, e);
-    await refreshCharts();
+    describeTrace();
+    if (isTracingFile(id)) {
+      // Not written yet: the live samples fill the charts.
+      for (const c of state.charts)
+        c.empty('Waiting for the first sample…');
+      return;
+    }
+    fail(`Opening ${f ? f.name : id}`, e);
+    for (const c of state.charts)
+      c.empty('No data.');
     return;
   }
   computeShift();
@@ -384,6 +401,16 @@ async function refreshChart(chart, gen) {
     if (gen !== state.generation)
       return;
     const { times, values } = alignSeries(lines, r, state.shift);
+    // Live samples that came while the answer was on its way stay.
+    if (isTracingFile(state.file) && chart.plot && !state.view && chart.lines.length === lines.length) {
+      const last = times.length ? times[times.length - 1] : -Infinity;
+      chart.times.forEach((t, j) => {
+        if (t > last) {
+          times.push(t);
+          values.forEach((ys, i) => ys.push(chart.values[i] ? chart.values[i][j] : null));
+        }
+      });
+    }
     chart.setData(lines, times, values);
     if (state.view)
       chart.setView(state.view[0], state.view[1]);
@@ -561,7 +588,7 @@ function showTracing(st) {
       bits.push(`${st.samples} sample${st.samples === 1 ? '' : 's'}`);
     if (st.last_write)
       bits.push(`written ${time.fmtTime(st.last_write / 1e6, state.zone)}`);
-    say(status, bits.join(', ') + '.', 'ok');
+    say(status, bits.join(', ') + '.' + (state.traceNote ? ` ${state.traceNote}` : ''), 'ok');
   } else {
     badge.textContent = 'idle';
     badge.classList.remove('live');
@@ -660,6 +687,7 @@ function initTracing() {
       containers: $('trace-containers').checked,
     };
     setBusy($('trace-start'), true);
+    state.traceNote = '';
     try {
       const st = await api.start(body);
       showTracing(st);
@@ -685,8 +713,9 @@ function initTracing() {
   });
   $('trace-snapshot').addEventListener('click', async () => {
     try {
-      showTracing(await api.snapshot());
-      say(status, `${status.textContent} Snapshot written.`, 'ok');
+      const st = await api.snapshot();
+      state.traceNote = `Snapshot written at ${time.fmtTime(Date.now() / 1000, state.zone)}.`;
+      showTracing(st);
     } catch (e) {
       say(status, `No snapshot: ${e.message}`, 'error');
     }
@@ -763,8 +792,8 @@ async function loadLeaks() {
 }
 
 function chartSuspect(it) {
-  if (it.kind === 'process') {
-    chooseProcess(it.id);
+  if (it.kind === 'process' || it.kind === 'subtree') {
+    chooseProcess(it.pid ?? it.id);
     showTab('charts');
     $('chart-procs').scrollIntoView({ block: 'center' });
   } else if (it.kind === 'cgroup') {

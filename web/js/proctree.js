@@ -51,12 +51,14 @@ export class ProcView {
     if (!r.matches.length)
       list.append(el('li', { class: 'hint' }, `No process matches "${q}".`));
     for (const m of r.matches) {
-      const text = `${m.pid}  ${m.name}  ${fmtBytes(m.rss_bytes)}  ${m.threads ?? '?'} threads` +
+      const text = `${m.pid}  ${m.name}  ${fmtBytes(m.rss_bytes)}  ${m.threads ?? '?'} thread${m.threads === 1 ? '' : 's'}` +
         (m.cmdline ? `  —  ${m.cmdline}` : '');
       list.append(el('li', {}, el('button', { type: 'button', title: m.cmdline || m.name,
         dataset: { pid: m.pid },
         onclick: () => {
           $('proc-pid').value = m.pid;
+          clear(list);
+          list.append(el('li', { class: 'hint' }, `Showing ${m.pid} ${m.name}.`));
           this.inspect(m.pid);
         } }, text)));
     }
@@ -170,6 +172,8 @@ export class ProcView {
       layout: { name: 'breadthfirst', directed: true, roots: [String(rootPid)], spacingFactor: 1.1,
         animate: false },
       wheelSensitivity: 0.3,
+      maxZoom: 1.6,
+      minZoom: 0.05,
     });
     const byPid = new Map(procs.map((p) => [String(p.pid), p]));
     this.cy.on('tap', 'node', (e) => {

@@ -17,7 +17,8 @@
 static const char *const default_sockets[] = {"/var/run/docker.sock", "/run/podman/podman.sock"};
 
 struct docker_client {
-	char *socket_path; /* NULL: try the defaults */
+	char *socket_path;     /* NULL: try the defaults */
+	char user_podman[256]; /* $XDG_RUNTIME_DIR/podman/podman.sock (rootless Podman), or "" */
 	struct docker_entry *entries;
 	size_t count;
 	double last_query; /* monotonic seconds; 0 before the first */
@@ -29,8 +30,12 @@ struct docker_client *docker_client_new(const char *socket_path)
 {
 	struct docker_client *d = calloc(1, sizeof(*d));
 
+	const char *run = getenv("XDG_RUNTIME_DIR");
+
 	if (!d)
 		return NULL;
+	if (run && *run && strlen(run) < sizeof(d->user_podman) - 24)
+		snprintf(d->user_podman, sizeof(d->user_podman), "%s/podman/podman.sock", run);
 	if (socket_path) {
 		d->socket_path = strdup(socket_path);
 		if (!d->socket_path) {
@@ -231,9 +236,13 @@ const struct docker_entry *docker_client_lookup(struct docker_client *d, const c
 			return NULL;
 		docker_refresh_from(d, d->socket_path);
 	} else {
-		for (size_t i = 0; i < sizeof(default_sockets) / sizeof(default_sockets[0]); i++)
+		size_t i;
+
+		for (i = 0; i < sizeof(default_sockets) / sizeof(default_sockets[0]); i++)
 			if (docker_refresh_from(d, default_sockets[i]) == 0)
 				break;
+		if (i == sizeof(default_sockets) / sizeof(default_sockets[0]) && d->user_podman[0])
+			docker_refresh_from(d, d->user_podman);
 	}
 	return cache_find(d, id);
 }

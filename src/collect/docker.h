@@ -20,7 +20,9 @@ struct docker_client;
 
 /*
  * A client for SOCKET_PATH, or for the usual Docker then Podman sockets
- * when it is NULL. Nothing is asked yet. NULL when out of memory.
+ * when it is NULL (/var/run/docker.sock, /run/podman/podman.sock, then
+ * rootless Podman's $XDG_RUNTIME_DIR/podman/podman.sock). Nothing is asked
+ * yet. NULL when out of memory.
  */
 struct docker_client *docker_client_new(const char *socket_path);
 void docker_client_free(struct docker_client *d);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -429,6 +430,23 @@ static enum MHD_Result dispatch(struct request *rq, struct conn_state *cs)
 		     rq_arg(rq, "token"))
 		        ? "wrong"
 		        : "missing");
+	if (rt->get == api_series || rt->get == api_entities || rt->get == api_leaks ||
+	    rt->get == api_trace || rt->get == api_events_get) {
+		static __thread int reniced;
+		enum MHD_Result ret;
+
+		if (!reniced) {
+			/* This connection's thread yields to the tracer (a raise is not allowed
+			 * back). */
+			setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+			reniced = 1;
+		}
+		while (sem_wait(&rq->srv->heavy) < 0)
+			continue;
+		ret = rt->get(rq);
+		sem_post(&rq->srv->heavy);
+		return ret;
+	}
 	if (post) {
 		if (cs->too_large)
 			return reply_error(rq, 413, "the request body is larger than %zu bytes",
@@ -545,6 +563,7 @@ static int make_token(char *buf, size_t len)
 static char *find_assets(const char *opt)
 {
 	const char *env = getenv("VITALS_ASSETS");
+	const char *build = VITALS_BUILD_DIR;
 	char exe[PATH_MAX], *slash;
 	ssize_t n;
 
@@ -553,14 +572,14 @@ static char *find_assets(const char *opt)
 	if (env && *env)
 		return strdup(env);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0 && VITALS_BUILD_DIR[0]) {
+	if (n > 0 && build[0]) {
 		char real_build[PATH_MAX];
 
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
 		if (slash)
 			*slash = '\0';
-		if (realpath(VITALS_BUILD_DIR, real_build) && strcmp(real_build, exe) == 0)
+		if (realpath(build, real_build) && strcmp(real_build, exe) == 0)
 			return strdup(VITALS_WEB_BUILD_DIR);
 	}
 	return strdup(VITALS_WEB_INSTALL_DIR);
@@ -589,6 +608,7 @@ static void server_free(struct server *s)
 		vitals_collector_free(s->live);
 	pthread_mutex_destroy(&s->live_mu);
 	pthread_mutex_destroy(&s->files_mu);
+	sem_destroy(&s->heavy);
 	if (s->data_dir_fd >= 0)
 		close(s->data_dir_fd);
 	if (s->assets_fd >= 0)
@@ -647,6 +667,12 @@ int server_start(struct server **out, const struct serve_options *o, char *err, 
 	s->assets_fd = -1;
 	pthread_mutex_init(&s->live_mu, NULL);
 	pthread_mutex_init(&s->files_mu, NULL);
+	{
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		s->heavy_max = cpus < 2 ? 2 : cpus > 16 ? 16 : (unsigned)cpus;
+		sem_init(&s->heavy, 0, s->heavy_max);
+	}
 	if (o->metrics_match && !(s->o.metrics_match = strdup(o->metrics_match)))
 		goto out_nomem;
 	local_zone(s->zone, sizeof(s->zone));

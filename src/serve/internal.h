@@ -8,6 +8,7 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <vitals/vitals.h>
 
@@ -54,6 +55,14 @@ struct server {
 	pthread_mutex_t live_mu;
 	struct vitals_collector *live;
 	double live_mono;
+
+	/*
+	 * Requests that read trace files run at most `heavy_max` at a time, at
+	 * a lower priority than the tracer, so a flood of them neither starves
+	 * sampling nor grows memory without bound.
+	 */
+	sem_t heavy;
+	unsigned heavy_max;
 
 	/* Held while a request changes a file that tracing does not write (events). */
 	pthread_mutex_t files_mu;

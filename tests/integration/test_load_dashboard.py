@@ -1,0 +1,156 @@
+#!/usr/bin/python3
+"""The dashboard under load: wrk (Debian) with 100 connections on the
+series endpoint for 10 s while the same server traces at 0.1 s.
+
+What must hold: wrk sees no error (no non-2xx answer, no socket error, no
+timeout); every sample the tracer took is in the trace file and reached a
+live stream opened before the load; the sampling schedule kept up; the
+server's resident memory stays bounded. Without wrk the test says so and
+checks nothing else.
+
+Prints one line per check, then "N passed, M failed".
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+VITALS = os.environ.get("VITALS_BIN", "")
+SANITIZED = os.environ.get("VITALS_SANITIZED", "") in ("1", "ON", "TRUE", "true")
+SECONDS = int(os.environ.get("VITALS_LOAD_SECONDS", "10"))
+TOKEN = "load-token-123"
+results = {"passed": 0, "failed": 0}
+tmp = tempfile.mkdtemp(prefix="vitals-load-")
+
+
+def report(ok, name, detail=""):
+    results["passed" if ok else "failed"] += 1
+    print("%s - %s%s" % ("ok" if ok else "FAIL", name, ": " + str(detail)[:600] if detail and not ok else ""),
+          flush=True)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    if not VITALS:
+        print("VITALS_BIN is not set")
+        return 1
+    wrk = shutil.which("wrk")
+    if not wrk:
+        print("skipped: wrk is not installed (Debian package wrk)")
+        print("0 passed, 0 failed")
+        return 0
+    p = subprocess.Popen([VITALS, "dashboard", "--port", "0", "--quiet", "--data-dir", tmp, "--token", TOKEN],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    port = urllib.parse.urlsplit(p.stdout.readline().strip().split(" on ")[-1]).port
+
+    def call(method, path, body=None):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request(method, path, body=json.dumps(body) if body is not None else None,
+                  headers={"X-Vitals-Token": TOKEN, "Content-Type": "application/json"})
+        r = c.getresponse()
+        doc = json.loads(r.read() or b"null")
+        c.close()
+        return r.status, doc
+
+    live = {"samples": [], "lost": 0}
+
+    def listen():
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=SECONDS + 60)
+        c.request("GET", "/api/live")
+        r = c.getresponse()
+        ev = None
+        while True:
+            line = r.fp.readline().decode()
+            if not line:
+                break
+            if line.startswith("event: "):
+                ev = line[7:].strip()
+            elif line.startswith("id: ") and ev == "sample":
+                live["samples"].append(int(line[4:]))
+            elif line.startswith("data: ") and ev == "lost":
+                live["lost"] += json.loads(line[6:])["samples"]
+            elif line.startswith("data: ") and ev == "status" and not json.loads(line[6:])["active"]:
+                break
+
+    try:
+        st, doc = call("POST", "/api/tracing/start", {"output": "load.parquet", "sample_interval": 0.1,
+                                                      "write_interval": 1, "gpu": False})
+        report(st == 201, "tracing at 0.1 s starts", doc)
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        time.sleep(1.5)
+        rss0 = rss_kib(p.pid)
+        url = "http://127.0.0.1:%d/api/series?%s" % (port, urllib.parse.urlencode(
+            {"file": "load.parquet", "kind": "cpu", "metric": "busy_percent", "points": 500}))
+        st, _ = call("GET", url[url.index("/api/"):])
+        report(st == 200, "the series endpoint answers before the load", st)
+        peak = [rss0]
+        stop_watch = threading.Event()
+
+        def watch():
+            while not stop_watch.wait(0.5):
+                peak[0] = max(peak[0], rss_kib(p.pid))
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        t0 = time.time()
+        w = subprocess.run([wrk, "-t2", "-c100", "-d%ds" % SECONDS, "--timeout", "10s", "--latency", url],
+                           capture_output=True, text=True, timeout=SECONDS + 60)
+        stop_watch.set()
+        watcher.join()
+        out = w.stdout
+        print(out.strip())
+        reqs = re.search(r"(\d+) requests in", out)
+        n = int(reqs.group(1)) if reqs else 0
+        report(w.returncode == 0 and n > 0, "wrk ran %d s with 100 connections: %d requests" % (SECONDS, n), w.stderr)
+        report("Socket errors" not in out, "no socket error (connect, read, write, timeout)",
+               re.findall(r"Socket errors.*", out))
+        report("Non-2xx" not in out, "every answer was 2xx", re.findall(r"Non-2xx.*", out))
+        st, doc = call("POST", "/api/tracing/stop")
+        elapsed = time.time() - t0 + 1.5
+        report(st == 200, "tracing stops after the load", doc)
+        samples = doc["samples"] if st == 200 else 0
+        expected = elapsed / 0.1
+        report(samples >= 0.5 * expected, "the sampling schedule kept up (at least half): %d samples in %.1f s (%.0f%%)" % (
+            samples, elapsed, 100.0 * samples / expected))
+        st, doc = call("GET", "/api/series?" + urllib.parse.urlencode(
+            {"file": "load.parquet", "kind": "system", "metric": "mem_used_bytes", "points": 10000}))
+        rows = sum(doc["series"][0]["count"]) if st == 200 and doc["series"] else -1
+        report(rows == samples, "no lost sample: %d system rows in the file for %d samples" % (rows, samples))
+        listener.join(timeout=20)
+        got = live["samples"]
+        report(got and got == list(range(got[0], got[0] + len(got))) and got[-1] == samples and live["lost"] == 0,
+               "the live stream got every sample in order, none lost (%d)" % len(got),
+               (got[:3], got[-3:], live["lost"]))
+        limit = 400 * 1024 if SANITIZED else 150 * 1024
+        report(peak[0] < limit, "server RSS bounded: %d KiB before, %d KiB peak (limit %d)" % (rss0, peak[0], limit))
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = -9
+    report(rc == 0, "the server exits 0", p.stderr.read()[-500:])
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (results["passed"], results["failed"]))
+    return 1 if results["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -127,11 +127,23 @@ function initZones() {
     }
   });
   $('tz-custom').addEventListener('change', () => setZone(shownZone()));
-  $('tz-data').addEventListener('change', () => {
-    state.dataZone = $('tz-data').value;
+  const dataZone = () => {
+    const custom = $('tz-data').value === 'custom';
+    $('tz-data-custom').hidden = !custom;
+    const z = custom ? $('tz-data-custom').value.trim() : $('tz-data').value;
+    if (custom && !z)
+      return;
+    if (!time.validZone(z === 'file' ? 'UTC' : z)) {
+      say($('tz-status'), `Unknown time zone "${z}".`, 'error');
+      return;
+    }
+    say($('tz-status'), '');
+    state.dataZone = z;
     if (state.file)
       openFile(state.file, { keepRange: false });
-  });
+  };
+  $('tz-data').addEventListener('change', dataZone);
+  $('tz-data-custom').addEventListener('change', dataZone);
 }
 
 // The shift from stored to real times: none for files that say their times
@@ -139,6 +151,7 @@ function initZones() {
 function computeShift() {
   const tr = state.trace;
   const sel = $('tz-data');
+  $('tz-data-custom').disabled = !!(tr && tr.timezone);
   if (!tr || tr.timezone) {
     sel.disabled = !!(tr && tr.timezone);
     sel.title = tr && tr.timezone ? `This file's times are UTC (recorded in ${tr.timezone})` : '';

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "collect/internal.h"
 
@@ -109,6 +110,7 @@ struct gpu_state {
 	struct gpu gpus[GPU_MAX];
 	unsigned count;
 	int inited;
+	int pid_ns; /* we run in a nested pid namespace: NVML's host pids are not ours */
 	unsigned seen[GPU_PROCS_MAX]; /* pids of the GPU being read */
 	unsigned nseen;
 	union {
@@ -264,7 +266,7 @@ static nvml_return gpu_processes(struct gpu_state *s, struct vitals_collector *c
 			s->seen[s->nseen++] = pid;
 		*nprocs += 1;
 		/* the process source's own entity, valid until its next sample */
-		e = c->process_state && pid > 0 && pid <= 0x7fffffff
+		e = c->process_state && !s->pid_ns && pid > 0 && pid <= 0x7fffffff
 		        ? (struct vitals_entity *)process_find(c->process_state, (pid_t)pid)
 		        : NULL;
 		if (!e)
@@ -391,12 +393,31 @@ static int gpu_sample(struct vitals_collector *c, void *state, char *reason, siz
 		if (collector_publish(c, VITALS_KIND_GPU, &g->e) < 0)
 			return VITALS_E_NOMEM;
 	}
-	if (!lost)
+	if (!lost) {
+		if (s->pid_ns)
+			snprintf(reason, len,
+			         "ok; in a pid namespace, so NVML's host pids are not matched to "
+			         "processes");
 		return VITALS_OK;
+	}
 	snprintf(reason, len, "%u of %u GPUs lost (%s)%s", lost, s->count,
 	         nvml_error(&s->api, NVML_ERROR_GPU_IS_LOST, err, sizeof(err)),
 	         lost == s->count ? "" : "; the others are read");
 	return VITALS_E_IO;
+}
+
+/*
+ * Whether this process lives in a pid namespace other than the first (a
+ * container), where NVML's host pids name other processes, or none. The
+ * first namespace has a fixed inode number (PROC_PID_INIT_INO).
+ */
+static int in_pid_namespace(struct vitals_collector *c)
+{
+	struct stat st;
+
+	if (!c->proc_is_procfs || fstatat(c->proc_fd, "self/ns/pid", &st, 0) != 0)
+		return 0;
+	return st.st_ino != 0xEFFFFFFCu;
 }
 
 static void gpu_release(void *state)
@@ -420,10 +441,10 @@ static int gpu_init(struct vitals_collector *c, void **state, char *reason, size
 	nvml_return r;
 	int status;
 
-	(void)c;
 	*state = NULL;
 	if (!s)
 		return VITALS_E_NOMEM;
+	s->pid_ns = in_pid_namespace(c);
 	status = api_load(&s->api, reason, len);
 	if (status != VITALS_OK)
 		goto out_free;

@@ -221,6 +221,34 @@ def gpu_tests(tmp):
               r.returncode == 0 and line and line[0].split()[1] == word and why in line[0],
               r.stdout + r.stderr)
 
+    # in a pid namespace NVML's host pids are not ours: nothing is attributed, and it is said
+    unshare = shutil.which("unshare")
+    probe = subprocess.run([unshare, "--pid", "--fork", "--mount-proc", "true"],
+                           capture_output=True) if unshare and os.geteuid() == 0 else None
+    if probe is None or probe.returncode != 0:
+        print("note: no pid namespace here (needs root and unshare): that check is skipped")
+    else:
+        e = dict(os.environ)
+        e.update(env)
+        e["FAKE_NVML_PROCS"] = "1:0:4096"  # pid 1 in the namespace is vitals itself
+        r = subprocess.run([unshare, "--pid", "--fork", "--mount-proc", BIN, "snapshot",
+                            "--json", "--interval", "0.1", "--no-containers"],
+                           capture_output=True, text=True, env=e, timeout=30)
+        d = json.loads(r.stdout) if r.returncode == 0 else None
+        me = [p for p in d["process"] if p["pid"] == 1] if d else []
+        check("in a pid namespace, host pids from NVML are not given to processes",
+              d is not None and me and me[0]["gpu_memory_bytes"] is None
+              and "pid namespace" in d["sources"]["gpu"]["reason"]
+              and d["gpu"][0]["gpu_processes"] == 1,
+              (r.stderr, d["sources"]["gpu"] if d else None, me))
+        r = subprocess.run([BIN, "snapshot", "--json", "--interval", "0.1", "--no-containers",
+                            "--pid", "1", "--depth", "0"],
+                           capture_output=True, text=True, env=e, timeout=30)
+        d = json.loads(r.stdout) if r.returncode == 0 else None
+        check("outside a namespace the same pid gets its GPU memory",
+              d is not None and d["process"][0]["gpu_memory_bytes"] == 4096
+              and d["process"][0]["gpu_index"] == 0, d["process"] if d else r.stderr)
+
     # a GPU lost while recording: its rows stop, the recording goes on
     out = os.path.join(tmp, "gpu.csv")
     e = dict(env)

@@ -22,6 +22,7 @@ import time
 
 VITALS = os.environ.get("VITALS_BIN", "")
 HELPERS = os.environ.get("VITALS_HELPERS", "")
+SANITIZED = os.environ.get("VITALS_SANITIZED", "0") in ("1", "ON", "TRUE", "true")
 
 results = {"passed": 0, "failed": 0}
 tmp = tempfile.mkdtemp(prefix="vitals-leaks-")
@@ -71,8 +72,14 @@ def real_run():
            "--pid of the traced command: the leaking child is ranked first",
            json.dumps(suspects[:3])[:600])
     rate = first.get("rate_per_second") or 0
-    report(abs(rate - 100 * 1024) < 0.2 * 100 * 1024, "its rate is 100 KiB/s within 20%",
-           "%.0f B/s" % rate)
+    if SANITIZED:
+        # AddressSanitizer's shadow memory and redzones make each 10 KiB
+        # the helper allocates cost it more resident memory than that.
+        report(0.8 * 100 * 1024 < rate < 1.8 * 100 * 1024,
+               "its rate is 100 KiB/s (more under AddressSanitizer)", "%.0f B/s" % rate)
+    else:
+        report(abs(rate - 100 * 1024) < 0.2 * 100 * 1024, "its rate is 100 KiB/s within 20%",
+               "%.0f B/s" % rate)
     report(first.get("confidence", 0) >= 0.99, "with confidence", str(first.get("confidence")))
     report(not [s for s in doc2["series"] if s["kind"] == "cgroup"],
            "--pid leaves the machine's cgroups out", "")

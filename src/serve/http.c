@@ -430,8 +430,8 @@ static enum MHD_Result dispatch(struct request *rq, struct conn_state *cs)
 		     rq_arg(rq, "token"))
 		        ? "wrong"
 		        : "missing");
-	if (rt->get == api_series || rt->get == api_entities || rt->get == api_leaks ||
-	    rt->get == api_trace || rt->get == api_events_get) {
+	if (get && (rt->get == api_series || rt->get == api_entities || rt->get == api_leaks ||
+	            rt->get == api_trace || rt->get == api_events_get)) {
 		static __thread int reniced;
 		enum MHD_Result ret;
 

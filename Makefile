@@ -30,10 +30,16 @@ $(BUILD_ASAN)/CMakeCache.txt:
 build-asan: deps $(BUILD_ASAN)/CMakeCache.txt
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
-# The main job on this machine: a summary, then a short live view.
+# The main job on this machine: the dashboard on http://127.0.0.1:8050
+# (the URL is printed), tracing live into $(RUN_DATA). VITALS_RUN_SECONDS=N
+# stops it after N seconds; without a terminal under CI it stops after 15.
+RUN_DATA ?= $(BUILD)/run-data
 run: build
-	./$(BUILD)/vitals snapshot
-	./$(BUILD)/vitals snapshot --watch 1 --count 3
+	@mkdir -p $(RUN_DATA)
+	@secs="$${VITALS_RUN_SECONDS:-}"; \
+	if [ -z "$$secs" ] && [ "$${CI:-}" = true ] && ! [ -t 0 ]; then secs=15; fi; \
+	exec ./$(BUILD)/vitals dashboard --bind 127.0.0.1 --port 8050 \
+		--data-dir $(RUN_DATA) --trace live.parquet $${secs:+--duration $$secs}
 
 test-plain: build js
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

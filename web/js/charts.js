@@ -254,7 +254,7 @@ export class Chart {
           values: (u, splits) => splits.map((v) => fmtUnit(v, unit)),
         },
       ],
-      legend: { live: true },
+      legend: { show: this.lines.length <= 16, live: true },
       cursor: {
         sync: { key: 'vitals', setSeries: false },
         drag: { x: true, y: false, setScale: false },

@@ -146,7 +146,7 @@ def main():
                         report(line.startswith("ok"), line.split(" - ", 1)[1])
                 report(b.returncode == 0, "the page test ran to its end",
                        (b.stdout[-300:] + b.stderr[-700:]) if b.returncode else "")
-                for name in ("light", "dark", "live", "tree", "phone"):
+                for name in ("light", "dark", "live", "tree", "leaks", "phone"):
                     path = os.path.join(shots, "dashboard-%s.png" % name)
                     report(os.path.isfile(path) and os.path.getsize(path) > 10000,
                            "screenshot %s kept" % path)

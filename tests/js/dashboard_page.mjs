@@ -248,6 +248,7 @@ try {
   await page.waitForFunction(() => !/Analysing/.test(document.querySelector('#leaks-table tbody').textContent));
   const leakRows = await page.$$eval('#leaks-table tbody tr', (trs) => trs.map((tr) => ({
     kind: tr.dataset.kind, id: tr.dataset.id, text: tr.textContent })));
+  await page.screenshot({ path: shot('leaks') });
   if (opt.leak) {
     const row = leakRows.find((r) => (r.kind === 'process' || r.kind === 'subtree') &&
       r.text.includes(opt.leak));

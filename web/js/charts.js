@@ -302,11 +302,22 @@ export class Chart {
     if (!this.ctx.showMarkers)
       return;
     const { min, max } = u.scales.x;
+    const width = u.over.clientWidth;
+    const rowEnd = [-Infinity, -Infinity, -Infinity]; // where each label row is taken up to
     for (const ev of this.ctx.events) {
       if (ev.t < min || ev.t > max)
         continue;
       const x = u.valToPos(ev.t, 'x');
-      const m = el('div', { class: 'marker', title: `${fmtTime(ev.t, this.ctx.zone)} ${ev.text}` },
+      // Labels near the right edge go to the left of their line; a label
+      // that would run into the one before takes the next row down.
+      const flip = x > width - 120;
+      const start = flip ? x - 125 : x;
+      let row = rowEnd.findIndex((end) => end < start);
+      if (row < 0)
+        row = 0;
+      rowEnd[row] = start + 125;
+      const cls = ['marker', row ? `row${row}` : '', flip ? 'flip' : ''].filter(Boolean).join(' ');
+      const m = el('div', { class: cls, title: `${fmtTime(ev.t, this.ctx.zone)} ${ev.text}` },
         el('span', {}, ev.text));
       m.style.left = `${x}px`;
       m.dataset.time = String(ev.t);

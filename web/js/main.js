@@ -761,23 +761,23 @@ async function loadLeaks() {
   const body = $('leaks-table').querySelector('tbody');
   clear(body);
   if (!state.file) {
-    body.append(el('tr', { class: 'empty' }, el('td', { colspan: 9 }, 'Open a file first.')));
+    body.append(el('tr', { class: 'empty' }, el('td', { colspan: 10 }, 'Open a file first.')));
     return;
   }
-  body.append(el('tr', { class: 'empty' }, el('td', { colspan: 9 }, 'Analysing…')));
+  body.append(el('tr', { class: 'empty' }, el('td', { colspan: 10 }, 'Analysing…')));
   let r;
   try {
     r = await api.leaks(state.file);
   } catch (e) {
     clear(body);
-    body.append(el('tr', { class: 'empty' }, el('td', { colspan: 9 }, `No analysis: ${e.message}`)));
+    body.append(el('tr', { class: 'empty' }, el('td', { colspan: 10 }, `No analysis: ${e.message}`)));
     return;
   }
   clear(body);
   const items = r.items || [];
   if (!items.length)
     body.append(el('tr', { class: 'empty' },
-      el('td', { colspan: 9 }, `Nothing grows: ${r.analysed ?? 0} series analysed.`)));
+      el('td', { colspan: 10 }, `Nothing grows: ${r.analysed ?? 0} series analysed.`)));
   items.forEach((it, i) => {
     const bytes = it.bytes !== false;
     const rate = bytes ? `${fmtBytes(it.rate)}/s` : `${fmtUnit(it.rate, '')}/s`;
@@ -785,12 +785,13 @@ async function loadLeaks() {
       title: `Chart the memory of ${it.name}`, dataset: { kind: it.kind, id: it.id } },
     el('td', { class: 'num' }, String(i + 1)),
     el('td', {}, it.kind),
-    el('td', {}, it.id),
-    el('td', {}, it.name || ''),
+    el('td', { class: 'clip', title: it.id }, it.id),
+    el('td', { class: 'clip', title: it.name || '' }, it.name || ''),
     el('td', { class: 'num' }, rate),
     el('td', { class: 'num' }, it.confidence === null ? '–' : `${(it.confidence * 100).toFixed(1)} %`),
     el('td', { class: 'num' }, bytes ? fmtBytes(it.growth) : fmtUnit(it.growth, '')),
     el('td', { class: 'num' }, bytes ? fmtBytes(it.last_value) : fmtUnit(it.last_value, '')),
+    el('td', { class: 'num' }, fmtDuration(it.projection_seconds)),
     el('td', {}, it.start ? time.fmtDateTime(it.start / 1e6 + state.shift, state.zone) : '–'));
     const pick = () => chartSuspect(it);
     tr.addEventListener('click', pick);
@@ -802,6 +803,19 @@ async function loadLeaks() {
     });
     body.append(tr);
   });
+}
+
+// 5400 -> "1.5 h": how long until memory runs out at a suspect's rate.
+function fmtDuration(sec) {
+  if (sec === null || sec === undefined || !Number.isFinite(sec) || sec < 0)
+    return '–';
+  if (sec < 120)
+    return `${Math.round(sec)} s`;
+  if (sec < 7200)
+    return `${Math.round(sec / 60)} min`;
+  if (sec < 172800)
+    return `${(sec / 3600).toFixed(1)} h`;
+  return `${(sec / 86400).toFixed(1)} d`;
 }
 
 function chartSuspect(it) {

@@ -173,6 +173,45 @@ try {
   check(Math.abs(span(reset.view) - span(before.view)) < 0.05 * span(before.view),
     'a double-click shows the whole range again', `${reset.view} vs ${before.view}`);
 
+  // ---- smoothing and a custom range ---------------------------------------
+  const pixels = () => page.evaluate(() => {
+    const c = document.querySelector('#chart-cpu canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 0;
+    for (let i = 0; i < d.length; i += 4)
+      h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) >>> 0;
+    return h;
+  });
+  const raw = await pixels();
+  await page.fill('#smooth', '8');
+  await page.dispatchEvent('#smooth', 'input');
+  await page.waitForTimeout(200);
+  const smoothed = await pixels();
+  check(smoothed !== raw && /8 samples/.test(await page.textContent('#smooth-value')),
+    'smoothing redraws the lines as a moving average');
+  await page.fill('#smooth', '1');
+  await page.dispatchEvent('#smooth', 'input');
+  await page.waitForTimeout(200);
+  check(await pixels() === raw, 'smoothing off draws the samples again');
+
+  {
+    const [f0, t0] = before.view.split(',').map(Number);
+    const a = Math.ceil(f0 + (t0 - f0) / 2);
+    const b = Math.floor(t0) + 1;
+    const iso = (x) => new Date(x * 1000).toISOString().slice(0, 19);
+    await page.selectOption('#range-preset', 'custom');
+    await page.fill('#range-from', iso(a));
+    await page.fill('#range-to', iso(b));
+    await page.click('#range-apply');
+    await page.waitForTimeout(700);
+    const cr = await chartState(page, 'mem');
+    const [va, vb] = cr.view.split(',').map(Number);
+    check(va >= a - 0.01 && vb <= b + 0.01 && cr.points >= 2 && cr.points < before.points,
+      'a custom range shows only that range', `${a}..${b}: ${cr.view}, ${cr.points} points`);
+    await page.selectOption('#range-preset', 'all');
+    await page.waitForTimeout(700);
+  }
+
   // ---- events ---------------------------------------------------------------
   const text = 'deploy <b>v2</b> & "fast"';
   const [from, to] = before.view.split(',').map(Number);
@@ -355,8 +394,15 @@ try {
     document.getElementById('charts').getAttribute('aria-busy') === 'false',
   null, { timeout: 8000 }).catch(() => {});
   await live.waitForTimeout(600);
+  const fetched = [];
+  live.on('request', (r) => {
+    if (r.url().includes('/api/series'))
+      fetched.push(r.url());
+  });
   const p0 = (await chartState(live, 'cpu')).points;
   await live.waitForTimeout(2000);
+  check(fetched.length === 0, 'live samples are appended without fetching the series again',
+    fetched.join(' '));
   const p1 = await chartState(live, 'cpu');
   check(p1.points >= p0 + 4 && p1.painted > 100, 'the live CPU chart grows with new samples',
     `${p0} -> ${p1.points}`);

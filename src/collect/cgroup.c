@@ -579,7 +579,7 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 		return VITALS_OK;
 	}
 	g->gen = s->gen;
-	if (s->walking && (depth == 0 || g->dirfd[hidx] == dirfd)) {
+	if (s->walking) {
 		if (s->norder == s->order_cap) {
 			size_t ncap = s->order_cap ? s->order_cap * 2 : 64;
 			struct visit_item *o = realloc(s->order, ncap * sizeof(*o));
@@ -589,7 +589,9 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 			s->order = o;
 			s->order_cap = ncap;
 		}
-		s->order[s->norder++] = (struct visit_item){g, hidx, dirfd};
+		/* a directory over the descriptor budget is opened by its path in between */
+		s->order[s->norder++] = (struct visit_item){
+		    g, hidx, depth == 0 || g->dirfd[hidx] == dirfd ? dirfd : -1};
 	}
 	/*
 	 * Every process is in the root of a hierarchy or below it, so the first
@@ -809,9 +811,18 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 		}
 	} else {
 		/* the directories of the last walk, through their held descriptors */
-		for (size_t i = 0; i < s->norder && status == VITALS_OK; i++)
-			status = visit(s, &s->hier[s->order[i].hidx], s->order[i].g,
-			               s->order[i].dirfd, 0, 1);
+		for (size_t i = 0; i < s->norder && status == VITALS_OK; i++) {
+			const struct visit_item *it = &s->order[i];
+			int fd = it->dirfd;
+
+			if (fd < 0)
+				fd = open_at(s->hier[it->hidx].fd, it->g->path + 1,
+				             O_DIRECTORY | O_NOFOLLOW);
+			if (fd >= 0)
+				status = visit(s, &s->hier[it->hidx], it->g, fd, 0, 1);
+			if (fd >= 0 && it->dirfd < 0)
+				close_fd(fd);
+		}
 	}
 	if (status != VITALS_OK)
 		return status;

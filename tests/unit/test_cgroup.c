@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vitals/vitals.h>
@@ -312,6 +313,41 @@ static void test_v1_hybrid(void **state)
 	free(root);
 }
 
+/*
+ * With few descriptors to hold (a low limit), directories are opened by
+ * path between walks: every group is there in every sample all the same.
+ */
+static void test_over_descriptor_budget(void **state)
+{
+	char *root = tu_tmpdir(), rel[64];
+	struct vitals_collector *c;
+	struct rlimit old, low;
+
+	(void)state;
+	tu_write(root, "cgroup.controllers", "memory\n");
+	tu_write(root, "cgroup.procs", "");
+	for (int i = 0; i < 20; i++) {
+		snprintf(rel, sizeof(rel), "g%02d/cgroup.procs", i);
+		tu_writef(root, rel, "%d\n", 1000 + i);
+		snprintf(rel, sizeof(rel), "g%02d/memory.current", i);
+		tu_writef(root, rel, "%d\n", 4096 * (i + 1));
+	}
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 64; /* a budget of 8 descriptors for the groups */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	c = collector_at(root, 0);
+	for (int n = 0; n < 12; n++) {
+		assert_int_equal(vitals_collector_count(c, VITALS_KIND_CGROUP), 20);
+		assert_true(value(group(c, "/g19"), VITALS_CG_MEM_CURRENT) == 4096 * 20);
+		assert_int_equal(vitals_collector_sample(c), VITALS_OK);
+	}
+	vitals_collector_free(c);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	tu_rmrf(root);
+	free(root);
+}
+
 static void test_absent(void **state)
 {
 	struct vitals_collector_options o;
@@ -460,9 +496,13 @@ static void test_docker_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_v2_fixture),   cmocka_unit_test(test_rates_mapping_and_removal),
-	    cmocka_unit_test(test_v1_hybrid),    cmocka_unit_test(test_absent),
-	    cmocka_unit_test(test_file_parsers), cmocka_unit_test(test_classify),
+	    cmocka_unit_test(test_v2_fixture),
+	    cmocka_unit_test(test_rates_mapping_and_removal),
+	    cmocka_unit_test(test_v1_hybrid),
+	    cmocka_unit_test(test_absent),
+	    cmocka_unit_test(test_over_descriptor_budget),
+	    cmocka_unit_test(test_file_parsers),
+	    cmocka_unit_test(test_classify),
 	    cmocka_unit_test(test_docker_list),
 	};
 

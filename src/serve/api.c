@@ -686,6 +686,18 @@ static int open_projected(struct vitals_reader **r, const char *path, const char
 	int rc;
 
 	vitals_read_options_init(&ro);
+	/* Most files have every column asked for: one open, one footer read. */
+	ro.columns = cols;
+	ro.column_count = ncols < 64 ? ncols : 64;
+	ro.from = from;
+	ro.to = to;
+	if (vitals_reader_open(r, path, &ro, err, errlen) == 0) {
+		for (size_t i = 0; i < ncols && i < 64; i++)
+			have[i] = 1;
+		return 0;
+	}
+	*r = NULL;
+	vitals_read_options_init(&ro);
 	rc = vitals_reader_open(r, path, &ro, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -709,7 +721,7 @@ enum MHD_Result api_entities(struct request *rq)
 	const char *cols[] = {"time", "kind", "id", "name", "ppid"};
 	int have[5];
 	struct kind_ents ke[VITALS_KIND_COUNT];
-	struct vitals_reader *r = NULL;
+	struct vitals_reader *r = NULL, *full = NULL;
 	const struct vitals_batch *b;
 	const struct vitals_schema *sc;
 	struct file_ref f;
@@ -812,6 +824,14 @@ enum MHD_Result api_entities(struct request *rq)
 		ret = reply_error(rq, 422, "%s", vitals_reader_errmsg(r));
 		goto out;
 	}
+	{
+		/* The file's whole schema, for the metrics it has. */
+		struct vitals_read_options ro;
+
+		vitals_read_options_init(&ro);
+		if (vitals_reader_open(&full, f.path, &ro, err, sizeof(err)) < 0)
+			full = NULL;
+	}
 	jbuf_init(&j, SERVE_ANSWER_MAX);
 	jbuf_object_begin(&j);
 	jbuf_key(&j, "file");
@@ -821,8 +841,6 @@ enum MHD_Result api_entities(struct request *rq)
 	for (int k = 0; k < VITALS_KIND_COUNT; k++) {
 		size_t nm;
 		const struct vitals_metric *m;
-		struct vitals_read_options ro;
-		struct vitals_reader *full;
 
 		if (!ke[k].rows)
 			continue;
@@ -832,8 +850,7 @@ enum MHD_Result api_entities(struct request *rq)
 		jbuf_key(&j, "metrics");
 		jbuf_array_begin(&j);
 		m = vitals_metric_list((enum vitals_kind)k, &nm);
-		vitals_read_options_init(&ro);
-		if (vitals_reader_open(&full, f.path, &ro, err, sizeof(err)) == 0) {
+		if (full) {
 			const struct vitals_schema *fs = vitals_reader_schema(full);
 
 			for (size_t x = 0; m && x < nm; x++)
@@ -844,7 +861,6 @@ enum MHD_Result api_entities(struct request *rq)
 				if (extra_kind[x] == k &&
 				    vitals_schema_find(fs, extra_metrics[x].name) >= 0)
 					metric_json(&j, &extra_metrics[x]);
-			vitals_reader_close(full);
 		}
 		jbuf_array_end(&j);
 		jbuf_key(&j, "entities");
@@ -904,6 +920,8 @@ out:
 		free(ke[k].e);
 		smap_release(&ke[k].map);
 	}
+	if (full)
+		vitals_reader_close(full);
 	if (r)
 		vitals_reader_close(r);
 	file_release(&f);

@@ -269,8 +269,17 @@ void jbuf_string(struct jbuf *j, const char *s)
 
 void jbuf_int(struct jbuf *j, int64_t v)
 {
+	char b[24], *p = b + sizeof(b);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
 	jbuf_sep(j);
-	jbuf_printf(j, "%lld", (long long)v);
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	jbuf_append(j, p, (size_t)(b + sizeof(b) - p));
 }
 
 void jbuf_real(struct jbuf *j, double v)

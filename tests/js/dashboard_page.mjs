@@ -114,8 +114,17 @@ const shot = (name) => `${shotDir}/dashboard-${name}.png`;
 try {
   // ---- the recorded trace, drawn ----------------------------------------
   const { page } = await newPage({ width: 1280, height: 720 });
+  const pointsAsked = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname === '/api/series')
+      pointsAsked.push(Number(u.searchParams.get('points')));
+  });
   await page.goto(`${base}/?token=${encodeURIComponent(tokenValue)}`);
   await ready(page);
+  const widest = await page.$$eval('.u-over', (os) => Math.max(...os.map((o) => o.clientWidth)));
+  check(pointsAsked.length >= 8 && pointsAsked.every((p) => p >= 2 && p <= widest),
+    'no chart asks for more points than it has pixels across', `${pointsAsked.join(',')} vs ${widest}`);
   const title = await page.title();
   check(/vitals/.test(title), 'the page has a title', title);
   for (const key of ['cpu', 'cores', 'mem', 'net', 'cgmem']) {

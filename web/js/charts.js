@@ -136,6 +136,13 @@ export class Chart {
     return Math.max(200, Math.floor(this.body.clientWidth || 400));
   }
 
+  // Pixels across the plot area: no series needs more points than that.
+  plotWidth() {
+    if (this.plot && this.plot.over.clientWidth > 0)
+      return Math.floor(this.plot.over.clientWidth);
+    return this.width() - 110;
+  }
+
   // New lines and data: times in seconds, values[i][j] for line i.
   setData(lines, times, values) {
     const same = this.plot && times.length && lines.length === this.lines.length &&

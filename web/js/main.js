@@ -407,7 +407,7 @@ async function refreshChart(chart, gen) {
   const [a, b] = state.view || state.range || [null, null];
   const ids = [...new Set(lines.map((l) => l.id))];
   const metrics = [...new Set(lines.map((l) => l.metric))];
-  const points = Math.min(10000, Math.max(2, chart.width() - 70));
+  const points = Math.min(10000, Math.max(2, chart.plotWidth()));
   try {
     const r = await api.series(state.file, chart.def.kind, metrics, ids,
       a === null ? null : a - state.shift, b === null ? null : b - state.shift, points);
@@ -427,6 +427,8 @@ async function refreshChart(chart, gen) {
     chart.setData(lines, times, values);
     if (state.view)
       chart.setView(state.view[0], state.view[1]);
+    if (chart.plot && !performance.getEntriesByName('vitals-first-chart').length)
+      performance.mark('vitals-first-chart');
   } catch (e) {
     if (gen === state.generation)
       chart.empty(`Could not read: ${e.message}`);
@@ -895,6 +897,7 @@ async function main() {
     await openFile(first);
   else
     await refreshCharts();
+  performance.mark('vitals-charts-drawn');
   document.body.dataset.ready = 'true';
 }
 

@@ -200,6 +200,14 @@ static void window_medians(struct fit_scratch *fs, const double *y, size_t a, si
 	}
 }
 
+/* The fewest points a growth may span at the end of M: a quarter, and at least 8. */
+static size_t min_tail(size_t m)
+{
+	size_t q = 2 * m / WINDOWS;
+
+	return q > WINDOWS ? q : WINDOWS;
+}
+
 /*
  * The hinge of y[a, m): the point k in the first two windows after A where
  * a flat line followed by a straight one (y = c + r max(0, x - x[k]))
@@ -211,8 +219,8 @@ static size_t refine_start(const double *x, const double *y, size_t a, size_t m)
 	size_t end = a + 2 * m / WINDOWS, best = a;
 	double best_sse = INFINITY;
 
-	if (end > m - 2 * m / WINDOWS)
-		end = m - 2 * m / WINDOWS;
+	if (end > m - min_tail(m))
+		end = m - min_tail(m);
 	for (size_t k = a; k <= end; k++) {
 		double n = (double)(m - a), sz = 0, sy = 0, szz = 0, szy = 0, syy = 0, d, r, c, sse;
 
@@ -325,9 +333,9 @@ int leak_fit(const int64_t *t, const double *v, size_t n, int bytes, const struc
 		}
 		a = m * (size_t)start_w / WINDOWS;
 	}
-	/* The growth must span at least two windows: a quarter of the series. */
-	if (a > m - 2 * m / WINDOWS)
-		a = m - 2 * m / WINDOWS;
+	/* The growth must span at least two windows (a quarter of the series), and 8 points. */
+	if (a > m - min_tail(m))
+		a = m - min_tail(m);
 	a = refine_start(x, y, a, m);
 
 	/* The fit from the start of the growth. */

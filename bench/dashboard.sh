@@ -88,7 +88,7 @@ try:
     span = last - first - hour
     windows = [(first + span * k // max(1, nwin - 1), first + span * k // max(1, nwin - 1) + hour - 1) for k in range(nwin)]
     rows = []
-    for kind, ident, metric in (("process", pid, "rss_bytes"), ("system", "", "mem_used_bytes")):
+    for kind, ident, metric in (("process", pid, "rss_bytes"), ("system", "", "mem_available_bytes")):
         for a, b in windows:
             best, pts = None, 0
             for _ in range(3):
@@ -103,7 +103,7 @@ try:
     duck = {}
     node = shutil.which("node")
     if node and os.path.isdir(os.path.join(here, "..", "tests", "js", "node_modules", "@duckdb")):
-        for kind, ident, metric in (("process", pid, "rss_bytes"), ("system", "", "mem_used_bytes")):
+        for kind, ident, metric in (("process", pid, "rss_bytes"), ("system", "", "mem_available_bytes")):
             out = subprocess.run([node, os.path.join(here, "dashboard_duckdb.mjs"), "--file", trace, "--kind", kind,
                                   "--id", ident, "--metric", metric, "--points", "1000",
                                   "--windows", ",".join("%d:%d" % w for w in windows)],

@@ -4,6 +4,7 @@
  * interrupted (src/serve/).
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +204,11 @@ int cmd_dashboard(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * One malloc arena per connection thread would keep what each request
+	 * freed: a few shared arenas keep the server's memory bounded.
+	 */
+	mallopt(M_ARENA_MAX, 4);
 	if (server_start(&s, &o, err, sizeof(err)) < 0) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return cli_error("dashboard", "%s", err);

@@ -930,6 +930,79 @@ out:
 
 /* ---- series --------------------------------------------------------------- */
 
+/*
+ * The series cache: the same request on a file whose identity (device,
+ * inode, size, modification time) did not change gets the same answer, so
+ * many pages (or one page redrawing) looking at one window cost one read.
+ */
+static char *cache_get(struct server *s, const char *key, size_t *len)
+{
+	char *copy = NULL;
+
+	pthread_mutex_lock(&s->cache_mu);
+	for (size_t i = 0; i < SERVE_CACHE_ENTRIES; i++) {
+		struct cache_entry *e = &s->cache[i];
+
+		if (e->key && strcmp(e->key, key) == 0) {
+			copy = malloc(e->len + 1);
+			if (copy) {
+				memcpy(copy, e->body, e->len + 1);
+				*len = e->len;
+				e->used = ++s->cache_tick;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->cache_mu);
+	return copy;
+}
+
+static void cache_put(struct server *s, const char *key, const char *body, size_t len)
+{
+	struct cache_entry *victim = NULL;
+	char *k, *b;
+
+	if (len > SERVE_CACHE_BYTES / 4)
+		return;
+	k = strdup(key);
+	b = malloc(len + 1);
+	if (!k || !b) {
+		free(k);
+		free(b);
+		return;
+	}
+	memcpy(b, body, len);
+	b[len] = '\0';
+	pthread_mutex_lock(&s->cache_mu);
+	for (;;) {
+		victim = NULL;
+		for (size_t i = 0; i < SERVE_CACHE_ENTRIES; i++) {
+			struct cache_entry *e = &s->cache[i];
+
+			if (e->key && strcmp(e->key, key) == 0) {
+				victim = e;
+				break;
+			}
+			if (!victim || !e->key || (victim->key && e->used < victim->used))
+				victim = e;
+		}
+		if (victim->key) {
+			s->cache_bytes -= victim->len;
+			free(victim->key);
+			free(victim->body);
+			victim->key = victim->body = NULL;
+		}
+		if (s->cache_bytes + len <= SERVE_CACHE_BYTES)
+			break;
+	}
+	victim->key = k;
+	victim->body = b;
+	victim->len = len;
+	victim->used = ++s->cache_tick;
+	s->cache_bytes += len;
+	pthread_mutex_unlock(&s->cache_mu);
+}
+
 #define SERIES_METRICS_MAX 16
 #define SERIES_CELLS_MAX   2000000 /* points x series */
 
@@ -961,7 +1034,7 @@ enum MHD_Result api_series(struct request *rq)
 	struct vitals_reader *r = NULL;
 	const struct vitals_batch *b;
 	struct file_ref f;
-	struct jbuf j;
+	struct jbuf j, key;
 	enum MHD_Result ret;
 	uint64_t rows_read = 0;
 	int truncated = 0, rc, k;
@@ -969,6 +1042,7 @@ enum MHD_Result api_series(struct request *rq)
 	char err[1024];
 
 	memset(&f, 0, sizeof(f));
+	jbuf_init(&key, 64 * 1024);
 	if (!kind || !*kind)
 		return reply_error(rq, 400,
 		                   "parameter 'kind' is missing (cpu, system, process...)");
@@ -1055,6 +1129,36 @@ enum MHD_Result api_series(struct request *rq)
 		bucket_us = (int64_t)(span / (uint64_t)points + (span % (uint64_t)points != 0));
 		if (bucket_us < 1)
 			bucket_us = 1;
+	}
+	{
+		struct stat st;
+
+		if (stat(f.path, &st) == 0) {
+			jbuf_printf(
+			    &key, "%s\n%llu:%llu:%lld:%lld.%09ld\n%s\n%lld\n%lld\n%lld\n%lld\n",
+			    f.path, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+			    (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			    kind, (long long)from, (long long)to, (long long)points,
+			    (long long)limit);
+			for (size_t i = 0; i < nmetrics; i++)
+				jbuf_printf(&key, "m%s\x1f", metrics[i]);
+			for (size_t i = 0; i < nids; i++)
+				jbuf_printf(&key, "i%s\x1f", ids[i]);
+			if (!key.failed) {
+				size_t len;
+				char *hit = cache_get(rq->srv, key.data, &len);
+
+				if (hit) {
+					jbuf_init(&j, SERVE_ANSWER_MAX);
+					jbuf_append(&j, hit, len);
+					free(hit);
+					ret = reply_json(rq, 200, &j);
+					goto out;
+				}
+			}
+		} else {
+			key.failed = 1;
+		}
 	}
 	cols[0] = "time";
 	cols[1] = "kind";
@@ -1224,11 +1328,14 @@ enum MHD_Result api_series(struct request *rq)
 		}
 	jbuf_array_end(&j);
 	jbuf_object_end(&j);
+	if (!j.failed && !key.failed)
+		cache_put(rq->srv, key.data, j.data, j.len);
 	ret = reply_json(rq, 200, &j);
 	goto out;
 out_nomem:
 	ret = reply_error(rq, 500, "out of memory");
 out:
+	jbuf_release(&key);
 	for (size_t e = 0; e < nents; e++) {
 		free(ents[e].id);
 		free(ents[e].name);

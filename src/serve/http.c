@@ -608,6 +608,11 @@ static void server_free(struct server *s)
 		vitals_collector_free(s->live);
 	pthread_mutex_destroy(&s->live_mu);
 	pthread_mutex_destroy(&s->files_mu);
+	pthread_mutex_destroy(&s->cache_mu);
+	for (size_t i = 0; i < SERVE_CACHE_ENTRIES; i++) {
+		free(s->cache[i].key);
+		free(s->cache[i].body);
+	}
 	sem_destroy(&s->heavy);
 	if (s->data_dir_fd >= 0)
 		close(s->data_dir_fd);
@@ -667,6 +672,7 @@ int server_start(struct server **out, const struct serve_options *o, char *err, 
 	s->assets_fd = -1;
 	pthread_mutex_init(&s->live_mu, NULL);
 	pthread_mutex_init(&s->files_mu, NULL);
+	pthread_mutex_init(&s->cache_mu, NULL);
 	{
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 

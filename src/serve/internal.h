@@ -25,6 +25,8 @@
 #define SERVE_STREAM_PIDS   32
 #define SERVE_RING          64
 #define SERVE_ENTITIES_MAX  5000
+#define SERVE_CACHE_ENTRIES 32
+#define SERVE_CACHE_BYTES   ((size_t)32 * 1024 * 1024)
 
 /* One file the dashboard offers. */
 struct serve_file {
@@ -36,6 +38,14 @@ struct serve_file {
 
 struct tracer;
 struct hub;
+
+/* One answer of /api/series kept for the same request on the same file. */
+struct cache_entry {
+	char *key;
+	char *body;
+	size_t len;
+	uint64_t used; /* for least-recently-used eviction */
+};
 
 struct server {
 	struct serve_options o;
@@ -63,6 +73,12 @@ struct server {
 	 */
 	sem_t heavy;
 	unsigned heavy_max;
+
+	/* Answers of /api/series by request and file identity (api.c). */
+	pthread_mutex_t cache_mu;
+	struct cache_entry cache[SERVE_CACHE_ENTRIES];
+	uint64_t cache_tick;
+	size_t cache_bytes;
 
 	/* Held while a request changes a file that tracing does not write (events). */
 	pthread_mutex_t files_mu;

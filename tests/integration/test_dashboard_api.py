@@ -333,9 +333,18 @@ def check_tracing(s):
            "live sample: cpu total busy percent and the asked process's RSS", (cpu, me))
     st, doc, _, _ = s.request("POST", "/api/events?" + q(file="live.parquet"), {"text": "while tracing"}, token=True)
     report(st == 201, "an event into the file being traced: 201", doc)
+    series_q = "/api/series?" + q(file="live.parquet", kind="system", metric="mem_used_bytes", points=10000)
+    time.sleep(1.2)
+    st, doc, _, _ = s.get(series_q)
+    n1 = sum(doc["series"][0]["count"]) if st == 200 and doc["series"] else 0
+    st, doc2, _, _ = s.get(series_q)
+    report(st == 200 and doc2 == doc, "the same series request twice on an unchanged file: the same answer")
     st, doc, _, _ = s.request("POST", "/api/tracing/snapshot", {}, token=True)
     report(st == 200 and doc["active"] and doc["rows_written"] > 0 and doc["last_write"],
            "snapshot now: the file is written at once", doc)
+    st, doc, _, _ = s.get(series_q)
+    n2 = sum(doc["series"][0]["count"]) if st == 200 and doc["series"] else 0
+    report(n1 > 0 and n2 > n1, "after the file changed the series has the new samples (%d, then %d)" % (n1, n2))
     st, doc, _, _ = s.get("/api/series?" + q(file="live.parquet", kind="system", metric="mem_used_bytes"))
     report(st == 200 and len(doc["series"]) == 1 and len(doc["series"][0]["t"]) >= 4,
            "the file being traced is readable while tracing", doc and doc.get("series"))

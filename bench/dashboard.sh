@@ -4,9 +4,11 @@
 #
 #   1. zoom: /api/series of one process's rss_bytes, and of the system's
 #      memory, over one-hour windows spread over the day, reduced to 1000
-#      buckets (best of 3 each), against DuckDB (npm @duckdb/node-api, one
+#      buckets (best of 3 each, never from the server's answer cache),
+#      against DuckDB (npm @duckdb/node-api, one
 #      thread) computing the same min/max buckets from the same file;
-#   2. load: wrk with 100 connections on the series endpoint for
+#   2. load: wrk with 100 connections on one series request (the cache
+#      answers repeats until the traced file changes) for
 #      DASH_LOAD_SECONDS (default 30) while the same server traces this
 #      machine at 0.1 s: requests, latency, errors, samples kept, peak RSS.
 #
@@ -91,10 +93,11 @@ try:
     for kind, ident, metric in (("process", pid, "rss_bytes"), ("system", "", "mem_available_bytes")):
         for a, b in windows:
             best, pts = None, 0
-            for _ in range(3):
+            for rnd in range(3):
+                # A different point count each round: the server's answer cache never serves it.
                 st, doc, dt, size = get("/api/series?" + urllib.parse.urlencode(
                     {"file": "datafile:0", "kind": kind, "id": ident, "metric": metric,
-                     "from": a, "to": b, "points": 1000}))
+                     "from": a, "to": b, "points": 1000 - rnd}))
                 best = dt if best is None else min(best, dt)
                 pts = len(doc["series"][0]["t"]) if st == 200 and doc["series"] else -1
                 mx = max((v for v in doc["series"][0]["max"] if v is not None), default=None) if pts > 0 else None
@@ -151,6 +154,12 @@ try:
     t0 = time.time()
     w = subprocess.run([wrk, "-t2", "-c100", "-d%ds" % load_s, "--timeout", "10s", "--latency", url],
                        capture_output=True, text=True)
+    # The same with a point count drawn from 500..1000 per request: nearly every answer is computed.
+    lua = os.path.join(data, "vary.lua")
+    with open(lua, "w") as f:
+        f.write('request = function()\n  return wrk.format("GET", wrk.path .. "&points=" .. math.random(500, 1000))\nend\n')
+    w2 = subprocess.run([wrk, "-t2", "-c100", "-d%ds" % load_s, "--timeout", "10s", "--latency", "-s", lua,
+                         url.replace("&points=1000", "")], capture_output=True, text=True)
     stop.set()
     th.join()
     st, doc = post("/api/tracing/stop", {})
@@ -161,6 +170,10 @@ try:
     print("\nload: wrk -t2 -c100 -d%ds on /api/series (one hour, 1000 buckets) while tracing at 0.1 s" % load_s)
     print(w.stdout.strip())
     errors = re.findall(r"(Socket errors.*|Non-2xx.*)", w.stdout)
+    print("errors: %s" % (", ".join(errors) if errors else "none"))
+    print("\nthe same, each request with another point count (answers computed, not cached):")
+    print(w2.stdout.strip())
+    errors = re.findall(r"(Socket errors.*|Non-2xx.*)", w2.stdout)
     print("errors: %s" % (", ".join(errors) if errors else "none"))
     print("samples taken %d in %.1f s (%.0f%% of the schedule), in the file %d (%s lost)" % (
         doc["samples"], elapsed, 100.0 * doc["samples"] / (elapsed / 0.1), kept,

@@ -70,8 +70,9 @@
  * HH:MM:SS.ffffff", which the seeds wrote in the logging host's local
  * time: it is read in the reading process's local time zone, TZ). The pid
  * is `pid` when present, else the number after the prefix's time, else 0;
- * a log whose `elapsed_time` goes backwards, or whose pid changes, is a
- * new run: a new process identity, as a restarted program is.
+ * records of one pid whose `elapsed_time` or time goes backwards start a
+ * new run: a new process identity, as a restarted program is. Records
+ * without a time, or whose JSON does not parse, count as skipped lines.
  *
  * Identity. A process is (pid, start time): the trace's `start_time`, or
  * for a log the time of the run's first record less its `elapsed_time`.

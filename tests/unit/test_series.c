@@ -457,6 +457,54 @@ static void test_seed_log(void **state)
 	free(dir);
 }
 
+/* Rows that come out of time order (a file appended to later) are put in order. */
+static void test_out_of_order(void **state)
+{
+	const char *cols[] = {"value"};
+	const int64_t order[] = {3, 1, 4, 0, 2, 9, 7};
+	struct series_options o;
+	struct series_set *set;
+	char *dir = tu_tmpdir();
+	char path[512], err[512];
+	struct tw w;
+
+	(void)state;
+	tw_init(&w);
+	for (size_t i = 0; i < 7; i++) {
+		head(&w, T0 + order[i] * 1000000, "gauge", "/g", "g");
+		assert_int_equal(
+		    vitals_batch_set_double(w.b, col(&w, "value"), (double)order[i] * 10), 0);
+		assert_int_equal(vitals_batch_end_row(w.b), 0);
+	}
+	snprintf(path, sizeof(path), "%s/t.parquet", dir);
+	write_file(&w, path);
+	series_options_init(&o);
+	o.columns = cols;
+	o.column_count = 1;
+	assert_int_equal(series_load(&set, path, &o, err, sizeof(err)), 0);
+	assert_int_equal(set->count, 1);
+	assert_int_equal(set->series[0].n, 7);
+	for (size_t i = 1; i < 7; i++) {
+		assert_true(set->series[0].t[i] > set->series[0].t[i - 1]);
+		/* Each value moved with its time. */
+		assert_true(set->series[0].v[0][i] ==
+		            (double)(set->series[0].t[i] - T0) / 1000000 * 10);
+	}
+	series_set_free(set);
+	/* Averaged into 5 s steps: [0, 5) and [5, 10), whatever the order. */
+	o.step_us = 5000000;
+	assert_int_equal(series_load(&set, path, &o, err, sizeof(err)), 0);
+	assert_int_equal(set->series[0].n, 2);
+	assert_int_equal(set->series[0].t[0], T0 + 2000000);
+	assert_true(set->series[0].v[0][0] == 20);
+	assert_int_equal(set->series[0].t[1], T0 + 8000000);
+	assert_true(set->series[0].v[0][1] == 80);
+	series_set_free(set);
+	tw_release(&w);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 static void test_errors(void **state)
 {
 	const char *cols[] = {"rss_bytes"};
@@ -526,7 +574,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_trace_formats), cmocka_unit_test(test_every_kind_and_step),
 	    cmocka_unit_test(test_segments),      cmocka_unit_test(test_vitals_log),
-	    cmocka_unit_test(test_seed_log),      cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_seed_log),      cmocka_unit_test(test_out_of_order),
+	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,12 +11,22 @@
  * once to a journal beside the output (OUTPUT.journal), so a process killed
  * at any moment loses at most the sample it was taking. vitals_recorder_write()
  * then replaces the output atomically (a temporary file, fsync, rename,
- * fsync of the directory): a reader never sees a partial file. Rows are
- * kept in a growing last row group, re-encoded from the journal at each
- * write until it is big enough, then sealed: sealed row groups (and their
- * footer entries) are copied as bytes, never encoded again. The copy
- * itself still grows with the file where the filesystem cannot clone
- * (ext4): rotate very long recordings (`vitals record --rotate`).
+ * fsync of the directory): a reader never sees a partial file.
+ *
+ * Parquet rows are encoded column by column as they come, into the pages
+ * of a growing last row group (compressed: the recorder holds pages, one
+ * open page of values per column and the dictionaries, never a row group
+ * of rows). Once that row group is big enough it is sealed: sealed row
+ * groups, and their footer entries, are never encoded again.
+ *
+ * The output alternates between two hidden files (".NAME.tmp-PID.a" and
+ * ".b", removed at close): each write brings the one that is not the
+ * output up to date with the sealed bytes it lacks, writes the rest, and
+ * renames it over the output. A write thus costs what changed since the
+ * last seal, not the size of the trace, at the price of a second copy of
+ * the trace on disk while recording. A file a reader still holds open is
+ * never written again (checked with a lease); the recorder then starts
+ * that twin afresh, which copies the sealed part once.
  *
  * Opening a recorder on an output that exists continues it (same columns);
  * a journal left by a killed recorder is folded in first and reported.
@@ -78,13 +88,13 @@ VITALS_API int vitals_trace_column(const struct vitals_trace *t, const char *nam
 struct vitals_recorder_options {
 	struct vitals_write_options write; /* codec, metadata...: see store.h */
 	/*
-	 * Rows of the growing row group at which it is sealed. Default 65536;
+	 * Rows of the growing row group at which it is sealed. Default 1048576;
 	 * a sample is never split, so a row group may hold a little more.
 	 */
 	size_t seal_rows;
 	/*
-	 * Or when it would take this many bytes of memory to encode (the
-	 * trace is wide: about 1 KiB a row). Default 8 MiB.
+	 * Or when its encoded pages, open values and dictionaries take this
+	 * many bytes of memory. Default 4 MiB.
 	 */
 	uint64_t seal_bytes;
 	int no_journal; /* 1: no journal (samples between writes die with the process) */
@@ -109,9 +119,10 @@ VITALS_API int vitals_recorder_open(struct vitals_recorder **out, const char *pa
  * Take the rows of B (one sample, or events): into the journal at once, and
  * into the output at the next vitals_recorder_write(); a row group that
  * became full is sealed (written) at once. On a failure of the journal
- * (disk full) the rows are kept in memory, up to the cap of
- * vitals_recorder_set_max_pending() (none by default); past it the oldest
- * pending rows are dropped and counted.
+ * (disk full) the rows are kept in memory only, up to the cap of
+ * vitals_recorder_set_max_pending() (none by default) until a write
+ * succeeds; past it rows are dropped and counted (Parquet: the newest, as
+ * encoded rows cannot be taken out; text: the oldest).
  */
 VITALS_API int vitals_recorder_add(struct vitals_recorder *r, const struct vitals_batch *b);
 /*

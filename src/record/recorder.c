@@ -3,13 +3,15 @@
  * atomic rewrites of the output that reuse its sealed row groups.
  *
  * Parquet: the output is the sealed row groups, then one row group of every
- * row taken since the last seal, then the footer. That last row group is
- * re-encoded from the journal at each write; once it holds seal_rows rows
- * the write seals it and the journal starts again, empty. The footer's
- * metadata says how many row groups are sealed and which journal records
- * they hold ("vitals.journal" = "GEN SEQ": records of journal GEN up to SEQ),
- * so a recovery after a kill between the rename and the new journal never
- * counts a row twice.
+ * row taken since the last seal, then the footer. That last row group is a
+ * stream (src/store/stream.h): rows are encoded into its pages as they
+ * come, and each write writes its pages as they stand. Once it is big
+ * enough the write seals it and the journal starts again, empty. The
+ * footer's metadata says how many row groups are sealed and which journal
+ * records they hold ("vitals.journal" = "GEN SEQ": records of journal GEN
+ * up to SEQ), so a recovery after a kill between the rename and the new
+ * journal never counts a row twice; a recovery rebuilds the last row group
+ * from the journal.
  *
  * CSV and JSON lines: every write appends, so every write seals. The
  * journal's header keeps the size of the output it follows: an output of
@@ -34,12 +36,26 @@
 
 #include "record/journal.h"
 #include "store/codec.h"
+#include "store/stream.h"
 
 #define ERR_MAX      512
-#define SEAL_ROWS    65536
-#define SEAL_BYTES   ((uint64_t)8 << 20) /* of the batch a seal encodes */
+#define SEAL_ROWS    ((size_t)1 << 20)
+#define SEAL_BYTES   ((uint64_t)4 << 20) /* of encoded pages */
 #define META_SEALED  "vitals.sealed_row_groups"
+#define META_WRITTEN "vitals.journal_written"
+/* Before META_WRITTEN: "GEN SEQ" of the records in sealed row groups only (read, not written). */
 #define META_JOURNAL "vitals.journal"
+
+/*
+ * One of the two files the output alternates between (".NAME.tmp-PID.a"
+ * and ".b", hard links of the output in turn). PREFIX: its first bytes
+ * that are the output's sealed part, as they are in the other.
+ */
+struct twin {
+	int fd;
+	char *path;
+	uint64_t prefix;
+};
 
 struct vitals_recorder {
 	char *path;         /* the output */
@@ -51,14 +67,21 @@ struct vitals_recorder {
 	struct vitals_kv *meta; /* the caller's metadata, then ours */
 	size_t meta_count;
 
-	int base_fd;          /* the output as last written, or -1 */
-	uint64_t base_size;   /* its bytes */
+	int base_fd;        /* the output as last written, or -1 */
+	uint64_t base_size; /* its bytes */
+	struct twin twin[2];
+	int cur;              /* the twin that is the output, or -1 (base_fd is another file) */
+	uint64_t sealed_end;  /* bytes of the output that are sealed (Parquet: up to its last sealed
+	                         row group) */
+	char *tmp;            /* the name a twin takes before it is renamed over the output */
 	uint32_t sealed;      /* row groups of the output that are sealed */
 	int64_t rows_written; /* rows in the output */
 	int64_t sealed_rows;  /* rows in its sealed row groups (Parquet) or in all of it (text) */
 	/* What the output's metadata says is sealed; true only beside the journal it names. */
 	uint32_t meta_sealed;
 	int64_t meta_sealed_rows;
+	int64_t unsealed_from; /* least time of the row groups past them; INT64_MIN unknown */
+	int written_mark;      /* the mark is META_WRITTEN's: unsealed rows are in the output */
 
 	int journal_fd; /* -1 when the journal failed: rows wait in MEM */
 	struct journal_scratch scratch;
@@ -68,10 +91,11 @@ struct vitals_recorder {
 	uint64_t skip_gen, skip_seq;
 	int skip_all;
 
-	int64_t unsealed_rows;    /* rows since the seal: journal records, then MEM */
-	uint64_t row_bytes;       /* what a row takes in a column batch, about */
+	int64_t unsealed_rows;    /* rows since the seal */
 	int64_t unwritten_rows;   /* rows taken since the last write */
-	struct vitals_batch *mem; /* rows the journal could not take */
+	struct pq_stream *stream; /* Parquet: the rows since the seal, encoded as they come */
+	int64_t unjournaled;      /* Parquet: rows of the stream the journal lacks */
+	struct vitals_batch *mem; /* text formats: rows the journal could not take */
 	size_t max_pending;
 	int64_t dropped;
 
@@ -126,10 +150,20 @@ static void recorder_free(struct vitals_recorder *r)
 {
 	if (!r)
 		return;
-	if (r->base_fd >= 0)
+	if (r->base_fd >= 0 && r->cur < 0)
 		close(r->base_fd);
+	for (int i = 0; i < 2; i++) {
+		if (r->twin[i].fd >= 0)
+			close(r->twin[i].fd);
+		/* The output keeps its own name; the twins' go. */
+		if (r->twin[i].path)
+			unlink(r->twin[i].path);
+		free(r->twin[i].path);
+	}
+	free(r->tmp);
 	if (r->journal_fd >= 0)
 		close(r->journal_fd);
+	pq_stream_free(r->stream);
 	vitals_batch_free(r->mem);
 	journal_scratch_release(&r->scratch);
 	vitals_schema_release(&r->schema);
@@ -172,6 +206,17 @@ static int meta_set(struct vitals_recorder *r, const char *key, const char *valu
 	r->meta[r->meta_count].value = v;
 	r->meta_count++;
 	return VITALS_OK;
+}
+
+static void meta_del(struct vitals_recorder *r, const char *key)
+{
+	for (size_t i = 0; i < r->meta_count; i++)
+		if (strcmp(r->meta[i].key, key) == 0) {
+			free((char *)r->meta[i].key);
+			free((char *)r->meta[i].value);
+			r->meta[i] = r->meta[--r->meta_count];
+			return;
+		}
 }
 
 /* ---- the output as it is ----------------------------------------------- */
@@ -282,12 +327,34 @@ static int read_output(struct vitals_recorder *r)
 		r->meta_sealed_rows = 0;
 		for (uint32_t g = 0; g < r->meta_sealed && g < info->row_group_count; g++)
 			r->meta_sealed_rows += info->row_groups[g].rows;
+		r->unsealed_from = INT64_MAX;
+		{
+			int tc = vitals_schema_find(&r->schema, "time");
+
+			for (size_t g = r->meta_sealed; g < info->row_group_count; g++) {
+				const struct vitals_chunk_info *ci =
+				    tc >= 0 ? &info->row_groups[g].columns[tc] : NULL;
+
+				if (!ci || !ci->has_int_stats)
+					r->unsealed_from = INT64_MIN;
+				else if (ci->min_i < r->unsealed_from)
+					r->unsealed_from = ci->min_i;
+			}
+		}
 		vitals_file_info_free(info);
 	}
-	v = vitals_reader_meta(rd, META_JOURNAL);
-	if (rc == 0 && v && sscanf(v, "%" SCNx64 " %" SCNu64, &r->skip_gen, &r->skip_seq) != 2)
-		rc = rec_fail(r, VITALS_E_PARSE, "%s: metadata %s is '%s'", r->path, META_JOURNAL,
-		              v);
+	{
+		const char *key = META_WRITTEN;
+
+		v = vitals_reader_meta(rd, key);
+		r->written_mark = v != NULL;
+		if (!v)
+			v = vitals_reader_meta(rd, key = META_JOURNAL);
+		if (rc == 0 && v &&
+		    sscanf(v, "%" SCNx64 " %" SCNu64, &r->skip_gen, &r->skip_seq) != 2)
+			rc =
+			    rec_fail(r, VITALS_E_PARSE, "%s: metadata %s is '%s'", r->path, key, v);
+	}
 	vitals_reader_close(rd);
 	return rc;
 }
@@ -297,6 +364,7 @@ static int read_output(struct vitals_recorder *r)
 struct replay {
 	struct vitals_recorder *r;
 	struct vitals_batch *into; /* NULL: only count */
+	struct pq_stream *stream;  /* or into this */
 	int64_t rows;
 	uint64_t kept;
 };
@@ -312,7 +380,77 @@ static int replay_record(void *ctx, uint64_t seq, const struct vitals_batch *b)
 	p->kept++;
 	if (p->into)
 		return vitals_batch_append(p->into, b, 0, b->rows, NULL);
+	if (p->stream)
+		return pq_stream_append(p->stream, b);
 	return 0;
+}
+
+/* Pass over the output's rows from r->unsealed_from on: count them, or put those past SKIP into the
+ * stream. */
+static int unsealed_pass(struct vitals_recorder *r, int64_t skip, int64_t *count)
+{
+	struct vitals_read_options ro;
+	struct vitals_reader *rd;
+	struct vitals_batch *part = NULL;
+	const struct vitals_batch *b;
+	char err[ERR_MAX];
+	int64_t at = 0;
+	int rc;
+
+	vitals_read_options_init(&ro);
+	ro.from = r->unsealed_from;
+	if ((rc = vitals_reader_open(&rd, r->path, &ro, err, sizeof(err))) < 0)
+		return rec_fail(r, rc, "%s", err);
+	if (count == NULL && (rc = vitals_batch_new(&part, &r->schema)) < 0) {
+		vitals_reader_close(rd);
+		return rec_fail(r, rc, "out of memory");
+	}
+	while ((rc = vitals_reader_next(rd, &b)) > 0) {
+		int64_t first = skip > at ? skip - at : 0;
+
+		at += (int64_t)b->rows;
+		if (count || first >= (int64_t)b->rows)
+			continue;
+		vitals_batch_clear(part);
+		rc = vitals_batch_append(part, b, (size_t)first, b->rows - (size_t)first, NULL);
+		if (rc == 0)
+			rc = pq_stream_append(r->stream, part);
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0)
+		rec_fail(r, rc, "%s: reading its last row group: %s", r->path,
+		         vitals_reader_errmsg(rd)[0] ? vitals_reader_errmsg(rd)
+		                                     : pq_stream_errmsg(r->stream));
+	if (count)
+		*count = at;
+	vitals_batch_free(part);
+	vitals_reader_close(rd);
+	return rc;
+}
+
+/*
+ * The rows of the output's unsealed row groups, which a recorder killed
+ * after writing them leaves, go back into the stream: the rows from their
+ * least time on, but for those of sealed row groups that come first.
+ */
+static int load_unsealed(struct vitals_recorder *r)
+{
+	int64_t want = r->rows_written - r->meta_sealed_rows, got = 0;
+	int rc;
+
+	if (want <= 0)
+		return VITALS_OK;
+	if ((rc = unsealed_pass(r, 0, &got)) < 0)
+		return rc;
+	if (got < want)
+		return rec_fail(r, VITALS_E_PARSE,
+		                "%s: its last row group has %" PRId64 " rows, not %" PRId64,
+		                r->path, got, want);
+	if ((rc = unsealed_pass(r, got - want, NULL)) < 0)
+		return rc;
+	r->unsealed_rows = want;
+	return VITALS_OK;
 }
 
 /*
@@ -323,7 +461,7 @@ static int replay_record(void *ctx, uint64_t seq, const struct vitals_batch *b)
 static int adopt_journal(struct vitals_recorder *r, int64_t *recovered)
 {
 	struct journal_info info;
-	struct replay p = {r, NULL, 0, 0};
+	struct replay p = {r, NULL, NULL, 0, 0};
 	char err[ERR_MAX];
 	int fd, rc;
 
@@ -351,17 +489,31 @@ static int adopt_journal(struct vitals_recorder *r, int64_t *recovered)
 		                r->journal_path);
 	}
 	r->gen = info.gen;
+	r->skip_all = r->format != VITALS_FORMAT_PARQUET && r->base_size != info.base_size;
+	journal_info_release(&info);
 	if (r->format != VITALS_FORMAT_PARQUET) {
-		r->skip_all = r->base_size != info.base_size;
+		/* Text: every write appends all; the journal's header says after which size. */
+	} else if (r->base_fd >= 0 && r->written_mark) {
+		/* The output's unsealed row groups grow on: their rows go back into the stream. */
+		r->sealed = r->meta_sealed;
+		r->sealed_rows = r->meta_sealed_rows;
+		if ((rc = load_unsealed(r)) < 0) {
+			close(fd);
+			return rc;
+		}
 	} else if (r->base_fd >= 0 && r->gen == r->skip_gen) {
-		/* The output's last row group came from this journal: rebuild it from there. */
+		/* An output of an older recorder: its last row group is rebuilt from the journal.
+		 */
 		r->sealed = r->meta_sealed;
 		r->sealed_rows = r->meta_sealed_rows;
 	}
-	journal_info_release(&info);
+	p.stream = r->stream; /* Parquet: the rows go into the growing row group now */
 	rc = journal_read(fd, &info, replay_record, &p, err, sizeof(err));
 	if (rc < 0) {
 		close(fd);
+		if (r->stream && pq_stream_errmsg(r->stream)[0])
+			return rec_fail(r, rc, "%s: %s", r->journal_path,
+			                pq_stream_errmsg(r->stream));
 		return rec_fail(r, rc, "%s: %s", r->journal_path, err);
 	}
 	/* A record cut short by the kill goes; later records follow the good ones. */
@@ -374,11 +526,11 @@ static int adopt_journal(struct vitals_recorder *r, int64_t *recovered)
 	r->seq = info.last_seq;
 	journal_info_release(&info);
 	r->journal_fd = fd;
-	r->unsealed_rows = p.rows;
+	r->unsealed_rows += p.rows;
 	r->unwritten_rows = p.rows;
-	/* The output's last row group already holds the first of them. */
 	*recovered = p.rows;
-	if (r->rows_written >= 0 && r->sealed_rows >= 0)
+	/* An older recorder's output holds the first of them in its last row group. */
+	if (!r->written_mark && r->rows_written >= 0 && r->sealed_rows >= 0)
 		*recovered -= r->rows_written - r->sealed_rows;
 	if (*recovered < 0)
 		*recovered = 0;
@@ -398,18 +550,21 @@ static void remove_stale_temporaries(struct vitals_recorder *r)
 
 	while (dir && (d = readdir(dir))) {
 		const char *tail = NULL;
+		int twin = 0;
 		char *end;
 		long pid;
 
 		if (d->d_name[0] == '.' && strncmp(d->d_name + 1, base, blen) == 0 &&
 		    strncmp(d->d_name + 1 + blen, ".tmp-", 5) == 0)
-			tail = d->d_name + 1 + blen + 5;
+			tail = d->d_name + 1 + blen + 5, twin = 1;
 		else if (strncmp(d->d_name, base, blen) == 0 &&
 		         strncmp(d->d_name + blen, ".journal.tmp-", 13) == 0)
 			tail = d->d_name + blen + 13;
 		if (!tail)
 			continue;
 		pid = strtol(tail, &end, 10);
+		if (twin && (!strcmp(end, ".a") || !strcmp(end, ".b")))
+			end += 2;
 		if (*end || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno == EPERM))
 			continue; /* not ours, or its writer still runs */
 		unlinkat(dirfd(dir), d->d_name, 0);
@@ -460,6 +615,8 @@ int vitals_recorder_open(struct vitals_recorder **out, const char *path,
 		return VITALS_E_NOMEM;
 	}
 	r->base_fd = r->journal_fd = -1;
+	r->twin[0].fd = r->twin[1].fd = -1;
+	r->cur = -1;
 	vitals_schema_init(&r->schema);
 	if (o)
 		r->opts = *o;
@@ -469,10 +626,6 @@ int vitals_recorder_open(struct vitals_recorder **out, const char *path,
 		r->opts.seal_rows = SEAL_ROWS;
 	if (!r->opts.seal_bytes)
 		r->opts.seal_bytes = SEAL_BYTES;
-	/* Values and validity of every column, and some string bytes. */
-	r->row_bytes = 64;
-	for (size_t i = 0; i < schema->count; i++)
-		r->row_bytes += 9;
 	r->format = vitals_format_from_path(path);
 	if (r->format == VITALS_FORMAT_UNKNOWN) {
 		rc = rec_fail(r, VITALS_E_INVAL,
@@ -489,6 +642,17 @@ int vitals_recorder_open(struct vitals_recorder **out, const char *path,
 		goto out_fail;
 	}
 	free(copy);
+	{
+		const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+		if (asprintf(&r->tmp, "%s/.%s.tmp-%ld", r->dir, base, (long)getpid()) < 0 ||
+		    asprintf(&r->twin[0].path, "%s.a", r->tmp) < 0 ||
+		    asprintf(&r->twin[1].path, "%s.b", r->tmp) < 0) {
+			r->tmp = r->twin[0].path = r->twin[1].path = NULL;
+			rc = rec_fail(r, VITALS_E_NOMEM, "out of memory");
+			goto out_fail;
+		}
+	}
 	if (access(r->dir, W_OK) < 0) {
 		rc = rec_fail(r, VITALS_E_PERM, "%s: the output directory is not writable: %s",
 		              r->dir, strerror(errno));
@@ -497,6 +661,8 @@ int vitals_recorder_open(struct vitals_recorder **out, const char *path,
 	rc = vitals_schema_copy(&r->schema, schema);
 	if (rc == 0)
 		rc = vitals_batch_new(&r->mem, schema);
+	if (rc == 0 && r->format == VITALS_FORMAT_PARQUET)
+		rc = pq_stream_new(&r->stream, schema, &r->opts.write);
 	for (size_t i = 0; rc == 0 && i < r->opts.write.meta_count; i++)
 		rc = meta_set(r, r->opts.write.meta[i].key, r->opts.write.meta[i].value);
 	if (rc < 0) {
@@ -542,7 +708,7 @@ void vitals_recorder_set_max_pending(struct vitals_recorder *r, size_t rows)
 	r->max_pending = rows;
 }
 
-/* Keep B in memory (the journal failed), dropping the oldest rows past the cap. */
+/* Text formats: keep B in memory (the journal failed), dropping the oldest rows past the cap. */
 static int hold(struct vitals_recorder *r, const struct vitals_batch *b)
 {
 	int rc = vitals_batch_append(r->mem, b, 0, b->rows, NULL);
@@ -569,177 +735,289 @@ static int hold(struct vitals_recorder *r, const struct vitals_batch *b)
 	return VITALS_OK;
 }
 
-/* Whether the growing row group is big enough to seal (rows, or bytes in memory to encode it). */
+/* Whether the growing row group is big enough to seal (rows, or bytes of its pages). */
 static int recorder_full(const struct vitals_recorder *r)
 {
-	return r->unsealed_rows >= (int64_t)r->opts.seal_rows ||
-	       (uint64_t)r->unsealed_rows * r->row_bytes >= r->opts.seal_bytes;
+	return r->stream && (pq_stream_rows(r->stream) >= (int64_t)r->opts.seal_rows ||
+	                     pq_stream_bytes(r->stream) >= r->opts.seal_bytes);
 }
 
 int vitals_recorder_add(struct vitals_recorder *r, const struct vitals_batch *b)
 {
-	int rc = VITALS_OK;
+	int journaled = 0, rc = VITALS_OK;
 
 	if (!vitals_schema_equal(&b->schema, &r->schema))
 		return rec_fail(r, VITALS_E_INVAL, "rows of other columns given to the recorder");
 	if (b->rows == 0)
 		return VITALS_OK;
-	r->unsealed_rows += (int64_t)b->rows;
-	r->unwritten_rows += (int64_t)b->rows;
-	/* Once rows wait in memory, later ones wait behind them, in order. */
-	if (r->journal_fd >= 0 && r->mem->rows == 0) {
+	/* Once rows miss the journal, later ones do too, until a seal starts another. */
+	if (r->journal_fd >= 0 && r->mem->rows == 0 && r->unjournaled == 0) {
 		if (journal_append(r->journal_fd, b, r->seq + 1, &r->scratch) == 0) {
 			r->seq++;
-			/* A full row group is sealed now, not at the next write: memory stays
-			 * bounded. */
-			if (r->format == VITALS_FORMAT_PARQUET && recorder_full(r))
-				return recorder_write(r, 0);
-			return VITALS_OK;
+			journaled = 1;
+		} else {
+			rc = rec_fail(r, VITALS_E_IO, "%s: %s; keeping samples in memory",
+			              r->journal_path, strerror(errno));
 		}
-		rc = rec_fail(r, VITALS_E_IO, "%s: %s; keeping samples in memory", r->journal_path,
-		              strerror(errno));
 	}
-	if (hold(r, b) < 0)
-		return VITALS_E_NOMEM;
+	if (!r->stream) {
+		r->unsealed_rows += (int64_t)b->rows;
+		r->unwritten_rows += (int64_t)b->rows;
+		if (!journaled && hold(r, b) < 0)
+			return VITALS_E_NOMEM;
+		return rc;
+	}
+	if (!journaled) {
+		/* Only in memory: past the cap, rows are dropped (and counted) until a write. */
+		if (r->max_pending && r->unjournaled + (int64_t)b->rows > (int64_t)r->max_pending) {
+			r->dropped += (int64_t)b->rows;
+			return rc;
+		}
+		r->unjournaled += (int64_t)b->rows;
+	}
+	if (pq_stream_append(r->stream, b) < 0)
+		return rec_fail(r, VITALS_E_NOMEM, "%s", pq_stream_errmsg(r->stream));
+	r->unsealed_rows += (int64_t)b->rows;
+	r->unwritten_rows += (int64_t)b->rows;
+	/* A full row group is sealed now, not at the next write. */
+	if (recorder_full(r))
+		return recorder_write(r, 0);
 	return rc;
 }
 
 /* ---- writing ------------------------------------------------------------- */
 
-int vitals_recorder_write(struct vitals_recorder *r)
+/*
+ * Whether no one else has FD's file open: a write lease is only granted
+ * then. It is let go at once; no other process can open the file by name
+ * meanwhile, as it is not the output any more.
+ */
+static int twin_private(int fd)
 {
-	return recorder_write(r, 0);
+	if (fcntl(fd, F_SETLEASE, F_WRLCK) < 0)
+		return 0;
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	return 1;
 }
 
-/* FINAL: the last write, which seals everything (no journal will follow). */
-static int recorder_write(struct vitals_recorder *r, int final)
+/*
+ * Make twin X ready to become the output: the file it was, when no reader
+ * holds it still (it was the output two writes ago), else a new one.
+ */
+static int twin_prepare(struct vitals_recorder *r, int x)
 {
-	struct vitals_write_options wo = r->opts.write;
-	struct vitals_writer *w = NULL;
-	struct vitals_batch *all = NULL;
-	struct replay p = {r, NULL, 0, 0};
-	char tmp[4096], err[ERR_MAX], mark[64], nsealed[24];
-	int text = r->format != VITALS_FORMAT_PARQUET;
-	int seal, fd, rc;
+	struct twin *t = &r->twin[x];
 
-	if (r->unwritten_rows == 0 && r->base_fd >= 0 && (!final || r->unsealed_rows == 0))
+	if (t->fd >= 0 && twin_private(t->fd))
 		return VITALS_OK;
-	/* Every write seals text; Parquet seals a full row group, or rows the journal lacks. */
-	seal = final || text || recorder_full(r) || r->mem->rows > 0 || r->journal_fd < 0;
-	snprintf(mark, sizeof(mark), "%" PRIx64 " %" PRIu64, r->gen, seal ? r->seq : 0);
-	snprintf(nsealed, sizeof(nsealed), "%" PRIu32,
-	         r->sealed + (uint32_t)(seal && r->unsealed_rows > 0));
-	if (meta_set(r, META_JOURNAL, mark) < 0 || meta_set(r, META_SEALED, nsealed) < 0)
-		return rec_fail(r, VITALS_E_NOMEM, "out of memory");
-	wo.meta = r->meta;
-	wo.meta_count = r->meta_count;
-	/* The rows since the seal are one row group. */
-	wo.row_group_rows = r->unsealed_rows > 0 ? (size_t)r->unsealed_rows : 1;
+	if (t->fd >= 0)
+		close(t->fd);
+	t->prefix = 0;
+	unlink(t->path);
+	t->fd = open(t->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (t->fd < 0)
+		return rec_fail(r, VITALS_E_IO, "%s: cannot create: %s", t->path, strerror(errno));
+	return VITALS_OK;
+}
 
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-%ld", r->dir,
-	         strrchr(r->path, '/') ? strrchr(r->path, '/') + 1 : r->path, (long)getpid());
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return rec_fail(r, VITALS_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
-	rc = vitals_writer_open_fd(&w, fd, r->format, r->path, &r->schema, &wo, err, sizeof(err));
-	if (rc < 0) {
-		rec_fail(r, rc, "%s", err);
-		goto out_unlink;
-	}
-	if (r->base_fd >= 0 && (rc = vitals_writer_adopt(w, r->base_fd, r->sealed)) < 0) {
-		rec_fail(r, rc, "%s", vitals_writer_errmsg(w));
-		vitals_writer_abort(w);
-		goto out_unlink;
-	}
-	/*
-	 * The rows since the seal, gathered in one batch of their exact size and
-	 * encoded in place as one row group (the writer copies nothing).
-	 */
-	if (r->unsealed_rows > 0) {
-		size_t rows = (size_t)r->unsealed_rows;
+/* Copy bytes [FROM, TO) of the output into twin T, at the same offsets. */
+static int twin_catch_up(struct vitals_recorder *r, struct twin *t, uint64_t from, uint64_t to)
+{
+	loff_t in = (loff_t)from, out = (loff_t)from;
+	char buf[65536];
+	int kernel = 1;
 
-		rc = vitals_batch_new(&all, &r->schema);
-		if (rc == 0)
-			rc = vitals_batch_reserve(all, rows, 0);
-		if (rc < 0) {
-			rec_fail(r, rc, "out of memory for %zu rows", rows);
-			vitals_writer_abort(w);
-			goto out_unlink;
+	while ((uint64_t)in < to) {
+		size_t want = to - (uint64_t)in > ((size_t)1 << 30) ? (size_t)1 << 30
+		                                                    : (size_t)(to - (uint64_t)in);
+		ssize_t k;
+
+		if (kernel) {
+			k = copy_file_range(r->base_fd, &in, t->fd, &out, want, 0);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			              errno == EOPNOTSUPP || errno == EBADF)) {
+				kernel = 0;
+				continue;
+			}
+		} else {
+			k = pread(r->base_fd, buf, want < sizeof(buf) ? want : sizeof(buf), in);
+			if (k > 0 && pwrite(t->fd, buf, (size_t)k, out) != k)
+				k = -1;
+			if (k > 0) {
+				in += k;
+				out += k;
+			}
 		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return rec_fail(r, VITALS_E_IO, "%s: copying the output: %s", t->path,
+			                k < 0 ? strerror(errno) : "it is shorter than expected");
 	}
-	if (r->journal_fd >= 0 && all) {
+	return VITALS_OK;
+}
+
+/* Text formats: the rows since the last write, from the journal and memory, into W. */
+static int write_text_rows(struct vitals_recorder *r, struct vitals_writer *w)
+{
+	struct replay p = {r, NULL, NULL, 0, 0};
+	struct vitals_batch *all = NULL;
+	char err[ERR_MAX];
+	int rc;
+
+	if (r->unsealed_rows == 0)
+		return VITALS_OK;
+	rc = vitals_batch_new(&all, &r->schema);
+	if (rc == 0)
+		rc = vitals_batch_reserve(all, (size_t)r->unsealed_rows, 0);
+	if (rc < 0) {
+		vitals_batch_free(all);
+		return rec_fail(r, rc, "out of memory for %" PRId64 " rows", r->unsealed_rows);
+	}
+	if (r->journal_fd >= 0) {
 		struct journal_info info;
 
 		p.into = all;
 		rc = journal_read(r->journal_fd, &info, replay_record, &p, err, sizeof(err));
 		if (rc == 0)
 			journal_info_release(&info);
-		if (rc < 0) {
+		if (rc < 0)
 			rec_fail(r, rc, "%s: %s", r->journal_path, err);
-			vitals_writer_abort(w);
-			goto out_unlink;
+	}
+	if (rc == 0 && r->mem->rows &&
+	    (rc = vitals_batch_append(all, r->mem, 0, r->mem->rows, NULL)) < 0)
+		rec_fail(r, rc, "out of memory");
+	if (rc == 0 && (rc = vitals_writer_write(w, all)) < 0)
+		rec_fail(r, rc, "%s", vitals_writer_errmsg(w));
+	vitals_batch_free(all);
+	return rc;
+}
+
+int vitals_recorder_write(struct vitals_recorder *r)
+{
+	return recorder_write(r, 0);
+}
+
+/*
+ * FINAL: the last write, which seals everything (no journal will follow).
+ *
+ * The output alternates between two files (twins): the one that is not
+ * the output catches up with the sealed bytes it lacks (those of the last
+ * seal or two), takes the rest, and is renamed over the output. A write
+ * thus costs what changed since the seal, not the size of the trace; only
+ * the first write of a recorder, or one whose twin a reader still holds
+ * open, copies the whole sealed part.
+ */
+static int recorder_write(struct vitals_recorder *r, int final)
+{
+	struct vitals_write_options wo = r->opts.write;
+	struct vitals_writer *w = NULL;
+	char err[ERR_MAX], mark[64], nsealed[24];
+	int text = r->format != VITALS_FORMAT_PARQUET;
+	int x = r->cur == 0 ? 1 : 0, in_place = r->cur >= 0;
+	uint64_t keep_end, rows_end;
+	struct twin *t = &r->twin[x];
+	off_t end;
+	int seal, rc;
+
+	if (r->unwritten_rows == 0 && r->base_fd >= 0 && (!final || r->unsealed_rows == 0))
+		return VITALS_OK;
+	/* Every write seals text; Parquet seals a full row group, and everything at the end. */
+	seal = final || text || recorder_full(r);
+	/* After this write the output holds every record of the journal. */
+	snprintf(mark, sizeof(mark), "%" PRIx64 " %" PRIu64, r->gen, r->seq);
+	snprintf(nsealed, sizeof(nsealed), "%" PRIu32,
+	         r->sealed + (uint32_t)(seal && r->unsealed_rows > 0));
+	meta_del(r, META_JOURNAL);
+	if (meta_set(r, META_WRITTEN, mark) < 0 || meta_set(r, META_SEALED, nsealed) < 0)
+		return rec_fail(r, VITALS_E_NOMEM, "out of memory");
+	wo.meta = r->meta;
+	wo.meta_count = r->meta_count;
+	wo.row_group_rows = r->unsealed_rows > 0 ? (size_t)r->unsealed_rows : 1;
+
+	if ((rc = twin_prepare(r, x)) < 0)
+		return rc;
+	if (t->prefix == 0)
+		in_place = 0; /* a new twin: the first write, or its old file is still read */
+	if (in_place && t->prefix < r->sealed_end &&
+	    (rc = twin_catch_up(r, t, t->prefix, r->sealed_end)) < 0)
+		return rc;
+	if (lseek(t->fd, 0, SEEK_SET) < 0 || (!in_place && ftruncate(t->fd, 0) < 0))
+		return rec_fail(r, VITALS_E_IO, "%s: %s", t->path, strerror(errno));
+	if (in_place)
+		t->prefix = r->sealed_end;
+	rc =
+	    vitals_writer_open_fd(&w, t->fd, r->format, r->path, &r->schema, &wo, err, sizeof(err));
+	if (rc < 0)
+		return rec_fail(r, rc, "%s", err);
+	if (r->base_fd >= 0) {
+		rc = in_place ? store_writer_adopt_in_place(w, r->base_fd, r->sealed)
+		              : vitals_writer_adopt(w, r->base_fd, r->sealed);
+		if (rc < 0) {
+			rec_fail(r, rc, "%s", vitals_writer_errmsg(w));
+			goto out_abort;
 		}
 	}
-	if (all && r->mem->rows &&
-	    (rc = vitals_batch_append(all, r->mem, 0, r->mem->rows, NULL)) < 0) {
-		rec_fail(r, rc, "out of memory");
-		vitals_writer_abort(w);
-		goto out_unlink;
-	}
-	if (all && (rc = vitals_writer_write(w, all)) < 0) {
+	keep_end = vitals_writer_bytes(w);
+	if (text) {
+		rc = write_text_rows(r, w);
+	} else if (pq_stream_rows(r->stream) > 0 &&
+	           (rc = store_writer_put_stream(w, r->stream)) < 0) {
 		rec_fail(r, rc, "%s", vitals_writer_errmsg(w));
-		vitals_writer_abort(w);
-		goto out_unlink;
 	}
-	vitals_batch_free(all);
-	all = NULL;
-	/*
-	 * The batch was megabytes in many blocks below the mmap threshold: hand
-	 * the pages back, or the allocator keeps them and the recorder's
-	 * resident size stays at its peak (retention, not a leak).
-	 */
-	if ((uint64_t)r->unsealed_rows * r->row_bytes >= ((uint64_t)1 << 20))
-		malloc_trim(0);
+	if (rc < 0)
+		goto out_abort;
+	rows_end = vitals_writer_bytes(w);
 	rc = vitals_writer_close(w, err, sizeof(err));
-	if (rc < 0) {
-		rec_fail(r, rc, "%s", err);
-		goto out_unlink;
-	}
-	if (fsync(fd) < 0 || rename(tmp, r->path) < 0) {
+	if (rc < 0)
+		return rec_fail(r, rc, "%s", err);
+	end = lseek(t->fd, 0, SEEK_CUR);
+	if (end < 0 || ftruncate(t->fd, end) < 0 || fsync(t->fd) < 0)
+		return rec_fail(r, VITALS_E_IO, "%s: %s", t->path, strerror(errno));
+	/* The twin takes the output's name, and keeps its own. */
+	unlink(r->tmp);
+	if (link(t->path, r->tmp) < 0 || rename(r->tmp, r->path) < 0) {
 		rc = rec_fail(r, VITALS_E_IO, "%s: %s", r->path, strerror(errno));
-		goto out_unlink;
+		unlink(r->tmp);
+		return rc;
 	}
 	if (fsync_dir(r->dir) < 0) {
 		/* The rename stands; a failed directory sync only weakens it against power loss. */
 	}
-	{
-		struct stat st;
-
-		if (r->base_fd >= 0)
-			close(r->base_fd);
-		r->base_fd = fd;
-		r->base_size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-	}
+	if (r->base_fd >= 0 && r->cur < 0)
+		close(r->base_fd);
+	r->cur = x;
+	r->base_fd = t->fd;
+	r->base_size = (uint64_t)end;
+	r->sealed_end = text ? (uint64_t)end : seal ? rows_end : keep_end;
+	t->prefix = r->sealed_end;
 	if (r->rows_written >= 0)
 		r->rows_written = r->sealed_rows + r->unsealed_rows;
 	r->unwritten_rows = 0;
+	r->unjournaled = 0;
+	vitals_batch_clear(r->mem);
 	if (seal) {
 		if (r->unsealed_rows > 0 && !text)
 			r->sealed++;
 		if (r->sealed_rows >= 0)
 			r->sealed_rows += r->unsealed_rows;
 		r->unsealed_rows = 0;
-		vitals_batch_clear(r->mem);
-		if (!final && !r->opts.no_journal && (rc = start_journal(r)) < 0) {
-			/* Samples wait in memory until a later write starts a journal again. */
-			return rc;
+		if (r->stream) {
+			pq_stream_clear(r->stream);
+			/* The row group's pages were megabytes: hand them back to the system. */
+			malloc_trim(0);
 		}
 	}
+	/* The output holds every row now: the journal starts again, empty. */
+	if (!final && !r->opts.no_journal && (rc = start_journal(r)) < 0) {
+		/* Samples wait in memory until a later write starts a journal again. */
+		return rc;
+	}
 	return VITALS_OK;
-out_unlink:
-	vitals_batch_free(all);
-	close(fd);
-	unlink(tmp);
+out_abort:
+	vitals_writer_abort(w);
 	return rc;
 }
 

@@ -281,7 +281,7 @@ static struct vitals_column *row_column(struct vitals_batch *b, size_t col, int 
 	if (col >= b->schema.count || !type_ok)
 		return NULL;
 	c = &b->cols[col];
-	if (vitals_column_reserve(c, b->rows + 1, 0) < 0)
+	if (c->cap < b->rows + 1 && vitals_column_reserve(c, b->rows + 1, 0) < 0)
 		return NULL;
 	return c;
 }
@@ -389,9 +389,10 @@ int vitals_batch_end_row(struct vitals_batch *b)
 
 	if (r >= VITALS_BATCH_ROWS_MAX)
 		return VITALS_E_NOMEM;
+	/* Room first, so that a failure leaves the row as it was. */
 	for (size_t i = 0; i < b->schema.count; i++) {
 		struct vitals_column *c = &b->cols[i];
-		if (vitals_column_reserve(c, r + 1, 0) < 0)
+		if (c->cap < r + 1 && vitals_column_reserve(c, r + 1, 0) < 0)
 			return VITALS_E_NOMEM;
 	}
 	for (size_t i = 0; i < b->schema.count; i++) {

@@ -102,10 +102,11 @@ struct store_writer_ops {
 	int (*finish)(struct vitals_writer *w);
 	/*
 	 * Start the file with the first ROW_GROUPS row groups of the Parquet
-	 * file on FD (vitals_writer_adopt()). NULL for formats without row
-	 * groups: store.c then copies the whole file after its header.
+	 * file on FD (vitals_writer_adopt()), or, IN_PLACE, go past them where
+	 * the writer's own file holds them already. NULL for formats without
+	 * row groups: store.c then takes the whole file after its header.
 	 */
-	int (*adopt)(struct vitals_writer *w, int fd, uint32_t row_groups);
+	int (*adopt)(struct vitals_writer *w, int fd, uint32_t row_groups, int in_place);
 	/* Text formats: write out what is buffered (the header, before an adopt). */
 	int (*flush)(struct vitals_writer *w);
 	/* Free impl. */

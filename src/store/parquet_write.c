@@ -25,6 +25,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +37,7 @@
 #include "store/encoding.h"
 #include "store/internal.h"
 #include "store/pqmeta.h"
+#include "store/stream.h"
 #include "util/bytebuf.h"
 
 #define PQW_ROW_GROUP_DEFAULT 131072
@@ -1116,6 +1119,790 @@ static int write_row_group(struct vitals_writer *w, struct pqw *p, const struct 
 	return 0;
 }
 
+/* ---- streamed row groups (stream.h) -------------------------------------- */
+
+#define PQS_PAGE_DEFAULT ((size_t)64 << 10)
+/* Rows of one page at most, whatever its values (levels are kept as runs). */
+#define PQS_PAGE_ROWS_MAX ((size_t)1 << 20)
+#define PQS_ERR_MAX       256
+
+/* Encodings a column chunk used, as bits. */
+#define PQS_USED_PLAIN (1u << 0)
+#define PQS_USED_DICT  (1u << 1)
+#define PQS_USED_DELTA (1u << 2)
+
+/* Statistics of a stream's pages without a dictionary; strings owned. */
+struct pqs_stats {
+	int has;
+	union {
+		int64_t i;
+		double d;
+	} min, max;
+	struct bytebuf smin, smax;
+};
+
+struct pqs_col {
+	const struct vitals_field *f;
+	enum vitals_type type;
+	int dict_on;    /* values of the open page go to the dictionary (indices in vals) */
+	int dict_pages; /* finished pages use the dictionary */
+	int nondict;    /* pages without it: MODE_PLAIN or MODE_DELTA; -1 until the first */
+	struct enc_dict dict;
+	/* The open page: definition levels as runs of (count << 1 | level), and values. */
+	size_t rows, nn;
+	uint32_t *runs;
+	size_t nruns, runs_cap;
+	struct bytebuf vals; /* dictionary: uint32 indices; else PLAIN (strings: length, bytes) */
+	/* Finished pages: headers and compressed bodies, which hold no file offsets. */
+	struct bytebuf pages;
+	int64_t pages_rows;
+	int64_t pages_uncompressed; /* headers and uncompressed bodies */
+	int64_t nulls;              /* in finished pages */
+	unsigned used;              /* PQS_USED_* of finished pages */
+	struct pqs_stats st;        /* of finished pages without the dictionary */
+};
+
+struct pq_stream {
+	struct vitals_schema schema;
+	int32_t codec;
+	int level;
+	int dictionary;
+	size_t page_bytes;
+	size_t dict_bytes;
+	struct codec_state cs;
+	struct pqs_col *cols;
+	int64_t rows;
+	struct bytebuf page, comp, tmp; /* scratch */
+	struct bytebuf conv;            /* dictionary indices made values again */
+	int status;
+	char err[PQS_ERR_MAX];
+};
+
+static int pqs_fail(struct pq_stream *s, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int pqs_fail(struct pq_stream *s, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+	if (!s->status)
+		s->status = status;
+	return status;
+}
+
+static void pqs_col_reset(struct pq_stream *s, struct pqs_col *k)
+{
+	enc_dict_clear(&k->dict);
+	k->dict_on = s->dictionary && k->type != VITALS_TYPE_BOOL;
+	k->dict_pages = 0;
+	k->nondict = -1;
+	k->rows = k->nn = k->nruns = 0;
+	bytebuf_clear(&k->vals);
+	bytebuf_clear(&k->pages);
+	k->pages_rows = k->pages_uncompressed = k->nulls = 0;
+	k->used = 0;
+	k->st.has = 0;
+	bytebuf_clear(&k->st.smin);
+	bytebuf_clear(&k->st.smax);
+}
+
+int pq_stream_new(struct pq_stream **out, const struct vitals_schema *schema,
+                  const struct vitals_write_options *o)
+{
+	struct pq_stream *s;
+	int rc;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return VITALS_E_NOMEM;
+	vitals_schema_init(&s->schema);
+	rc = vitals_schema_copy(&s->schema, schema);
+	if (rc == 0 && !codec_supported(o->codec))
+		rc = VITALS_E_UNSUPPORTED;
+	if (rc == 0) {
+		s->cols = calloc(schema->count ? schema->count : 1, sizeof(*s->cols));
+		if (!s->cols)
+			rc = VITALS_E_NOMEM;
+	}
+	if (rc < 0) {
+		vitals_schema_release(&s->schema);
+		free(s);
+		return rc;
+	}
+	s->codec = (int32_t)o->codec;
+	s->level = o->level;
+	s->dictionary = o->dictionary;
+	s->page_bytes = o->page_bytes ? o->page_bytes : PQS_PAGE_DEFAULT;
+	if (s->page_bytes > PQW_PAGE_MAX)
+		s->page_bytes = PQW_PAGE_MAX;
+	s->dict_bytes = o->dictionary_bytes ? o->dictionary_bytes : PQW_DICT_DEFAULT;
+	bytebuf_init(&s->page, 0);
+	bytebuf_init(&s->comp, 0);
+	bytebuf_init(&s->tmp, 0);
+	bytebuf_init(&s->conv, 0);
+	for (size_t j = 0; j < schema->count; j++) {
+		struct pqs_col *k = &s->cols[j];
+
+		k->f = &s->schema.fields[j];
+		k->type = k->f->type;
+		enc_dict_init(&k->dict, k->type == VITALS_TYPE_STRING, s->dict_bytes);
+		bytebuf_init(&k->vals, 0);
+		bytebuf_init(&k->pages, 0);
+		bytebuf_init(&k->st.smin, 0);
+		bytebuf_init(&k->st.smax, 0);
+		pqs_col_reset(s, k);
+	}
+	*out = s;
+	return 0;
+}
+
+void pq_stream_free(struct pq_stream *s)
+{
+	if (!s)
+		return;
+	for (size_t j = 0; j < s->schema.count; j++) {
+		struct pqs_col *k = &s->cols[j];
+
+		enc_dict_release(&k->dict);
+		free(k->runs);
+		bytebuf_release(&k->vals);
+		bytebuf_release(&k->pages);
+		bytebuf_release(&k->st.smin);
+		bytebuf_release(&k->st.smax);
+	}
+	free(s->cols);
+	codec_state_release(&s->cs);
+	bytebuf_release(&s->page);
+	bytebuf_release(&s->comp);
+	bytebuf_release(&s->tmp);
+	bytebuf_release(&s->conv);
+	vitals_schema_release(&s->schema);
+	free(s);
+}
+
+int64_t pq_stream_rows(const struct pq_stream *s)
+{
+	return s->rows;
+}
+
+uint64_t pq_stream_bytes(const struct pq_stream *s)
+{
+	uint64_t n = 0;
+
+	for (size_t j = 0; j < s->schema.count; j++) {
+		const struct pqs_col *k = &s->cols[j];
+
+		n += k->pages.len + k->vals.len + k->nruns * 4 + k->dict.plain_bytes;
+	}
+	return n;
+}
+
+void pq_stream_clear(struct pq_stream *s)
+{
+	for (size_t j = 0; j < s->schema.count; j++) {
+		struct pqs_col *k = &s->cols[j];
+
+		pqs_col_reset(s, k);
+		/* A big row group's pages are given back, not kept for the next. */
+		if (k->pages.cap > ((size_t)256 << 10)) {
+			bytebuf_release(&k->pages);
+			bytebuf_init(&k->pages, 0);
+		}
+	}
+	s->rows = 0;
+	s->status = 0;
+	s->err[0] = '\0';
+}
+
+const char *pq_stream_errmsg(const struct pq_stream *s)
+{
+	return s->err;
+}
+
+static int pqs_level(struct pqs_col *k, int level, size_t count)
+{
+	if (k->nruns && (k->runs[k->nruns - 1] & 1) == (uint32_t)level &&
+	    (k->runs[k->nruns - 1] >> 1) + count < ((uint32_t)1 << 30)) {
+		k->runs[k->nruns - 1] += (uint32_t)(count << 1);
+	} else {
+		int rc =
+		    grow_array((void **)&k->runs, &k->runs_cap, k->nruns + 1, sizeof(*k->runs));
+
+		if (rc < 0)
+			return rc;
+		k->runs[k->nruns++] = (uint32_t)(count << 1) | (uint32_t)level;
+	}
+	k->rows += count;
+	return 0;
+}
+
+/* PLAIN bytes of dictionary entry I of K into OUT. */
+static int pqs_dict_value(const struct pqs_col *k, uint32_t i, struct bytebuf *out)
+{
+	const struct enc_dict *d = &k->dict;
+
+	if (k->type == VITALS_TYPE_STRING)
+		return enc_plain_encode_bytes(out, d->data + d->off[i],
+		                              (size_t)(d->off[i + 1] - d->off[i]));
+	if (k->type == VITALS_TYPE_INT32)
+		return bytebuf_put_le32(out, (uint32_t)d->keys[i]);
+	return bytebuf_put_le64(out, d->keys[i]);
+}
+
+/* Merge the statistics of N PLAIN values in BUF (no nulls) into ST. */
+static int pqs_stats_add(struct pqs_stats *st, enum vitals_type t, const uint8_t *buf, size_t len,
+                         size_t n)
+{
+	struct pqw_stats x;
+
+	memset(&x, 0, sizeof(x));
+	if (n == 0)
+		return 0;
+	switch (t) {
+	case VITALS_TYPE_BOOL:
+		stats_bool(&x, buf, NULL, n);
+		break;
+	case VITALS_TYPE_INT32:
+		stats_int32(&x, (const int32_t *)(const void *)buf, NULL, n);
+		break;
+	case VITALS_TYPE_DOUBLE:
+		stats_double(&x, (const double *)(const void *)buf, NULL, n);
+		break;
+	case VITALS_TYPE_STRING: {
+		const uint8_t *p = buf, *end = buf + len;
+
+		while (p + 4 <= end) {
+			uint32_t l = le32_get(p);
+			const uint8_t *v = p + 4;
+
+			if (!x.has || bytes_cmp(v, l, x.smin, x.smin_len) < 0) {
+				x.smin = v;
+				x.smin_len = l;
+			}
+			if (!x.has || bytes_cmp(v, l, x.smax, x.smax_len) > 0) {
+				x.smax = v;
+				x.smax_len = l;
+			}
+			x.has = 1;
+			p = v + l;
+		}
+		break;
+	}
+	default:
+		stats_int64(&x, (const int64_t *)(const void *)buf, NULL, n);
+		break;
+	}
+	if (!x.has)
+		return 0;
+	if (t == VITALS_TYPE_STRING) {
+		if (!st->has || bytes_cmp(x.smin, x.smin_len, st->smin.p, st->smin.len) < 0) {
+			bytebuf_clear(&st->smin);
+			if (bytebuf_append(&st->smin, x.smin, x.smin_len) < 0)
+				return VITALS_E_NOMEM;
+		}
+		if (!st->has || bytes_cmp(x.smax, x.smax_len, st->smax.p, st->smax.len) > 0) {
+			bytebuf_clear(&st->smax);
+			if (bytebuf_append(&st->smax, x.smax, x.smax_len) < 0)
+				return VITALS_E_NOMEM;
+		}
+	} else if (t == VITALS_TYPE_DOUBLE) {
+		if (!st->has || x.min.d < st->min.d)
+			st->min.d = x.min.d;
+		if (!st->has || x.max.d > st->max.d)
+			st->max.d = x.max.d;
+	} else {
+		if (!st->has || x.min.i < st->min.i)
+			st->min.i = x.min.i;
+		if (!st->has || x.max.i > st->max.i)
+			st->max.i = x.max.i;
+	}
+	st->has = 1;
+	return 0;
+}
+
+/* Add the values of a dictionary (every one is a value of some page) into ST. */
+static int pqs_stats_dict(struct pqs_stats *st, const struct pqs_col *k, struct bytebuf *scratch)
+{
+	bytebuf_clear(scratch);
+	for (uint32_t i = 0; i < k->dict.count; i++)
+		if (pqs_dict_value(k, i, scratch) < 0)
+			return VITALS_E_NOMEM;
+	return pqs_stats_add(st, k->type, scratch->p, scratch->len, k->dict.count);
+}
+
+/* Whether DELTA_BINARY_PACKED beats PLAIN for the N values of width W in BUF, after the codec. */
+static int pqs_delta_pays(struct pq_stream *s, const uint8_t *buf, size_t n, size_t width)
+{
+	size_t plain = n * width, plain_c, delta_c;
+	int rc;
+
+	if (n > PQW_DELTA_SAMPLE)
+		n = PQW_DELTA_SAMPLE, plain = n * width;
+	if (n < 2)
+		return 0;
+	bytebuf_clear(&s->tmp);
+	rc = width == 4 ? enc_delta_encode_i32(&s->tmp, (const int32_t *)(const void *)buf, n)
+	                : enc_delta_encode_i64(&s->tmp, (const int64_t *)(const void *)buf, n);
+	if (rc < 0)
+		return rc;
+	if (s->codec == VITALS_CODEC_NONE || s->tmp.len >= plain)
+		return s->tmp.len < plain;
+	bytebuf_clear(&s->comp);
+	if ((rc = codec_compress(&s->cs, s->codec, s->level, buf, plain, &s->comp)) < 0)
+		return rc;
+	plain_c = s->comp.len;
+	bytebuf_clear(&s->comp);
+	if ((rc = codec_compress(&s->cs, s->codec, s->level, s->tmp.p, s->tmp.len, &s->comp)) < 0)
+		return rc;
+	delta_c = s->comp.len;
+	return delta_c < plain_c;
+}
+
+/* Compress s->page and append it with header H to OUT; *usize gets header + body. */
+static int pqs_emit(struct pq_stream *s, struct pq_page_header *h, struct bytebuf *out,
+                    int64_t *usize)
+{
+	const uint8_t *body = s->page.p;
+	size_t n = s->page.len, cn = n, at = out->len;
+	int rc;
+
+	if (s->page.error)
+		return s->page.error;
+	if (s->codec != VITALS_CODEC_NONE) {
+		bytebuf_clear(&s->comp);
+		rc = codec_compress(&s->cs, s->codec, s->level, s->page.p, n, &s->comp);
+		if (rc < 0)
+			return rc;
+		body = s->comp.p;
+		cn = s->comp.len;
+	}
+	if (n > INT32_MAX || cn > INT32_MAX)
+		return VITALS_E_NOMEM;
+	h->uncompressed_size = (int32_t)n;
+	h->compressed_size = (int32_t)cn;
+	if ((rc = pq_page_header_encode(h, out)) < 0)
+		return rc;
+	if ((rc = bytebuf_append(out, body, cn)) < 0)
+		return rc;
+	*usize = (int64_t)(out->len - at - cn + n);
+	return 0;
+}
+
+/*
+ * Encode K's open page into OUT. FINISH: the page is done (the first one
+ * decides whether the dictionary stays, and statistics are kept); else it
+ * is encoded for one file only and K does not change. *USED receives its
+ * encoding bit; ST, when not NULL, takes its statistics.
+ */
+static int pqs_encode_open(struct pq_stream *s, struct pqs_col *k, int finish, struct bytebuf *out,
+                           int64_t *usize, unsigned *used, struct pqs_stats *st)
+{
+	size_t width = plain_width(k->type);
+	struct pq_page_header h;
+	const uint8_t *vals = k->vals.p;
+	size_t vlen = k->vals.len;
+	int dict = k->dict_on && k->nn > 0, mode;
+	int rc;
+
+	bytebuf_clear(&s->page);
+	if (k->f->nullable) {
+		uint32_t len;
+
+		bytebuf_put_le32(&s->page, 0);
+		for (size_t i = 0; i < k->nruns; i++) {
+			bytebuf_put_uleb(&s->page, (uint64_t)(k->runs[i] >> 1) << 1);
+			bytebuf_put_u8(&s->page, (uint8_t)(k->runs[i] & 1));
+		}
+		if (s->page.error)
+			return s->page.error;
+		len = (uint32_t)(s->page.len - 4);
+		memcpy(s->page.p, &len, 4);
+	}
+	/*
+	 * The first page of a chunk keeps the dictionary only when it has few
+	 * distinct values; else its indices become values again.
+	 */
+	if (dict && finish && !k->dict_pages && k->dict.count > PQW_DICT_MIN_COUNT &&
+	    k->dict.count > k->nn / 4)
+		dict = 0;
+	if (!dict && k->dict_on && k->nn > 0) {
+		const uint32_t *idx = (const uint32_t *)(const void *)k->vals.p;
+
+		bytebuf_clear(&s->conv);
+		for (size_t i = 0; i < k->nn; i++)
+			if (pqs_dict_value(k, idx[i], &s->conv) < 0)
+				return VITALS_E_NOMEM;
+		if (finish) {
+			struct bytebuf t = k->vals;
+
+			k->vals = s->conv;
+			s->conv = t;
+			enc_dict_clear(&k->dict);
+			k->dict_on = 0;
+		}
+		vals = finish ? k->vals.p : s->conv.p;
+		vlen = finish ? k->vals.len : s->conv.len;
+	}
+	if (dict) {
+		int bw = enc_bit_width(k->dict.count - 1);
+
+		mode = MODE_DICT;
+		bytebuf_put_u8(&s->page, (uint8_t)(bw ? bw : 1));
+		rc = enc_rle_encode(&s->page, (const uint32_t *)(const void *)vals, k->nn,
+		                    bw ? bw : 1);
+		if (rc < 0)
+			return rc;
+	} else {
+		mode = k->nondict;
+		if (mode < 0) {
+			mode = MODE_PLAIN;
+			if (k->nn > 0 &&
+			    (k->type == VITALS_TYPE_INT32 || k->type == VITALS_TYPE_INT64 ||
+			     k->type == VITALS_TYPE_TIMESTAMP)) {
+				rc = pqs_delta_pays(s, vals, k->nn, width);
+				if (rc < 0)
+					return rc;
+				mode = rc ? MODE_DELTA : MODE_PLAIN;
+			}
+			if (finish && k->nn > 0)
+				k->nondict = mode;
+		}
+		if (mode == MODE_DELTA)
+			rc = width == 4
+			         ? enc_delta_encode_i32(&s->page,
+			                                (const int32_t *)(const void *)vals, k->nn)
+			         : enc_delta_encode_i64(&s->page,
+			                                (const int64_t *)(const void *)vals, k->nn);
+		else if (k->type == VITALS_TYPE_BOOL)
+			rc = enc_plain_encode_bool(&s->page, vals, k->nn);
+		else
+			rc = bytebuf_append(&s->page, vals, vlen);
+		if (rc < 0)
+			return rc;
+		if (st && (rc = pqs_stats_add(st, k->type, vals, vlen, k->nn)) < 0)
+			return rc;
+	}
+	memset(&h, 0, sizeof(h));
+	h.type = PQ_PAGE_DATA;
+	h.num_values = (int32_t)k->rows;
+	h.encoding = mode == MODE_DICT    ? PQ_ENC_RLE_DICTIONARY
+	             : mode == MODE_DELTA ? PQ_ENC_DELTA_BINARY_PACKED
+	                                  : PQ_ENC_PLAIN;
+	h.def_level_encoding = PQ_ENC_RLE;
+	h.rep_level_encoding = PQ_ENC_RLE;
+	*used = mode == MODE_DICT    ? PQS_USED_DICT
+	        : mode == MODE_DELTA ? PQS_USED_DELTA
+	                             : PQS_USED_PLAIN;
+	return pqs_emit(s, &h, out, usize);
+}
+
+/* Finish K's open page into its pages. */
+static int pqs_flush(struct pq_stream *s, struct pqs_col *k)
+{
+	unsigned used = 0;
+	int64_t usize = 0;
+	int rc;
+
+	if (k->rows == 0)
+		return 0;
+	rc = pqs_encode_open(s, k, 1, &k->pages, &usize, &used, &k->st);
+	if (rc < 0)
+		return rc;
+	if (used == PQS_USED_DICT) {
+		k->dict_pages = 1;
+		/* A dictionary past a quarter of the values seen stops growing here. */
+		int64_t seen = k->pages_rows - k->nulls + (int64_t)k->nn;
+
+		if (k->dict.count > PQW_DICT_MIN_COUNT && (int64_t)k->dict.count > seen / 4)
+			k->dict_on = 0;
+	}
+	k->used |= used;
+	k->pages_uncompressed += usize;
+	k->pages_rows += (int64_t)k->rows;
+	k->nulls += (int64_t)(k->rows - k->nn);
+	k->rows = k->nn = k->nruns = 0;
+	bytebuf_clear(&k->vals);
+	return 0;
+}
+
+/* Append value I of column C (valid) to K's open page. */
+static int pqs_value(struct pq_stream *s, struct pqs_col *k, const struct vitals_column *c,
+                     size_t i)
+{
+	int64_t x;
+
+	if (k->dict_on) {
+		if (k->type == VITALS_TYPE_STRING) {
+			const uint8_t *data = bytes_base(c->data);
+
+			x = enc_dict_add_bytes(&k->dict, data + c->v.off[i],
+			                       (size_t)(c->v.off[i + 1] - c->v.off[i]));
+		} else if (k->type == VITALS_TYPE_INT32) {
+			x = enc_dict_add_key(&k->dict, (uint32_t)c->v.i32[i], 4);
+		} else {
+			uint64_t key;
+
+			memcpy(&key, c->v.b + 8 * i, 8);
+			x = enc_dict_add_key(&k->dict, key, 8);
+		}
+		if (x >= 0) {
+			uint32_t u = (uint32_t)x;
+
+			k->nn++;
+			return bytebuf_append(&k->vals, &u, 4);
+		}
+		if (x != -1)
+			return (int)x;
+		/* The dictionary is full: its page ends here, later ones go without. */
+		if ((x = pqs_flush(s, k)) < 0)
+			return (int)x;
+		k->dict_on = 0;
+	}
+	k->nn++;
+	switch (k->type) {
+	case VITALS_TYPE_STRING: {
+		const uint8_t *data = bytes_base(c->data);
+
+		return enc_plain_encode_bytes(&k->vals, data + c->v.off[i],
+		                              (size_t)(c->v.off[i + 1] - c->v.off[i]));
+	}
+	case VITALS_TYPE_BOOL:
+		return bytebuf_put_u8(&k->vals, c->v.b[i] ? 1 : 0);
+	case VITALS_TYPE_INT32:
+		return bytebuf_append(&k->vals, &c->v.i32[i], 4);
+	default:
+		return bytebuf_append(&k->vals, c->v.b + 8 * i, 8);
+	}
+}
+
+int pq_stream_append(struct pq_stream *s, const struct vitals_batch *b)
+{
+	int rc = 0;
+
+	if (s->status)
+		return s->status;
+	if (!vitals_schema_equal(&b->schema, &s->schema))
+		return pqs_fail(s, VITALS_E_INVAL, "rows of other columns given to the stream");
+	for (size_t j = 0; j < s->schema.count && rc == 0; j++) {
+		struct pqs_col *k = &s->cols[j];
+		const struct vitals_column *c = &b->cols[j];
+		const uint8_t *valid = c->valid;
+		size_t i = 0;
+
+		while (i < b->rows && rc == 0) {
+			size_t e = i + 1;
+			int level = valid ? valid[i] != 0 : 1;
+
+			/* A run of rows with the same level, within the page's row cap. */
+			if (!valid)
+				e = b->rows;
+			else
+				while (e < b->rows && (valid[e] != 0) == level)
+					e++;
+			if (e - i > PQS_PAGE_ROWS_MAX - k->rows)
+				e = i + (PQS_PAGE_ROWS_MAX - k->rows);
+			if (!level) {
+				rc = pqs_level(k, 0, e - i);
+			} else if (!k->dict_on && k->type != VITALS_TYPE_STRING &&
+			           k->type != VITALS_TYPE_BOOL) {
+				size_t width = plain_width(k->type);
+
+				rc = bytebuf_append(&k->vals, c->v.b + width * i, width * (e - i));
+				if (rc == 0)
+					rc = pqs_level(k, 1, e - i);
+				k->nn += e - i;
+			} else {
+				/*
+				 * One by one: the page may end inside the run (a full
+				 * dictionary), so each value goes in before its level.
+				 */
+				for (size_t r = i; r < e && rc == 0; r++)
+					if ((rc = pqs_value(s, k, c, r)) == 0)
+						rc = pqs_level(k, 1, 1);
+			}
+			i = e;
+			if (rc == 0 &&
+			    (k->vals.len >= s->page_bytes || k->rows >= PQS_PAGE_ROWS_MAX))
+				rc = pqs_flush(s, k);
+		}
+		if (rc == 0 && k->vals.error)
+			rc = k->vals.error;
+	}
+	if (rc < 0)
+		return pqs_fail(s, rc, "encoding rows: %s", vitals_strerror(rc));
+	s->rows += (int64_t)b->rows;
+	return 0;
+}
+
+/* The dictionary page of K into OUT. */
+static int pqs_dict_page(struct pq_stream *s, const struct pqs_col *k, struct bytebuf *out,
+                         int64_t *usize)
+{
+	struct pq_page_header h;
+
+	bytebuf_clear(&s->page);
+	for (uint32_t i = 0; i < k->dict.count; i++)
+		if (pqs_dict_value(k, i, &s->page) < 0)
+			return VITALS_E_NOMEM;
+	memset(&h, 0, sizeof(h));
+	h.type = PQ_PAGE_DICTIONARY;
+	h.dict_num_values = (int32_t)k->dict.count;
+	h.dict_encoding = PQ_ENC_PLAIN;
+	return pqs_emit(s, &h, out, usize);
+}
+
+static int pqs_put_column(struct vitals_writer *w, struct pqw *p, struct pq_stream *s,
+                          struct pqs_col *k, struct pq_column_chunk *cc)
+{
+	struct pq_column_meta *m = &cc->meta;
+	struct pqs_stats st = {0, {0}, {0}, BYTEBUF_INIT, BYTEBUF_INIT};
+	struct pqw_stats ws;
+	int64_t start = (int64_t)w->bytes, usize = 0, dict_usize = 0, open_usize = 0;
+	int64_t nulls = k->nulls + (int64_t)(k->rows - k->nn);
+	unsigned used = k->used, open_used = 0;
+	int has_dict = k->dict_pages || (k->dict_on && k->nn > 0);
+	size_t ne = 0;
+	int rc;
+
+	bytebuf_clear(&p->chunk);
+	if (has_dict && (rc = pqs_dict_page(s, k, &p->chunk, &dict_usize)) < 0)
+		goto out;
+	if ((rc = store_write(w, p->chunk.p, p->chunk.len)) < 0)
+		goto out;
+	m->data_page_offset = (int64_t)w->bytes;
+	if (has_dict) {
+		m->has_dictionary_page_offset = 1;
+		m->dictionary_page_offset = start;
+	}
+	if ((rc = store_write(w, k->pages.p, k->pages.len)) < 0)
+		goto out;
+	/* Statistics: finished pages, the dictionary's values, the open page. */
+	st.has = k->st.has;
+	st.min = k->st.min;
+	st.max = k->st.max;
+	if (k->st.has && k->type == VITALS_TYPE_STRING &&
+	    (bytebuf_append(&st.smin, k->st.smin.p, k->st.smin.len) < 0 ||
+	     bytebuf_append(&st.smax, k->st.smax.p, k->st.smax.len) < 0)) {
+		rc = VITALS_E_NOMEM;
+		goto out;
+	}
+	if (has_dict && (rc = pqs_stats_dict(&st, k, &s->tmp)) < 0)
+		goto out;
+	if (k->rows) {
+		bytebuf_clear(&p->chunk);
+		rc = pqs_encode_open(s, k, 0, &p->chunk, &open_usize, &open_used, &st);
+		if (rc < 0 || (rc = store_write(w, p->chunk.p, p->chunk.len)) < 0)
+			goto out;
+		used |= open_used;
+	}
+	cc->file_offset = start;
+	cc->has_meta = 1;
+	m->type = physical_of(k->type);
+	m->encodings = calloc(4, sizeof(int32_t));
+	if (!m->encodings) {
+		rc = VITALS_E_NOMEM;
+		goto out;
+	}
+	/* In the order of their values, as other writers list them. */
+	if (has_dict || (used & PQS_USED_PLAIN))
+		m->encodings[ne++] = PQ_ENC_PLAIN;
+	m->encodings[ne++] = PQ_ENC_RLE;
+	if (used & PQS_USED_DELTA)
+		m->encodings[ne++] = PQ_ENC_DELTA_BINARY_PACKED;
+	if (used & PQS_USED_DICT)
+		m->encodings[ne++] = PQ_ENC_RLE_DICTIONARY;
+	m->encoding_count = (uint32_t)ne;
+	m->path = calloc(1, sizeof(char *));
+	if (!m->path) {
+		rc = VITALS_E_NOMEM;
+		goto out;
+	}
+	m->path_count = 1;
+	m->path[0] = dup_str(k->f->name);
+	if (!m->path[0]) {
+		rc = VITALS_E_NOMEM;
+		goto out;
+	}
+	m->codec = s->codec;
+	m->num_values = k->pages_rows + (int64_t)k->rows;
+	usize = dict_usize + k->pages_uncompressed + open_usize;
+	m->total_uncompressed_size = usize;
+	m->total_compressed_size = (int64_t)w->bytes - start;
+	memset(&ws, 0, sizeof(ws));
+	ws.nulls = nulls;
+	ws.has = st.has;
+	ws.min.i = st.min.i; /* the union's bytes, whatever its type */
+	ws.max.i = st.max.i;
+	ws.smin = st.smin.p;
+	ws.smin_len = st.smin.len;
+	ws.smax = st.smax.p;
+	ws.smax_len = st.smax.len;
+	m->has_statistics = 1;
+	rc = stats_to_meta(&ws, k->type, &m->stats);
+out:
+	bytebuf_release(&st.smin);
+	bytebuf_release(&st.smax);
+	return rc;
+}
+
+int store_writer_put_stream(struct vitals_writer *w, const struct pq_stream *cs)
+{
+	struct pq_stream *s = (struct pq_stream *)cs; /* scratch only: its rows do not change */
+	struct pqw *p = w->impl;
+	struct pq_row_group *rg;
+	int rc;
+
+	if (w->ops != &store_parquet_writer || !p || !vitals_schema_equal(&w->schema, &s->schema))
+		return store_writer_fail(w, VITALS_E_INVAL,
+		                         "a stream needs a Parquet writer of its columns");
+	if (p->status || w->failed)
+		return p->status ? p->status : VITALS_E_IO;
+	if (s->status)
+		return store_writer_fail(w, s->status, "%s", s->err);
+	if (p->pending->rows)
+		return store_writer_fail(w, VITALS_E_INVAL, "rows are waiting before the stream");
+	if (s->rows == 0)
+		return 0;
+	if (p->meta.row_group_count == p->rg_cap) {
+		uint32_t cap = p->rg_cap ? p->rg_cap * 2 : 16;
+		void *q = realloc(p->meta.row_groups, cap * sizeof(*rg));
+
+		if (!q)
+			return pqw_fail(w, VITALS_E_NOMEM, "writing a row group");
+		p->meta.row_groups = q;
+		p->rg_cap = cap;
+	}
+	rg = &p->meta.row_groups[p->meta.row_group_count];
+	memset(rg, 0, sizeof(*rg));
+	rg->columns = calloc(s->schema.count, sizeof(*rg->columns));
+	if (!rg->columns)
+		return pqw_fail(w, VITALS_E_NOMEM, "writing a row group");
+	rg->column_count = (uint32_t)s->schema.count;
+	p->meta.row_group_count++;
+	rg->num_rows = s->rows;
+	rg->has_file_offset = 1;
+	rg->file_offset = (int64_t)w->bytes;
+	for (size_t j = 0; j < s->schema.count; j++) {
+		rc = pqs_put_column(w, p, s, &s->cols[j], &rg->columns[j]);
+		if (rc < 0)
+			return pqw_fail(w, rc, "writing a row group");
+		rg->total_byte_size += rg->columns[j].meta.total_uncompressed_size;
+		rg->total_compressed_size += rg->columns[j].meta.total_compressed_size;
+	}
+	rg->has_total_compressed_size = 1;
+	if (p->kept_count + p->meta.row_group_count - 1 <= PQW_ORDINAL_MAX) {
+		rg->has_ordinal = 1;
+		rg->ordinal = (int16_t)(p->kept_count + p->meta.row_group_count - 1);
+	}
+	p->rows += s->rows;
+	w->wrote = 1;
+	return 0;
+}
+
 /* ---- the ops -------------------------------------------------------------- */
 
 static void pqw_free(struct vitals_writer *w)
@@ -1285,7 +2072,7 @@ static int same_schema(const struct pq_file_meta *a, const struct pq_file_meta *
  * are copied as they are (written by vitals, they follow each other right
  * after the magic), their metadata joins the footer to come.
  */
-static int pqw_adopt(struct vitals_writer *w, int fd, uint32_t count)
+static int pqw_adopt(struct vitals_writer *w, int fd, uint32_t count, int in_place)
 {
 	struct pqw *p = w->impl;
 	struct pq_file_meta base;
@@ -1303,7 +2090,14 @@ static int pqw_adopt(struct vitals_writer *w, int fd, uint32_t count)
 		rc = store_writer_fail(w, VITALS_E_INVAL, "the earlier file has other columns");
 		goto out_release;
 	}
-	rc = store_copy_range(w, fd, 4, end - 4);
+	if (!in_place) {
+		rc = store_copy_range(w, fd, 4, end - 4);
+	} else if (w->bytes != 4 || lseek(w->fd, (off_t)end, SEEK_SET) < 0) {
+		rc = store_writer_fail(w, VITALS_E_IO, "cannot go past the earlier row groups: %s",
+		                       strerror(errno));
+	} else {
+		w->bytes = end;
+	}
 	if (rc < 0)
 		goto out_release;
 	/* Their metadata goes into the new footer as the bytes it was. */

@@ -17,6 +17,7 @@
 #include <vitals/store.h>
 
 #include "store/internal.h"
+#include "store/stream.h"
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -476,7 +477,7 @@ int vitals_writer_close(struct vitals_writer *w, char *err, size_t errlen)
 }
 
 /* Text formats: the whole file on FD, whose header must be the one W wrote. */
-static int adopt_text(struct vitals_writer *w, int fd)
+static int adopt_text(struct vitals_writer *w, int fd, int in_place)
 {
 	char mine[4096], theirs[4096];
 	struct stat st;
@@ -506,10 +507,16 @@ static int adopt_text(struct vitals_writer *w, int fd)
 			                         "the earlier file has other columns");
 		at += n;
 	}
-	return store_copy_range(w, fd, head, (uint64_t)st.st_size - head);
+	if (!in_place)
+		return store_copy_range(w, fd, head, (uint64_t)st.st_size - head);
+	if (lseek(w->fd, st.st_size, SEEK_SET) < 0)
+		return store_writer_fail(w, VITALS_E_IO, "cannot go past the earlier rows: %s",
+		                         strerror(errno));
+	w->bytes = (uint64_t)st.st_size;
+	return VITALS_OK;
 }
 
-int vitals_writer_adopt(struct vitals_writer *w, int fd, uint32_t row_groups)
+static int writer_adopt(struct vitals_writer *w, int fd, uint32_t row_groups, int in_place)
 {
 	int rc;
 
@@ -521,12 +528,22 @@ int vitals_writer_adopt(struct vitals_writer *w, int fd, uint32_t row_groups)
 		return store_writer_fail(w, VITALS_E_INVAL,
 		                         "earlier rows can only be taken before any other");
 	if (w->ops->adopt)
-		rc = w->ops->adopt(w, fd, row_groups);
+		rc = w->ops->adopt(w, fd, row_groups, in_place);
 	else
-		rc = adopt_text(w, fd);
+		rc = adopt_text(w, fd, in_place);
 	if (rc == 0)
 		w->wrote = 1;
 	return rc;
+}
+
+int vitals_writer_adopt(struct vitals_writer *w, int fd, uint32_t row_groups)
+{
+	return writer_adopt(w, fd, row_groups, 0);
+}
+
+int store_writer_adopt_in_place(struct vitals_writer *w, int fd, uint32_t row_groups)
+{
+	return writer_adopt(w, fd, row_groups, 1);
 }
 
 void vitals_writer_abort(struct vitals_writer *w)

@@ -1,0 +1,66 @@
+/*
+ * Streamed row groups: a Parquet row group encoded column by column as
+ * rows arrive, for a recorder that rewrites its output often.
+ *
+ * A batch handed to pq_stream_append() is taken apart at once: each
+ * column's values go into that column's open page, and a page that
+ * reaches the page size is encoded, compressed and kept as bytes. What
+ * the stream holds is therefore the row group's finished pages
+ * (compressed, about what they take in the file), one open page of raw
+ * values per column, and each column's dictionary: not its rows.
+ *
+ * store_writer_put_stream() writes the row group as it stands into a
+ * Parquet writer, any number of times (the open pages are encoded for
+ * that file, not finished); pq_stream_clear() starts the next one.
+ *
+ * Encodings follow the writer's rules (parquet_write.c), decided page by
+ * page: a column starts with a dictionary, which its first page keeps
+ * only when it pays (few distinct values); a dictionary that outgrows
+ * dictionary_bytes stops there and later pages go without it. Integer
+ * pages without a dictionary are DELTA_BINARY_PACKED when the first one
+ * comes out smaller that way, else PLAIN. Statistics are exact.
+ */
+#ifndef VITALS_STORE_STREAM_H
+#define VITALS_STORE_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <vitals/store.h>
+#include <vitals/table.h>
+
+struct pq_stream;
+
+/*
+ * A stream for rows of SCHEMA, with O's codec, level, page size (default
+ * 64 KiB of values a page here), dictionary switch and dictionary cap.
+ */
+int pq_stream_new(struct pq_stream **out, const struct vitals_schema *schema,
+                  const struct vitals_write_options *o);
+void pq_stream_free(struct pq_stream *s);
+/* Take every row of B (the stream's schema). On failure the stream keeps failing. */
+int pq_stream_append(struct pq_stream *s, const struct vitals_batch *b);
+/* Rows taken since the last clear. */
+int64_t pq_stream_rows(const struct pq_stream *s);
+/* Bytes held: finished pages, open values and dictionaries. */
+uint64_t pq_stream_bytes(const struct pq_stream *s);
+/* Forget the rows (after they were written for the last time); keep the memory of small buffers. */
+void pq_stream_clear(struct pq_stream *s);
+/* The last failure's message. */
+const char *pq_stream_errmsg(const struct pq_stream *s);
+
+/*
+ * Write the stream's rows as the next row group of W, a Parquet writer
+ * with no rows waiting. Nothing in S changes. 0, or a failure of W.
+ */
+int store_writer_put_stream(struct vitals_writer *w, const struct pq_stream *s);
+
+/*
+ * Like vitals_writer_adopt(), for a writer whose own file already holds,
+ * at the same offsets, the bytes of the first ROW_GROUPS row groups of the
+ * Parquet file on FD (or all of FD's rows, for text formats): only FD's
+ * footer (or header) is read, and W goes on after those bytes instead of
+ * copying them.
+ */
+int store_writer_adopt_in_place(struct vitals_writer *w, int fd, uint32_t row_groups);
+
+#endif

@@ -1,0 +1,333 @@
+/*
+ * The recorder's files (include/vitals/record.h): its output alternates
+ * between two files, so writes do not copy the trace; a reader that keeps
+ * the output open keeps what it opened, byte for byte, while recording
+ * goes on; a recovery rebuilds the growing row group from the journal;
+ * nothing but the output is left at close, and temporaries of a dead
+ * recorder are removed.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vitals/record.h>
+
+#include "record/journal.h"
+#include "testutil.h"
+
+static void schema_of(struct vitals_schema *s)
+{
+	vitals_schema_init(s);
+	assert_int_equal(vitals_schema_add(s, "time", VITALS_TYPE_TIMESTAMP, 0), 0);
+	assert_int_equal(vitals_schema_add(s, "name", VITALS_TYPE_STRING, 1), 0);
+	assert_int_equal(vitals_schema_add(s, "v", VITALS_TYPE_INT64, 1), 0);
+}
+
+/* Rows FIRST .. FIRST + N - 1: time 1000 * i, name "n<i % 7>", v = i * i (null when i % 5 == 0). */
+static void fill(struct vitals_batch *b, long first, long n)
+{
+	char name[16];
+
+	vitals_batch_clear(b);
+	for (long i = first; i < first + n; i++) {
+		assert_int_equal(vitals_batch_set_i64(b, 0, 1000 * (int64_t)i), 0);
+		snprintf(name, sizeof(name), "n%ld", i % 7);
+		assert_int_equal(vitals_batch_set_string(b, 1, name, strlen(name)), 0);
+		if (i % 5)
+			assert_int_equal(vitals_batch_set_i64(b, 2, (int64_t)i * i), 0);
+		assert_int_equal(vitals_batch_end_row(b), 0);
+	}
+}
+
+/* PATH holds rows 0 .. N - 1 exactly. */
+static void check_rows(const char *path, long n)
+{
+	struct vitals_reader *r;
+	const struct vitals_batch *b;
+	char err[512];
+	long next = 0;
+	int rc;
+
+	if (vitals_reader_open(&r, path, NULL, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	while ((rc = vitals_reader_next(r, &b)) > 0)
+		for (size_t i = 0; i < b->rows; i++, next++) {
+			char name[16];
+			size_t len;
+			const char *s = vitals_batch_string(b, 1, i, &len);
+
+			assert_int_equal(b->cols[0].v.i64[i], 1000 * (int64_t)next);
+			snprintf(name, sizeof(name), "n%ld", next % 7);
+			assert_int_equal(len, strlen(name));
+			assert_memory_equal(s, name, len);
+			assert_int_equal(vitals_batch_is_valid(b, 2, i), next % 5 != 0);
+			if (next % 5)
+				assert_int_equal(b->cols[2].v.i64[i], (int64_t)next * next);
+		}
+	assert_int_equal(rc, 0);
+	assert_int_equal(next, n);
+	vitals_reader_close(r);
+}
+
+/* Entries of DIR other than "." and "..". */
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+static struct vitals_recorder *open_recorder(const char *path, int64_t *recovered)
+{
+	struct vitals_recorder_options o;
+	struct vitals_recorder *r;
+	struct vitals_schema s;
+	char err[512];
+
+	schema_of(&s);
+	vitals_recorder_options_init(&o);
+	o.seal_rows = 500;
+	if (vitals_recorder_open(&r, path, &s, &o, recovered, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	vitals_schema_release(&s);
+	return r;
+}
+
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/* Forty writes, seals among them: the output is one of two files in turn. */
+static void test_twins_alternate(void **state)
+{
+	char *dir = tu_tmpdir(), path[4096];
+	struct vitals_recorder *r;
+	struct vitals_batch *b;
+	struct vitals_schema s;
+	ino_t seen[3] = {0, 0, 0};
+	int distinct = 0;
+	char err[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/out.parquet", dir);
+	schema_of(&s);
+	assert_int_equal(vitals_batch_new(&b, &s), 0);
+	r = open_recorder(path, NULL);
+	for (long k = 0; k < 40; k++) {
+		ino_t ino;
+		int known = 0;
+
+		fill(b, 100 * k, 100);
+		assert_int_equal(vitals_recorder_add(r, b), 0);
+		assert_int_equal(vitals_recorder_write(r), 0);
+		assert_int_equal(vitals_recorder_rows_written(r), 100 * (k + 1));
+		/* The journal starts again at each write: only its header is left. */
+		{
+			char jpath[4200];
+			struct stat st;
+
+			snprintf(jpath, sizeof(jpath), "%s.journal", path);
+			assert_int_equal(stat(jpath, &st), 0);
+			assert_true(st.st_size < 512);
+		}
+		ino = inode_of(path);
+		for (int i = 0; i < distinct; i++)
+			known |= seen[i] == ino;
+		if (!known) {
+			assert_true(distinct < 2);
+			seen[distinct++] = ino;
+		}
+		if (k % 13 == 0)
+			check_rows(path, 100 * (k + 1));
+	}
+	assert_int_equal(distinct, 2);
+	/* Output, journal and the two twins while recording. */
+	assert_int_equal(entries(dir), 4);
+	assert_int_equal(vitals_recorder_close(r, err, sizeof(err)), 0);
+	check_rows(path, 4000);
+	assert_int_equal(entries(dir), 1);
+	vitals_batch_free(b);
+	vitals_schema_release(&s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* A reader holding the output open keeps reading the same bytes. */
+static void test_reader_keeps_its_file(void **state)
+{
+	char *dir = tu_tmpdir(), path[4096], err[512];
+	struct vitals_recorder *r;
+	struct vitals_batch *b;
+	struct vitals_schema s;
+	char *before, after[1 << 16];
+	size_t len;
+	ino_t held;
+	long at = 0;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/out.parquet", dir);
+	schema_of(&s);
+	assert_int_equal(vitals_batch_new(&b, &s), 0);
+	r = open_recorder(path, NULL);
+	for (int k = 0; k < 3; k++, at += 120) {
+		fill(b, at, 120);
+		assert_int_equal(vitals_recorder_add(r, b), 0);
+		assert_int_equal(vitals_recorder_write(r), 0);
+	}
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	held = inode_of(path);
+	before = tu_slurp(path, &len);
+	assert_true(len < sizeof(after));
+	for (int k = 0; k < 6; k++, at += 120) {
+		fill(b, at, 120);
+		assert_int_equal(vitals_recorder_add(r, b), 0);
+		assert_int_equal(vitals_recorder_write(r), 0);
+		assert_true(inode_of(path) != held);
+		assert_int_equal(pread(fd, after, sizeof(after), 0), (ssize_t)len);
+		assert_memory_equal(before, after, len);
+	}
+	close(fd);
+	check_rows(path, at);
+	assert_int_equal(vitals_recorder_close(r, err, sizeof(err)), 0);
+	check_rows(path, at);
+	free(before);
+	vitals_batch_free(b);
+	vitals_schema_release(&s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* Killed after a seal and some writes: the growing row group comes back from the journal. */
+static void test_recovery(void **state)
+{
+	char *dir = tu_tmpdir(), path[4096], err[512];
+	struct vitals_recorder *r;
+	struct vitals_batch *b;
+	struct vitals_schema s;
+	int64_t recovered = -1;
+	long at = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/out.parquet", dir);
+	schema_of(&s);
+	assert_int_equal(vitals_batch_new(&b, &s), 0);
+	r = open_recorder(path, NULL);
+	for (int k = 0; k < 12; k++, at += 100) {
+		fill(b, at, 100);
+		assert_int_equal(vitals_recorder_add(r, b), 0);
+		if (k % 3 == 2)
+			assert_int_equal(vitals_recorder_write(r), 0);
+	}
+	fill(b, at, 77);
+	at += 77;
+	assert_int_equal(vitals_recorder_add(r, b), 0);
+	/* 1277 rows taken, 1200 written; the process dies. */
+	vitals_recorder_abort(r);
+	check_rows(path, 1200);
+
+	/* A dead recorder's temporaries, and one of a running process (kept). */
+	tu_write(dir, ".out.parquet.tmp-2147480000.a", "x");
+	tu_write(dir, ".out.parquet.tmp-2147480000", "x");
+	{
+		char name[64];
+
+		snprintf(name, sizeof(name), ".out.parquet.tmp-%ld.b", (long)getppid());
+		tu_write(dir, name, "x");
+	}
+	r = open_recorder(path, &recovered);
+	assert_int_equal(recovered, 77);
+	check_rows(path, at);
+	fill(b, at, 10);
+	at += 10;
+	assert_int_equal(vitals_recorder_add(r, b), 0);
+	assert_int_equal(vitals_recorder_close(r, err, sizeof(err)), 0);
+	check_rows(path, at);
+	/* The output and the live process's file. */
+	assert_int_equal(entries(dir), 2);
+	vitals_batch_free(b);
+	vitals_schema_release(&s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/*
+ * An output and journal left by an older recorder, whose last row group
+ * was rebuilt from the journal at each write ("vitals.journal" = "GEN 0"):
+ * recovered without counting a row twice.
+ */
+static void test_recovery_of_older_marks(void **state)
+{
+	char *dir = tu_tmpdir(), path[4096], jpath[4200], err[512];
+	struct vitals_write_options o;
+	struct journal_scratch js;
+	struct vitals_kv meta[2] = {{"vitals.journal", "1234abcd 0"},
+	                            {"vitals.sealed_row_groups", "1"}};
+	struct vitals_recorder *r;
+	struct vitals_writer *w;
+	struct vitals_batch *b;
+	struct vitals_schema s;
+	int64_t recovered = -1;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/out.parquet", dir);
+	snprintf(jpath, sizeof(jpath), "%s.journal", path);
+	schema_of(&s);
+	assert_int_equal(vitals_batch_new(&b, &s), 0);
+	/* Rows 0..299 sealed, 300..399 in the last row group. */
+	vitals_write_options_init(&o);
+	o.row_group_rows = 300;
+	o.meta = meta;
+	o.meta_count = 2;
+	assert_int_equal(vitals_writer_open(&w, path, &s, &o, err, sizeof(err)), 0);
+	fill(b, 0, 400);
+	assert_int_equal(vitals_writer_write(w, b), 0);
+	assert_int_equal(vitals_writer_close(w, err, sizeof(err)), 0);
+	/* Its journal: rows 300..399 (in the output), then 400..449 (not yet). */
+	memset(&js, 0, sizeof(js));
+	assert_int_equal(journal_create(jpath, &s, 0x1234abcd, 0, &fd, err, sizeof(err)), 0);
+	fill(b, 300, 100);
+	assert_int_equal(journal_append(fd, b, 1, &js), 0);
+	fill(b, 400, 50);
+	assert_int_equal(journal_append(fd, b, 2, &js), 0);
+	close(fd);
+	journal_scratch_release(&js);
+
+	r = open_recorder(path, &recovered);
+	assert_int_equal(recovered, 50);
+	check_rows(path, 450);
+	assert_int_equal(vitals_recorder_close(r, err, sizeof(err)), 0);
+	check_rows(path, 450);
+	assert_int_equal(entries(dir), 1);
+	vitals_batch_free(b);
+	vitals_schema_release(&s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_twins_alternate),
+	    cmocka_unit_test(test_reader_keeps_its_file),
+	    cmocka_unit_test(test_recovery),
+	    cmocka_unit_test(test_recovery_of_older_marks),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

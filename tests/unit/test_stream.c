@@ -1,0 +1,372 @@
+/*
+ * Streamed row groups (src/store/stream.h): rows taken batch by batch
+ * read back exactly from a file written at any point, whatever encoding
+ * each column's pages took (a dictionary kept, given up on the first
+ * page, stopped when it grew past a quarter of the values or past its
+ * byte cap; DELTA_BINARY_PACKED or PLAIN without it), with nulls,
+ * booleans and strings, and with exact statistics. Writing does not
+ * change the stream; a cleared stream starts a new row group; a writer
+ * that adopts row groups in place continues a file without copying them.
+ */
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vitals/store.h>
+
+#include "store/stream.h"
+#include "testutil.h"
+
+enum { C_TIME, C_KIND, C_ID, C_COUNTER, C_PCT, C_SMALL, C_FLAG, C_UNIQ, C_MID, C_NAME, C_COUNT };
+
+static void schema_of(struct vitals_schema *s)
+{
+	vitals_schema_init(s);
+	assert_int_equal(vitals_schema_add(s, "time", VITALS_TYPE_TIMESTAMP, 0), 0);
+	assert_int_equal(vitals_schema_add(s, "kind", VITALS_TYPE_STRING, 0), 0);
+	assert_int_equal(vitals_schema_add(s, "id", VITALS_TYPE_STRING, 1), 0);
+	assert_int_equal(vitals_schema_add(s, "counter", VITALS_TYPE_INT64, 1), 0);
+	assert_int_equal(vitals_schema_add(s, "pct", VITALS_TYPE_DOUBLE, 1), 0);
+	assert_int_equal(vitals_schema_add(s, "small", VITALS_TYPE_INT32, 1), 0);
+	assert_int_equal(vitals_schema_add(s, "flag", VITALS_TYPE_BOOL, 1), 0);
+	assert_int_equal(vitals_schema_add(s, "uniq", VITALS_TYPE_STRING, 1), 0);
+	assert_int_equal(vitals_schema_add(s, "mid", VITALS_TYPE_INT64, 1), 0);
+	assert_int_equal(vitals_schema_add(s, "name", VITALS_TYPE_STRING, 1), 0);
+}
+
+/*
+ * Row I's values; 0 when the cell is null. TEXT receives strings. Samples
+ * of 50 rows share a time; the first 10 of a sample are "cpu" rows.
+ */
+static int value(int col, long i, int64_t *iv, double *dv, char *text, size_t cap)
+{
+	long e = i % 50;
+
+	switch (col) {
+	case C_TIME:
+		*iv = 1000000 * (int64_t)(i / 50);
+		return 1;
+	case C_KIND:
+		snprintf(text, cap, "%s", e < 10 ? "cpu" : "process");
+		return 1;
+	case C_ID:
+		if (e < 10 && i % 3 == 0)
+			return 0;
+		snprintf(text, cap, "p%ld", e);
+		return 1;
+	case C_COUNTER:
+		*iv = (int64_t)i * 17 + e * 1000000000LL;
+		return e != 0;
+	case C_PCT:
+		*dv = sin((double)i) * 100.0;
+		return i % 7 != 0;
+	case C_SMALL:
+		*iv = i % 5 - 2;
+		return i % 9 != 0;
+	case C_FLAG:
+		*iv = i % 3 == 0;
+		return i % 11 != 0;
+	case C_UNIQ:
+		snprintf(text, cap, "u%ld", i);
+		return e >= 10;
+	case C_MID: /* a dictionary at first, then every value new */
+		*iv = i < 2000 ? i % 10 : i;
+		return 1;
+	case C_NAME: /* long names, each five times: past a small dictionary's cap */
+		snprintf(text, cap, "a-fairly-long-process-name-%ld", (i / 5) % 3000);
+		return e != 49;
+	}
+	return 0;
+}
+
+static void fill(struct vitals_batch *b, long first, long n)
+{
+	char text[64];
+
+	vitals_batch_clear(b);
+	for (long i = first; i < first + n; i++) {
+		for (int c = 0; c < C_COUNT; c++) {
+			int64_t iv = 0;
+			double dv = 0;
+
+			if (!value(c, i, &iv, &dv, text, sizeof(text))) {
+				assert_int_equal(vitals_batch_set_null(b, (size_t)c), 0);
+				continue;
+			}
+			switch (c) {
+			case C_KIND:
+			case C_ID:
+			case C_UNIQ:
+			case C_NAME:
+				assert_int_equal(
+				    vitals_batch_set_string(b, (size_t)c, text, strlen(text)), 0);
+				break;
+			case C_PCT:
+				assert_int_equal(vitals_batch_set_double(b, (size_t)c, dv), 0);
+				break;
+			case C_SMALL:
+				assert_int_equal(vitals_batch_set_i32(b, (size_t)c, (int32_t)iv),
+				                 0);
+				break;
+			case C_FLAG:
+				assert_int_equal(vitals_batch_set_bool(b, (size_t)c, (int)iv), 0);
+				break;
+			default:
+				assert_int_equal(vitals_batch_set_i64(b, (size_t)c, iv), 0);
+				break;
+			}
+		}
+		assert_int_equal(vitals_batch_end_row(b), 0);
+	}
+}
+
+static void options(struct vitals_write_options *o)
+{
+	vitals_write_options_init(o);
+	o->page_bytes = 4096; /* many pages */
+	o->dictionary_bytes = 16384;
+}
+
+/* Write S as one row group of PATH, after the first ADOPT row groups of BASE_FD (-1: none). */
+static void write_stream(const char *path, const struct pq_stream *s, int base_fd, uint32_t adopt,
+                         int in_place)
+{
+	struct vitals_write_options o;
+	struct vitals_writer *w;
+	struct vitals_schema sc;
+	char err[512];
+	int fd = open(path, in_place ? O_RDWR : O_RDWR | O_CREAT | O_TRUNC, 0644);
+	off_t end;
+
+	assert_true(fd >= 0);
+	schema_of(&sc);
+	options(&o);
+	assert_int_equal(
+	    vitals_writer_open_fd(&w, fd, VITALS_FORMAT_PARQUET, path, &sc, &o, err, sizeof(err)),
+	    0);
+	if (base_fd >= 0)
+		assert_int_equal(in_place ? store_writer_adopt_in_place(w, base_fd, adopt)
+		                          : vitals_writer_adopt(w, base_fd, adopt),
+		                 0);
+	assert_int_equal(store_writer_put_stream(w, s), 0);
+	assert_int_equal(vitals_writer_close(w, err, sizeof(err)), 0);
+	end = lseek(fd, 0, SEEK_CUR);
+	assert_int_equal(ftruncate(fd, end), 0);
+	close(fd);
+	vitals_schema_release(&sc);
+}
+
+/* PATH holds rows FIRST .. FIRST + N - 1 exactly, in GROUPS row groups with exact time statistics.
+ */
+static void check(const char *path, long first, long n, size_t groups)
+{
+	struct vitals_file_info *info;
+	struct vitals_reader *r;
+	const struct vitals_batch *b;
+	char err[512], text[64];
+	long next = first;
+	int rc;
+
+	assert_int_equal(vitals_reader_open(&r, path, NULL, err, sizeof(err)), 0);
+	while ((rc = vitals_reader_next(r, &b)) > 0)
+		for (size_t i = 0; i < b->rows; i++, next++)
+			for (int c = 0; c < C_COUNT; c++) {
+				int64_t iv = 0;
+				double dv = 0;
+				int ok = value(c, next, &iv, &dv, text, sizeof(text));
+				size_t len;
+				const char *sv;
+
+				if (vitals_batch_is_valid(b, (size_t)c, i) != ok)
+					fail_msg("row %ld column %d: validity %d, want %d", next, c,
+					         vitals_batch_is_valid(b, (size_t)c, i), ok);
+				if (!ok)
+					continue;
+				switch (c) {
+				case C_KIND:
+				case C_ID:
+				case C_UNIQ:
+				case C_NAME:
+					sv = vitals_batch_string(b, (size_t)c, i, &len);
+					if (len != strlen(text) || memcmp(sv, text, len) != 0)
+						fail_msg("row %ld column %d: '%.*s', want '%s'",
+						         next, c, (int)len, sv, text);
+					break;
+				case C_PCT:
+					assert_true(b->cols[c].v.f64[i] == dv);
+					break;
+				case C_SMALL:
+					assert_int_equal(b->cols[c].v.i32[i], iv);
+					break;
+				case C_FLAG:
+					assert_int_equal(b->cols[c].v.b[i] != 0, iv);
+					break;
+				default:
+					if (b->cols[c].v.i64[i] != iv)
+						fail_msg("row %ld column %d: %lld, want %lld", next,
+						         c, (long long)b->cols[c].v.i64[i],
+						         (long long)iv);
+					break;
+				}
+			}
+	assert_int_equal(rc, 0);
+	assert_int_equal(next, first + n);
+	vitals_reader_close(r);
+
+	assert_int_equal(vitals_file_describe(&info, path, err, sizeof(err)), 0);
+	assert_int_equal(info->row_group_count, groups);
+	{
+		/* The last row group is the stream's: its statistics are exact. */
+		const struct vitals_row_group_info *g = &info->row_groups[groups - 1];
+		long lo = first + n - (long)g->rows, hi = first + n - 1;
+		int64_t cmin = INT64_MAX, cmax = INT64_MIN;
+
+		assert_true(g->columns[C_TIME].has_int_stats);
+		assert_int_equal(g->columns[C_TIME].min_i, 1000000 * (int64_t)(lo / 50));
+		assert_int_equal(g->columns[C_TIME].max_i, 1000000 * (int64_t)(hi / 50));
+		for (long i = lo; i <= hi; i++) {
+			int64_t iv;
+			double dv;
+
+			if (value(C_COUNTER, i, &iv, &dv, text, sizeof(text))) {
+				cmin = iv < cmin ? iv : cmin;
+				cmax = iv > cmax ? iv : cmax;
+			}
+		}
+		assert_int_equal(g->columns[C_COUNTER].has_int_stats, cmin <= cmax);
+		if (cmin <= cmax) {
+			assert_int_equal(g->columns[C_COUNTER].min_i, cmin);
+			assert_int_equal(g->columns[C_COUNTER].max_i, cmax);
+		}
+	}
+	vitals_file_info_free(info);
+}
+
+static void test_stream_roundtrip(void **state)
+{
+	static const long sizes[] = {1, 7, 50, 333, 1000, 2, 4096};
+	struct vitals_write_options o;
+	struct vitals_schema sc;
+	struct vitals_batch *b;
+	struct pq_stream *s;
+	char *dir = tu_tmpdir(), path[4096];
+	long at = 0, k = 0, checks[] = {1, 5000, 17000, 30000};
+	size_t next_check = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/s.parquet", dir);
+	schema_of(&sc);
+	options(&o);
+	assert_int_equal(vitals_batch_new(&b, &sc), 0);
+	assert_int_equal(pq_stream_new(&s, &sc, &o), 0);
+	while (next_check < sizeof(checks) / sizeof(checks[0])) {
+		long n = sizes[k++ % (sizeof(sizes) / sizeof(sizes[0]))];
+
+		if (at + n > checks[next_check])
+			n = checks[next_check] - at;
+		fill(b, at, n);
+		assert_int_equal(pq_stream_append(s, b), 0);
+		at += n;
+		assert_int_equal(pq_stream_rows(s), at);
+		if (at == checks[next_check]) {
+			/* Twice: writing leaves the stream as it was. */
+			write_stream(path, s, -1, 0, 0);
+			check(path, 0, at, 1);
+			write_stream(path, s, -1, 0, 0);
+			check(path, 0, at, 1);
+			next_check++;
+		}
+	}
+	/* Pages are compressed: far fewer bytes than the rows' values. */
+	assert_true(pq_stream_bytes(s) < (uint64_t)at * 40);
+
+	/* Cleared, it holds the next row group only. */
+	pq_stream_clear(s);
+	assert_int_equal(pq_stream_rows(s), 0);
+	fill(b, 100000, 777);
+	assert_int_equal(pq_stream_append(s, b), 0);
+	write_stream(path, s, -1, 0, 0);
+	check(path, 100000, 777, 1);
+
+	pq_stream_free(s);
+	vitals_batch_free(b);
+	vitals_schema_release(&sc);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* A file continued in place: its first row group stays where it is, untouched. */
+static void test_stream_in_place(void **state)
+{
+	struct vitals_write_options o;
+	struct vitals_schema sc;
+	struct vitals_batch *b;
+	struct pq_stream *s;
+	char *dir = tu_tmpdir(), a[4096], c[4096], *before, *after;
+	size_t blen, alen;
+	int afd;
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s/a.parquet", dir);
+	snprintf(c, sizeof(c), "%s/c.parquet", dir);
+	schema_of(&sc);
+	options(&o);
+	assert_int_equal(vitals_batch_new(&b, &sc), 0);
+	assert_int_equal(pq_stream_new(&s, &sc, &o), 0);
+	fill(b, 0, 3000);
+	assert_int_equal(pq_stream_append(s, b), 0);
+	write_stream(a, s, -1, 0, 0);
+	check(a, 0, 3000, 1);
+
+	/* C is a copy of A; it takes a second row group after A's first, in place. */
+	before = tu_slurp(a, &blen);
+	tu_write(dir, "c.parquet", ""); /* created, then filled below */
+	{
+		int fd = open(c, O_WRONLY | O_TRUNC);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, before, blen), (ssize_t)blen);
+		close(fd);
+	}
+	pq_stream_clear(s);
+	fill(b, 3000, 1234);
+	assert_int_equal(pq_stream_append(s, b), 0);
+	afd = open(a, O_RDONLY);
+	assert_true(afd >= 0);
+	write_stream(c, s, afd, 1, 1);
+	close(afd);
+	check(c, 0, 4234, 2);
+	/* The first row group's bytes are A's. */
+	after = tu_slurp(c, &alen);
+	{
+		struct vitals_file_info *info;
+		char err[512];
+		uint64_t end;
+
+		assert_int_equal(vitals_file_describe(&info, a, err, sizeof(err)), 0);
+		end = 4 + (uint64_t)info->row_groups[0].compressed;
+		vitals_file_info_free(info);
+		assert_true(alen > end && blen > end);
+		assert_memory_equal(before, after, end);
+	}
+	free(before);
+	free(after);
+	pq_stream_free(s);
+	vitals_batch_free(b);
+	vitals_schema_release(&sc);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_stream_roundtrip),
+	    cmocka_unit_test(test_stream_in_place),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -167,7 +167,7 @@ int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct jo
 
 		need += (b->rows + 7) / 8 + (w ? w * b->rows : 4 * b->rows + col->data_len);
 	}
-	if (bytebuf_reserve(raw, need) < 0) {
+	if (bytebuf_reserve_gently(raw, need) < 0) {
 		errno = ENOMEM;
 		return VITALS_E_NOMEM;
 	}

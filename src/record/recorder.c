@@ -5,13 +5,14 @@
  * Parquet: the output is the sealed row groups, then one row group of every
  * row taken since the last seal, then the footer. That last row group is a
  * stream (src/store/stream.h): rows are encoded into its pages as they
- * come, and each write writes its pages as they stand. Once it is big
- * enough the write seals it and the journal starts again, empty. The
- * footer's metadata says how many row groups are sealed and which journal
- * records they hold ("vitals.journal" = "GEN SEQ": records of journal GEN
- * up to SEQ), so a recovery after a kill between the rename and the new
- * journal never counts a row twice; a recovery rebuilds the last row group
- * from the journal.
+ * come, and each write writes its pages as they stand; once it is big
+ * enough a write seals it. After every write the journal starts again,
+ * empty. The footer's metadata says how many row groups are sealed and
+ * which journal records the file holds ("vitals.journal_written" = "GEN
+ * SEQ": records of journal GEN up to SEQ), so a recovery after a kill
+ * between the rename and the new journal never counts a row twice; a
+ * recovery reads the unsealed row groups back into the stream, then adds
+ * the journal's records.
  *
  * CSV and JSON lines: every write appends, so every write seals. The
  * journal's header keeps the size of the output it follows: an output of

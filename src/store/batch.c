@@ -155,9 +155,10 @@ int vitals_column_reserve(struct vitals_column *c, size_t rows, size_t data_byte
 	if (rows > VITALS_BATCH_ROWS_MAX || data_bytes > STRING_BYTES_MAX)
 		return VITALS_E_NOMEM;
 	if (rows > c->cap) {
+		/* By half again: a batch of a sample's rows is reused, and big. */
 		want = c->cap ? c->cap : 64;
 		while (want < rows)
-			want *= 2;
+			want += want / 2;
 		if (want > VITALS_BATCH_ROWS_MAX)
 			want = VITALS_BATCH_ROWS_MAX;
 		/* Strings keep rows + 1 offsets. */
@@ -397,17 +398,30 @@ int vitals_batch_end_row(struct vitals_batch *b)
 	}
 	for (size_t i = 0; i < b->schema.count; i++) {
 		struct vitals_column *c = &b->cols[i];
-		if (!impl->pending[i]) {
-			if (c->type == VITALS_TYPE_STRING)
+
+		if (impl->pending[i]) {
+			impl->pending[i] = 0;
+		} else {
+			/* Not set: null, with a zero value underneath. */
+			switch (c->type) {
+			case VITALS_TYPE_STRING:
 				c->data_len = c->v.off[r];
-			else
-				memset(c->v.b + r * type_width(c->type), 0, type_width(c->type));
+				break;
+			case VITALS_TYPE_BOOL:
+				c->v.b[r] = 0;
+				break;
+			case VITALS_TYPE_INT32:
+				c->v.i32[r] = 0;
+				break;
+			default:
+				c->v.i64[r] = 0;
+				break;
+			}
 			if (c->valid)
 				c->valid[r] = 0;
 		}
 		if (c->type == VITALS_TYPE_STRING)
 			c->v.off[r + 1] = c->data_len;
-		impl->pending[i] = 0;
 	}
 	b->rows = r + 1;
 	return VITALS_OK;

@@ -1121,7 +1121,13 @@ static int write_row_group(struct vitals_writer *w, struct pqw *p, const struct 
 
 /* ---- streamed row groups (stream.h) -------------------------------------- */
 
-#define PQS_PAGE_DEFAULT ((size_t)64 << 10)
+/*
+ * A stream's open pages are raw values, one per column, all in memory:
+ * pages are smaller than a file writer's (1 MiB), at some cost in
+ * compression (about 20% against 1 MiB pages on a recording of 1000
+ * processes; a quarter of the memory).
+ */
+#define PQS_PAGE_DEFAULT ((size_t)128 << 10)
 /* Rows of one page at most, whatever its values (levels are kept as runs). */
 #define PQS_PAGE_ROWS_MAX ((size_t)1 << 20)
 #define PQS_ERR_MAX       256
@@ -1145,6 +1151,7 @@ struct pqs_col {
 	const struct vitals_field *f;
 	enum vitals_type type;
 	int dict_on;    /* values of the open page go to the dictionary (indices in vals) */
+	int idx16;      /* those indices are uint16_t (the dictionary is small), else uint32_t */
 	int dict_pages; /* finished pages use the dictionary */
 	int nondict;    /* pages without it: MODE_PLAIN or MODE_DELTA; -1 until the first */
 	struct enc_dict dict;
@@ -1197,6 +1204,7 @@ static void pqs_col_reset(struct pq_stream *s, struct pqs_col *k)
 {
 	enc_dict_clear(&k->dict);
 	k->dict_on = s->dictionary && k->type != VITALS_TYPE_BOOL;
+	k->idx16 = 1;
 	k->dict_pages = 0;
 	k->nondict = -1;
 	k->rows = k->nn = k->nruns = 0;
@@ -1237,8 +1245,8 @@ int pq_stream_new(struct pq_stream **out, const struct vitals_schema *schema,
 	s->level = o->level;
 	s->dictionary = o->dictionary;
 	s->page_bytes = o->page_bytes ? o->page_bytes : PQS_PAGE_DEFAULT;
-	if (s->page_bytes > PQW_PAGE_MAX)
-		s->page_bytes = PQW_PAGE_MAX;
+	if (s->page_bytes > PQS_PAGE_DEFAULT)
+		s->page_bytes = PQS_PAGE_DEFAULT;
 	s->dict_bytes = o->dictionary_bytes ? o->dictionary_bytes : PQW_DICT_DEFAULT;
 	bytebuf_init(&s->page, 0);
 	bytebuf_init(&s->comp, 0);
@@ -1338,6 +1346,14 @@ static int pqs_level(struct pqs_col *k, int level, size_t count)
 	}
 	k->rows += count;
 	return 0;
+}
+
+/* The dictionary index of K's open value I. */
+static uint32_t pqs_idx(const struct pqs_col *k, size_t i)
+{
+	if (k->idx16)
+		return ((const uint16_t *)(const void *)k->vals.p)[i];
+	return ((const uint32_t *)(const void *)k->vals.p)[i];
 }
 
 /* PLAIN bytes of dictionary entry I of K into OUT. */
@@ -1484,6 +1500,9 @@ static int pqs_emit(struct pq_stream *s, struct pq_page_header *h, struct bytebu
 		return VITALS_E_NOMEM;
 	h->uncompressed_size = (int32_t)n;
 	h->compressed_size = (int32_t)cn;
+	/* A column's pages grow to megabytes: no doubling past what they need. */
+	if ((rc = bytebuf_reserve_gently(out, cn + 64)) < 0)
+		return rc;
 	if ((rc = pq_page_header_encode(h, out)) < 0)
 		return rc;
 	if ((rc = bytebuf_append(out, body, cn)) < 0)
@@ -1530,11 +1549,9 @@ static int pqs_encode_open(struct pq_stream *s, struct pqs_col *k, int finish, s
 	    k->dict.count > k->nn / 4)
 		dict = 0;
 	if (!dict && k->dict_on && k->nn > 0) {
-		const uint32_t *idx = (const uint32_t *)(const void *)k->vals.p;
-
 		bytebuf_clear(&s->conv);
 		for (size_t i = 0; i < k->nn; i++)
-			if (pqs_dict_value(k, idx[i], &s->conv) < 0)
+			if (pqs_dict_value(k, pqs_idx(k, i), &s->conv) < 0)
 				return VITALS_E_NOMEM;
 		if (finish) {
 			struct bytebuf t = k->vals;
@@ -1551,6 +1568,15 @@ static int pqs_encode_open(struct pq_stream *s, struct pqs_col *k, int finish, s
 		int bw = enc_bit_width(k->dict.count - 1);
 
 		mode = MODE_DICT;
+		if (k->idx16) {
+			/* Widened for the encoder. */
+			bytebuf_clear(&s->conv);
+			if (bytebuf_reserve(&s->conv, 4 * k->nn) < 0)
+				return VITALS_E_NOMEM;
+			for (size_t i = 0; i < k->nn; i++)
+				((uint32_t *)(void *)s->conv.p)[i] = pqs_idx(k, i);
+			vals = s->conv.p;
+		}
 		bytebuf_put_u8(&s->page, (uint8_t)(bw ? bw : 1));
 		rc = enc_rle_encode(&s->page, (const uint32_t *)(const void *)vals, k->nn,
 		                    bw ? bw : 1);
@@ -1649,6 +1675,25 @@ static int pqs_value(struct pq_stream *s, struct pqs_col *k, const struct vitals
 			memcpy(&key, c->v.b + 8 * i, 8);
 			x = enc_dict_add_key(&k->dict, key, 8);
 		}
+		if (x > UINT16_MAX && k->idx16) {
+			/* Past 65536 entries: the open page's indices take four bytes. */
+			bytebuf_clear(&s->conv);
+			if (bytebuf_reserve(&s->conv, 4 * k->nn + 4) < 0)
+				return VITALS_E_NOMEM;
+			for (size_t j = 0; j < k->nn; j++)
+				((uint32_t *)(void *)s->conv.p)[j] = pqs_idx(k, j);
+			s->conv.len = 4 * k->nn;
+			bytebuf_clear(&k->vals);
+			if (bytebuf_append(&k->vals, s->conv.p, s->conv.len) < 0)
+				return VITALS_E_NOMEM;
+			k->idx16 = 0;
+		}
+		if (x >= 0 && k->idx16) {
+			uint16_t u = (uint16_t)x;
+
+			k->nn++;
+			return bytebuf_append(&k->vals, &u, 2);
+		}
 		if (x >= 0) {
 			uint32_t u = (uint32_t)x;
 
@@ -1679,6 +1724,16 @@ static int pqs_value(struct pq_stream *s, struct pqs_col *k, const struct vitals
 	}
 }
 
+/*
+ * Whether K's open page is full: its values take page_bytes, or, with the
+ * dictionary, it has as many as 4-byte indices would (indices of a small
+ * dictionary take two bytes).
+ */
+static int pqs_page_full(const struct pq_stream *s, const struct pqs_col *k)
+{
+	return k->vals.len >= s->page_bytes || (k->dict_on && k->nn >= s->page_bytes / 4);
+}
+
 int pq_stream_append(struct pq_stream *s, const struct vitals_batch *b)
 {
 	int rc = 0;
@@ -1707,26 +1762,42 @@ int pq_stream_append(struct pq_stream *s, const struct vitals_batch *b)
 				e = i + (PQS_PAGE_ROWS_MAX - k->rows);
 			if (!level) {
 				rc = pqs_level(k, 0, e - i);
+				i = e;
 			} else if (!k->dict_on && k->type != VITALS_TYPE_STRING &&
 			           k->type != VITALS_TYPE_BOOL) {
+				/* Fixed width without a dictionary: as many as the page has room
+				 * for. */
 				size_t width = plain_width(k->type);
 
-				rc = bytebuf_append(&k->vals, c->v.b + width * i, width * (e - i));
-				if (rc == 0)
-					rc = pqs_level(k, 1, e - i);
-				k->nn += e - i;
+				while (i < e && rc == 0) {
+					size_t room = k->vals.len < s->page_bytes
+					                  ? (s->page_bytes - k->vals.len) / width
+					                  : 0;
+					size_t m = e - i < room ? e - i : room ? room : 1;
+
+					rc =
+					    bytebuf_append(&k->vals, c->v.b + width * i, width * m);
+					if (rc == 0)
+						rc = pqs_level(k, 1, m);
+					k->nn += m;
+					i += m;
+					if (rc == 0 && k->vals.len >= s->page_bytes)
+						rc = pqs_flush(s, k);
+				}
 			} else {
 				/*
 				 * One by one: the page may end inside the run (a full
 				 * dictionary), so each value goes in before its level.
 				 */
-				for (size_t r = i; r < e && rc == 0; r++)
-					if ((rc = pqs_value(s, k, c, r)) == 0)
+				for (; i < e && rc == 0; i++) {
+					if ((rc = pqs_value(s, k, c, i)) == 0)
 						rc = pqs_level(k, 1, 1);
+					if (rc == 0 && pqs_page_full(s, k))
+						rc = pqs_flush(s, k);
+				}
 			}
-			i = e;
-			if (rc == 0 &&
-			    (k->vals.len >= s->page_bytes || k->rows >= PQS_PAGE_ROWS_MAX))
+			/* A page also ends at its row cap. */
+			if (rc == 0 && k->rows >= PQS_PAGE_ROWS_MAX)
 				rc = pqs_flush(s, k);
 		}
 		if (rc == 0 && k->vals.error)

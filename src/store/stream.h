@@ -31,8 +31,9 @@
 struct pq_stream;
 
 /*
- * A stream for rows of SCHEMA, with O's codec, level, page size (default
- * 64 KiB of values a page here), dictionary switch and dictionary cap.
+ * A stream for rows of SCHEMA, with O's codec, level, page size (at most
+ * 128 KiB of values here: every column's open page is in memory),
+ * dictionary switch and dictionary cap.
  */
 int pq_stream_new(struct pq_stream **out, const struct vitals_schema *schema,
                   const struct vitals_write_options *o);

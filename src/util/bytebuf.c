@@ -49,6 +49,31 @@ out_fail:
 	return b->error;
 }
 
+int bytebuf_reserve_gently(struct bytebuf *b, size_t extra)
+{
+	size_t max = b->max ? b->max : BYTEBUF_MAX_DEFAULT;
+	size_t want;
+	uint8_t *p;
+
+	if (b->error)
+		return b->error;
+	if (extra > max || b->len > max - extra)
+		goto out_fail;
+	if (b->len + extra <= b->cap)
+		return 0;
+	want = b->len + extra;
+	want = want > max - want / 4 ? max : want + want / 4;
+	p = realloc(b->p, want);
+	if (!p)
+		goto out_fail;
+	b->p = p;
+	b->cap = want;
+	return 0;
+out_fail:
+	b->error = VITALS_E_NOMEM;
+	return b->error;
+}
+
 int bytebuf_append(struct bytebuf *b, const void *data, size_t n)
 {
 	if (n == 0)

@@ -34,6 +34,12 @@ void bytebuf_clear(struct bytebuf *b);
  * b->error) when the cap or malloc refuses.
  */
 int bytebuf_reserve(struct bytebuf *b, size_t extra);
+/*
+ * The same, growing by a quarter instead of doubling: for buffers that
+ * grow to megabytes and stay (big blocks are mapped, so realloc moves no
+ * bytes).
+ */
+int bytebuf_reserve_gently(struct bytebuf *b, size_t extra);
 /* Append N bytes. 0 or VITALS_E_NOMEM; after a failure every append is a no-op. */
 int bytebuf_append(struct bytebuf *b, const void *data, size_t n);
 int bytebuf_put_u8(struct bytebuf *b, uint8_t v);

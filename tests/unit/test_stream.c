@@ -361,11 +361,71 @@ static void test_stream_in_place(void **state)
 	free(dir);
 }
 
+/*
+ * A dictionary that passes 65536 entries inside a page: the page's
+ * indices widen from two bytes to four and every value reads back.
+ */
+static void test_stream_wide_dictionary(void **state)
+{
+	struct vitals_write_options o;
+	struct vitals_schema sc;
+	struct vitals_batch *b;
+	struct vitals_reader *r;
+	const struct vitals_batch *rb;
+	struct vitals_writer *w;
+	struct pq_stream *s;
+	char *dir = tu_tmpdir(), path[4096], err[512];
+	const long n = 300000;
+	long next = 0;
+	int rc;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/w.parquet", dir);
+	vitals_schema_init(&sc);
+	assert_int_equal(vitals_schema_add(&sc, "v", VITALS_TYPE_INT64, 0), 0);
+	vitals_write_options_init(&o);
+	assert_int_equal(vitals_batch_new(&b, &sc), 0);
+	assert_int_equal(pq_stream_new(&s, &sc, &o), 0);
+	for (long at = 0; at < n; at += 1000) {
+		vitals_batch_clear(b);
+		for (long i = at; i < at + 1000; i++) {
+			assert_int_equal(vitals_batch_set_i64(b, 0, i / 4 * 7919), 0);
+			assert_int_equal(vitals_batch_end_row(b), 0);
+		}
+		assert_int_equal(pq_stream_append(s, b), 0);
+	}
+	assert_int_equal(vitals_writer_open(&w, path, &sc, &o, err, sizeof(err)), 0);
+	assert_int_equal(store_writer_put_stream(w, s), 0);
+	assert_int_equal(vitals_writer_close(w, err, sizeof(err)), 0);
+	assert_int_equal(vitals_reader_open(&r, path, NULL, err, sizeof(err)), 0);
+	while ((rc = vitals_reader_next(r, &rb)) > 0)
+		for (size_t i = 0; i < rb->rows; i++, next++)
+			if (rb->cols[0].v.i64[i] != next / 4 * 7919)
+				fail_msg("row %ld: %lld", next, (long long)rb->cols[0].v.i64[i]);
+	assert_int_equal(rc, 0);
+	assert_int_equal(next, n);
+	vitals_reader_close(r);
+	{
+		struct vitals_file_info *info;
+
+		assert_int_equal(vitals_file_describe(&info, path, err, sizeof(err)), 0);
+		/* The dictionary was kept throughout. */
+		assert_non_null(strstr(info->row_groups[0].columns[0].encodings, "RLE_DICTIONARY"));
+		vitals_file_info_free(info);
+	}
+	pq_stream_free(s);
+	vitals_batch_free(b);
+	vitals_schema_release(&sc);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stream_roundtrip),
 	    cmocka_unit_test(test_stream_in_place),
+	    cmocka_unit_test(test_stream_wide_dictionary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

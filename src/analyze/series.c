@@ -227,8 +227,29 @@ static int slots_grow(struct loader *ld)
  * The entity (KIND, ID, START) for a row, created on first sight. NAME
  * updates its name when it changed. NULL with *rc set on failure.
  */
+/* Give E the name [NAME, NAME+NAMEN) when it changed (and is not empty). */
+static int ent_rename(struct loader *ld, struct ent *e, const char *name, size_t namen)
+{
+	const char *n;
+
+	if (!namen || (e->name_len == namen && same_bytes(e->s.name, name, namen)))
+		return VITALS_OK;
+	n = arena_dup(&ld->set->arena, name, namen);
+	if (!n)
+		return VITALS_E_NOMEM;
+	e->s.name = n;
+	e->name_len = namen;
+	return VITALS_OK;
+}
+
+/*
+ * The entity (KIND, ID, START) for a row, created on first sight (named
+ * NAME). An entity found is renamed to NAME when RENAME is set (else the
+ * caller does it when it wants).
+ */
 static struct ent *ent_get(struct loader *ld, uint32_t kind, const char *id, size_t idn,
-                           const char *name, size_t namen, int64_t pid, int64_t start, int *rc)
+                           const char *name, size_t namen, int rename, int64_t pid, int64_t start,
+                           int *rc)
 {
 	uint64_t h;
 	struct ent *e;
@@ -302,13 +323,8 @@ static struct ent *ent_get(struct loader *ld, uint32_t kind, const char *id, siz
 	ld->nents++;
 	goto out_link;
 found:
-	if (namen && (e->name_len != namen || !same_bytes(e->s.name, name, namen))) {
-		const char *n = arena_dup(&ld->set->arena, name, namen);
-		if (!n)
-			goto out_nomem;
-		e->s.name = n;
-		e->name_len = namen;
-	}
+	if (rename && ent_rename(ld, e, name, namen) < 0)
+		goto out_nomem;
 out_link:
 	/* ld->ents may move: entities are linked by index. */
 	if (ld->prev)
@@ -573,7 +589,7 @@ static int trace_batch(struct loader *ld, const struct vitals_batch *b, const st
 		if (t < -SERIES_TIME_LIMIT || t > SERIES_TIME_LIMIT)
 			continue;
 		ld->set->rows_read++;
-		if (last_kind >= 0 && kn == last_kn && memcmp(ks, last_ks, kn) == 0) {
+		if (last_kind >= 0 && kn == last_kn && same_bytes(ks, last_ks, kn)) {
 			k = last_kind;
 		} else {
 			k = kind_index(ld, ks, kn);
@@ -606,17 +622,22 @@ static int trace_batch(struct loader *ld, const struct vitals_batch *b, const st
 			continue;
 		if (k == proc_kind)
 			start = column_i64(startc, r, -1);
-		e = ent_get(ld, (uint32_t)k, id, idn, name, namen, pid, start, &rc);
+		e = ent_get(ld, (uint32_t)k, id, idn, name, namen, 0, pid, start, &rc);
 		if (!e)
 			return rc;
-		if (k == proc_kind) {
-			int64_t pp = column_i64(ppidc, r, -1);
-			if (pp >= 0)
-				e->s.ppid = pp;
-		}
 		i = point_begin(ld, e, t);
 		if (i < 0)
 			return (int)i;
+		/* A name and a parent are taken once a point, not once a row of it. */
+		if (e->tcount == 1) {
+			if (ent_rename(ld, e, name, namen) < 0)
+				return fail(ld, VITALS_E_NOMEM, "out of memory");
+			if (k == proc_kind) {
+				int64_t pp = column_i64(ppidc, r, -1);
+				if (pp >= 0)
+					e->s.ppid = pp;
+			}
+		}
 		for (size_t c = 0; c < ld->ncols; c++) {
 			const struct vitals_column *mc;
 			double v;
@@ -1233,7 +1254,7 @@ static int log_row(struct loader *ld, const char *kind, const char *id, const ch
 		return fail(ld, VITALS_E_NOMEM, "out of memory");
 	if (!ld->kind_sel[k] || !id_selected(ld, id, strlen(id)))
 		return VITALS_OK;
-	e = ent_get(ld, (uint32_t)k, id, strlen(id), name, strlen(name), pid, start, &rc);
+	e = ent_get(ld, (uint32_t)k, id, strlen(id), name, strlen(name), 1, pid, start, &rc);
 	if (!e)
 		return rc;
 	if (ppid >= 0)

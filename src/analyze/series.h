@@ -157,7 +157,8 @@ struct series_options {
 struct series {
 	const char *kind; /* "process", "gauge", ... */
 	const char *id;   /* as in the trace: a pid in decimal, a gauge path, "sda" */
-	const char *name; /* the last name seen (a process's command name) */
+	const char *name; /* the last name seen (a process's command name; with step_us, as
+	                     of the first row of the last step) */
 	/* Processes: pid, parent pid (the last one seen; -1 unknown) and start time (UTC us; -1
 	 * unknown). Other kinds: -1. */
 	int64_t pid;

@@ -269,11 +269,21 @@ def gpu_tests(tmp):
           gpu0[:1])
 
 
+def bad_input_tests(tmp):
+    r = run(["snapshot", "--cgroup-root", os.path.join(tmp, "nowhere")])
+    check("--cgroup-root on a missing directory: exit 2, the directory named",
+          r.returncode == 2 and "--cgroup-root" in r.stderr and "nowhere" in r.stderr, r.stderr)
+    r = run(["proctree", "--docker-socket", ""])
+    check("--docker-socket with an empty path: exit 2", r.returncode == 2
+          and "--docker-socket" in r.stderr, r.stderr)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="vitals-containers-")
     try:
         docker_tests(tmp)
         gpu_tests(tmp)
+        bad_input_tests(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%s" % ("all passed" if not failures else "%d failed" % failures))

@@ -59,6 +59,7 @@ bench: build js
 	sh bench/run_sources.sh $(BUILD)
 	sh bench/run_plot.sh $(BUILD)
 	sh bench/run_leaks.sh $(BUILD)
+	sh bench/dashboard.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

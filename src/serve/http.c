@@ -438,7 +438,7 @@ static enum MHD_Result dispatch(struct request *rq, struct conn_state *cs)
 		if (!reniced) {
 			/* This connection's thread yields to the tracer (a raise is not allowed
 			 * back). */
-			setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+			setpriority(PRIO_PROCESS, (id_t)gettid(), 5);
 			reniced = 1;
 		}
 		while (sem_wait(&rq->srv->heavy) < 0)

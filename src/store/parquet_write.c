@@ -1150,8 +1150,11 @@ struct pqs_stats {
 struct pqs_col {
 	const struct vitals_field *f;
 	enum vitals_type type;
-	int dict_on;    /* values of the open page go to the dictionary (indices in vals) */
-	int idx16;      /* those indices are uint16_t (the dictionary is small), else uint32_t */
+	int dict_on;  /* values of the open page go to the dictionary (indices in vals) */
+	int idx16;    /* those indices are uint16_t (the dictionary is small), else uint32_t */
+	int has_last; /* the last value given to the dictionary, for runs of equal values */
+	uint64_t last_key;
+	uint32_t last_idx;
 	int dict_pages; /* finished pages use the dictionary */
 	int nondict;    /* pages without it: MODE_PLAIN or MODE_DELTA; -1 until the first */
 	struct enc_dict dict;
@@ -1205,6 +1208,7 @@ static void pqs_col_reset(struct pq_stream *s, struct pqs_col *k)
 	enc_dict_clear(&k->dict);
 	k->dict_on = s->dictionary && k->type != VITALS_TYPE_BOOL;
 	k->idx16 = 1;
+	k->has_last = 0;
 	k->dict_pages = 0;
 	k->nondict = -1;
 	k->rows = k->nn = k->nruns = 0;
@@ -1662,18 +1666,34 @@ static int pqs_value(struct pq_stream *s, struct pqs_col *k, const struct vitals
 	int64_t x;
 
 	if (k->dict_on) {
+		uint64_t key = 0;
+
+		/* A value equal to the last one (times, kinds, states) is not hashed again. */
 		if (k->type == VITALS_TYPE_STRING) {
-			const uint8_t *data = bytes_base(c->data);
+			const uint8_t *v = bytes_base(c->data) + c->v.off[i];
+			size_t len = (size_t)(c->v.off[i + 1] - c->v.off[i]);
+			const struct enc_dict *d = &k->dict;
 
-			x = enc_dict_add_bytes(&k->dict, data + c->v.off[i],
-			                       (size_t)(c->v.off[i + 1] - c->v.off[i]));
-		} else if (k->type == VITALS_TYPE_INT32) {
-			x = enc_dict_add_key(&k->dict, (uint32_t)c->v.i32[i], 4);
+			if (k->has_last && d->off[k->last_idx + 1] - d->off[k->last_idx] == len &&
+			    (len == 0 || memcmp(d->data + d->off[k->last_idx], v, len) == 0))
+				x = k->last_idx;
+			else
+				x = enc_dict_add_bytes(&k->dict, v, len);
 		} else {
-			uint64_t key;
-
-			memcpy(&key, c->v.b + 8 * i, 8);
-			x = enc_dict_add_key(&k->dict, key, 8);
+			if (k->type == VITALS_TYPE_INT32)
+				key = (uint32_t)c->v.i32[i];
+			else
+				memcpy(&key, c->v.b + 8 * i, 8);
+			if (k->has_last && key == k->last_key)
+				x = k->last_idx;
+			else
+				x = enc_dict_add_key(&k->dict, key,
+				                     k->type == VITALS_TYPE_INT32 ? 4 : 8);
+		}
+		if (x >= 0) {
+			k->has_last = 1;
+			k->last_key = key;
+			k->last_idx = (uint32_t)x;
 		}
 		if (x > UINT16_MAX && k->idx16) {
 			/* Past 65536 entries: the open page's indices take four bytes. */

@@ -333,6 +333,51 @@ static void test_subtree_gauges_heap(void **state)
 	tw_remove(&w);
 }
 
+/* Control groups: a growing one is a suspect, unless the scope is a process tree. */
+static void test_cgroups(void **state)
+{
+	struct leak_options o;
+	struct series_set *set;
+	struct leak_report *rep;
+	const struct leak_suspect *s;
+	struct tw w;
+
+	(void)state;
+	tw_open(&w);
+	for (int i = 0; i < 600; i++) {
+		int64_t t = T0 + i * SEC;
+
+		proc(&w, t, 1, 0, T0 - 100 * SEC, "init", 10 * MB, -1);
+		head(&w, t, "cgroup", "/system.slice/app.service", "app.service");
+		assert_int_equal(vitals_batch_set_i64(w.b, col(&w, "memory_bytes"),
+		                                      (int64_t)(200 * MB + 8192.0 * i)),
+		                 0);
+		assert_int_equal(vitals_batch_end_row(w.b), 0);
+		head(&w, t, "cgroup", "/system.slice/idle.service", "idle.service");
+		assert_int_equal(vitals_batch_set_i64(w.b, col(&w, "memory_bytes"),
+		                                      (int64_t)(100 * MB + MB * noise1())),
+		                 0);
+		assert_int_equal(vitals_batch_end_row(w.b), 0);
+		flush(&w);
+	}
+	tw_close(&w);
+	leak_options_init(&o);
+	rep = analyse(&w, &o, &set);
+	assert_int_equal(rep->suspects, 1);
+	s = &rep->items[0];
+	assert_int_equal(s->kind, LEAK_CGROUP);
+	assert_string_equal(s->id, "/system.slice/app.service");
+	assert_string_equal(s->metric, "memory_bytes");
+	assert_true(fabs(s->rate - 8192) < 82);
+	leak_report_free(rep);
+	o.root_pid = 1;
+	assert_int_equal(leaks_analyze(set, &o, &rep, NULL, 0), 0);
+	assert_int_equal(rep->suspects, 0);
+	leak_report_free(rep);
+	series_set_free(set);
+	tw_remove(&w);
+}
+
 /* The fit alone: short series, flat series, a leak with a skipped warm-up. */
 static void test_fit(void **state)
 {
@@ -371,6 +416,7 @@ int main(void)
 	    cmocka_unit_test(test_mix),
 	    cmocka_unit_test(test_splice_would_be_reported),
 	    cmocka_unit_test(test_subtree_gauges_heap),
+	    cmocka_unit_test(test_cgroups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

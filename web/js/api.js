@@ -95,8 +95,8 @@ export const api = {
   trace: (file) => request('GET', '/api/trace', { file }),
   entities: (file, kind) => request('GET', '/api/entities', { file, kind }),
   // from/to in seconds; the answer's times stay microseconds.
-  series: (file, kind, metric, ids, from, to, points) => request('GET', '/api/series', {
-    file, kind, metric, id: ids, points,
+  series: (file, kind, metric, ids, from, to, points, limit) => request('GET', '/api/series', {
+    file, kind, metric, id: ids, points, limit,
     from: from === null || from === undefined ? undefined : Math.floor(from * 1e6),
     to: to === null || to === undefined ? undefined : Math.ceil(to * 1e6),
   }),

@@ -251,20 +251,28 @@ async function openFile(id, { keepRange = false } = {}) {
   }
   computeShift();
   describeTrace();
-  try {
-    const ents = await api.entities(id);
+  state.kinds = new Map();
+  // The list of entities (for the process picker) reads every row's
+  // identity: asked after the charts, unless the file's facts do not list
+  // its columns and the charts need it to know the metrics.
+  const entities = () => api.entities(id).then((ents) => {
+    if (state.file !== id)
+      return;
     state.kinds = new Map(ents.kinds.map((k) => [k.kind, k]));
-  } catch (e) {
-    state.kinds = new Map();
-    fail('Reading the entities', e);
-  }
-  fillProcessPicker();
+    fillProcessPicker();
+    renderChosen();
+  }, (e) => fail('Reading the entities', e));
+  const columns = Array.isArray(state.trace.columns);
+  if (!columns)
+    await entities();
   if (!keepRange) {
     state.view = null;
     state.zoomed = false;
   }
   applyPreset();
   await Promise.all([refreshCharts(), loadEvents()]);
+  if (columns)
+    entities();
   if (!$('view-leaks').hidden)
     loadLeaks();
 }
@@ -382,63 +390,153 @@ function initCharts() {
   state.charts = CHART_DEFS.map((d) => new Chart(d, box, state));
 }
 
-function linesOf(chart) {
-  const k = state.kinds.get(chart.def.kind);
-  const ents = k ? k.entities : [];
-  const have = new Set(k ? k.metrics.map((m) => m.name) : []);
-  const def = { ...chart.def, metrics: chart.def.metrics.filter(([m]) => have.has(m)) };
-  if (chart.def.ids === 'groups' && state.chosenGroups.length) {
-    const rest = ents.filter((e) => !state.chosenGroups.includes(e.id));
-    const first = state.chosenGroups.map((id) => ents.find((e) => e.id === id) || { id, name: id });
-    return chartLines(def, [...first, ...rest], state.chosen);
+// What to ask for a chart: the metrics the file has a column for, and its
+// entities (null: the first `limit` of the kind, as the server lists them).
+// The file's columns come with its facts, so the charts need not wait for
+// the list of entities.
+function requestOf(chart) {
+  const def = chart.def;
+  let have;
+  if (state.trace && Array.isArray(state.trace.columns)) {
+    have = new Set(state.trace.columns);
+  } else {
+    const k = state.kinds.get(def.kind);
+    have = new Set(k ? k.metrics.map((m) => m.name) : []);
   }
-  return chartLines(def, ents, state.chosen);
+  const metrics = def.metrics.map(([m]) => m).filter((m) => have.has(m));
+  let ids = null;
+  let limit = def.max || 64;
+  if (def.ids === 'total')
+    ids = ['total'];
+  else if (def.ids === 'chosen')
+    ids = state.chosen.slice();
+  else if (def.ids === 'cores' || def.ids === 'groups')
+    limit += 1; // the total, or the root group, is left out
+  if (def.ids === 'groups' && state.chosenGroups.length) {
+    const k = state.kinds.get('cgroup');
+    const rest = (k ? k.entities : []).map((e) => e.id).filter((id) => id !== '/' &&
+      !state.chosenGroups.includes(id));
+    ids = [...state.chosenGroups, ...rest].slice(0, def.max || 8);
+  }
+  return { metrics, ids, limit };
 }
 
-async function refreshChart(chart, gen) {
-  const lines = linesOf(chart);
-  if (!state.file || !lines.length) {
-    if (!chart.plot || !isTracingFile(state.file))
-      chart.empty(chart.def.ids === 'chosen'
-        ? 'Choose processes above, or click a leak suspect.'
-        : state.trace ? 'Not in this file.' : 'No data yet.');
+// The lines of a chart, from the series the server sent.
+function linesOf(chart, answer) {
+  const def = chart.def;
+  const seen = new Map();
+  for (const s of answer.series)
+    if (!seen.has(s.id))
+      seen.set(s.id, { id: s.id, name: s.name });
+  const metrics = new Set(answer.series.map((s) => s.metric));
+  const use = { ...def, metrics: def.metrics.filter(([m]) => metrics.has(m)) };
+  const lines = chartLines(use, [...seen.values()], state.chosen);
+  const has = new Set(answer.series.filter((s) => s.t.length).map((s) => `${s.id}\u0000${s.metric}`));
+  return def.ids === 'chosen' ? lines : lines.filter((l) => has.has(`${l.id}\u0000${l.metric}`));
+}
+
+// The charts of one kind share one request: the union of their metrics,
+// and every entity any of them needs.
+function requestOfKind(charts) {
+  const reqs = charts.map(requestOf);
+  const metrics = [...new Set(reqs.flatMap((r) => r.metrics))];
+  const all = reqs.some((r) => !r.ids);
+  const ids = all ? null : [...new Set(reqs.flatMap((r) => r.ids))];
+  const limit = Math.max(...reqs.map((r) => r.limit));
+  return { metrics, ids, limit };
+}
+
+function emptyChart(chart) {
+  if (!chart.plot || !isTracingFile(state.file))
+    chart.empty(chart.def.ids === 'chosen' ? 'Choose processes above, or click a leak suspect.'
+      : state.trace ? 'Not in this file.' : 'No data yet.');
+}
+
+function drawAnswer(chart, r) {
+  const lines = linesOf(chart, r);
+  if (!lines.length) {
+    emptyChart(chart);
     return;
   }
+  const { times, values } = alignSeries(lines, r, state.shift);
+  // Live samples that came while the answer was on its way stay.
+  if (isTracingFile(state.file) && chart.plot && !state.view && chart.lines.length === lines.length) {
+    const last = times.length ? times[times.length - 1] : -Infinity;
+    chart.times.forEach((t, j) => {
+      if (t > last) {
+        times.push(t);
+        values.forEach((ys, i) => ys.push(chart.values[i] ? chart.values[i][j] : null));
+      }
+    });
+  }
+  chart.setData(lines, times, values);
+  if (state.view)
+    chart.setView(state.view[0], state.view[1]);
+  if (chart.plot && !performance.getEntriesByName('vitals-first-chart').length)
+    performance.mark('vitals-first-chart');
+}
+
+const MAX_SERIES = 256; // per request (docs/api.md, Limits)
+
+async function refreshKind(charts, gen) {
+  const req = requestOfKind(charts);
+  // The server answers at most 256 series; a merged request that could ask
+  // for more is asked chart by chart.
+  if (charts.length > 1 && (req.ids ? req.ids.length : req.limit) * req.metrics.length > MAX_SERIES) {
+    for (const c of charts)
+      await refreshKind([c], gen);
+    return;
+  }
+  req.limit = Math.max(1, Math.min(req.limit, Math.floor(MAX_SERIES / Math.max(1, req.metrics.length))));
+  const own = charts.map(requestOf);
+  const asking = charts.filter((c, i) => state.file && own[i].metrics.length &&
+    !(own[i].ids && !own[i].ids.length));
+  charts.filter((c) => !asking.includes(c)).forEach(emptyChart);
+  if (!asking.length)
+    return;
   const [a, b] = state.view || state.range || [null, null];
-  const ids = [...new Set(lines.map((l) => l.id))];
-  const metrics = [...new Set(lines.map((l) => l.metric))];
-  const points = Math.min(10000, Math.max(2, chart.plotWidth()));
+  const points = Math.min(10000, Math.max(2, Math.min(...asking.map((c) => c.plotWidth()))));
   try {
-    const r = await api.series(state.file, chart.def.kind, metrics, ids,
-      a === null ? null : a - state.shift, b === null ? null : b - state.shift, points);
+    const r = await api.series(state.file, charts[0].def.kind, req.metrics, req.ids,
+      a === null ? null : a - state.shift, b === null ? null : b - state.shift, points,
+      req.ids ? undefined : req.limit);
     if (gen !== state.generation)
       return;
-    const { times, values } = alignSeries(lines, r, state.shift);
-    // Live samples that came while the answer was on its way stay.
-    if (isTracingFile(state.file) && chart.plot && !state.view && chart.lines.length === lines.length) {
-      const last = times.length ? times[times.length - 1] : -Infinity;
-      chart.times.forEach((t, j) => {
-        if (t > last) {
-          times.push(t);
-          values.forEach((ys, i) => ys.push(chart.values[i] ? chart.values[i][j] : null));
-        }
-      });
-    }
-    chart.setData(lines, times, values);
-    if (state.view)
-      chart.setView(state.view[0], state.view[1]);
-    if (chart.plot && !performance.getEntriesByName('vitals-first-chart').length)
-      performance.mark('vitals-first-chart');
+    asking.forEach((c) => drawAnswer(c, r));
   } catch (e) {
     if (gen === state.generation)
-      chart.empty(`Could not read: ${e.message}`);
+      asking.forEach((c) => c.empty(`Could not read: ${e.message}`));
   }
+}
+
+// The kinds in the order they are asked for (the first charts first); at
+// most two requests at a time, so the first charts come back first.
+async function refreshKinds(kinds, gen) {
+  const byKind = new Map();
+  for (const c of state.charts)
+    if (kinds.includes(c.def.kind)) {
+      if (!byKind.has(c.def.kind))
+        byKind.set(c.def.kind, []);
+      byKind.get(c.def.kind).push(c);
+    }
+  // Memory first (every trace has the system's row), alone, so that it
+  // comes back as soon as the server can answer it; then two at a time.
+  const order = ['system', 'cpu'];
+  const rank = (k) => (order.includes(k) ? order.indexOf(k) : order.length);
+  const queue = [...byKind.entries()].sort((x, y) => rank(x[0]) - rank(y[0])).map((e) => e[1]);
+  const worker = async () => {
+    while (queue.length && gen === state.generation)
+      await refreshKind(queue.shift(), gen);
+  };
+  if (queue.length > 1)
+    await refreshKind(queue.shift(), gen);
+  await Promise.all([worker(), worker()]);
 }
 
 async function refreshCharts() {
   const gen = ++state.generation;
   $('charts').setAttribute('aria-busy', 'true');
-  await Promise.all(state.charts.map((c) => refreshChart(c, gen)));
+  await refreshKinds([...new Set(CHART_DEFS.map((d) => d.kind))], gen);
   if (gen === state.generation)
     $('charts').setAttribute('aria-busy', 'false');
 }
@@ -473,10 +571,7 @@ function renderChosen() {
 }
 
 function refreshChosen() {
-  const gen = state.generation;
-  for (const c of state.charts)
-    if (c.def.ids === 'chosen' || c.def.ids === 'groups')
-      refreshChart(c, gen);
+  refreshKinds(['process', 'cgroup'], state.generation);
 }
 
 function chooseProcess(id) {

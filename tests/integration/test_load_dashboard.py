@@ -137,7 +137,7 @@ def main():
         report(got and got == list(range(got[0], got[0] + len(got))) and got[-1] == samples and live["lost"] == 0,
                "the live stream got every sample in order, none lost (%d)" % len(got),
                (got[:3], got[-3:], live["lost"]))
-        limit = 400 * 1024 if SANITIZED else 150 * 1024
+        limit = 1024 * 1024 if SANITIZED else 150 * 1024
         report(peak[0] < limit, "server RSS bounded: %d KiB before, %d KiB peak (limit %d)" % (rss0, peak[0], limit))
     finally:
         p.send_signal(signal.SIGTERM)

@@ -161,6 +161,7 @@ export class Chart {
   }
 
   empty(message) {
+    delete this.card.dataset.waiting;
     if (this.plot) {
       this.plot.destroy();
       this.plot = null;
@@ -210,6 +211,7 @@ export class Chart {
       return;
     }
     this.card.classList.remove('is-empty');
+    delete this.card.dataset.waiting;
     const dark = document.documentElement.dataset.theme === 'dark';
     const pal = dark ? PALETTE_DARK : PALETTE;
     const axis = cssVar('--axis');

@@ -240,8 +240,10 @@ async function openFile(id, { keepRange = false } = {}) {
     describeTrace();
     if (isTracingFile(id)) {
       // Not written yet: the live samples fill the charts.
-      for (const c of state.charts)
+      for (const c of state.charts) {
         c.empty('Waiting for the first sample…');
+        c.card.dataset.waiting = 'true';
+      }
       return;
     }
     fail(`Opening ${f ? f.name : id}`, e);
@@ -736,8 +738,12 @@ function onSample(s) {
           const v = byKey.get(`${c.def.kind}\u0000${l.id}`);
           return v && l.metric in v;
         });
-      if (!lines.length)
+      if (!lines.length) {
+        if (c.card.dataset.waiting === 'true')
+          c.empty(c.def.ids === 'chosen' ? 'Choose processes above, or click a leak suspect.'
+            : 'Not in this recording.');
         continue;
+      }
       c.setData(lines, [t], lines.map((l) => [byKey.get(`${c.def.kind}\u0000${l.id}`)[l.metric]]));
       continue;
     }
@@ -936,6 +942,7 @@ function chartSuspect(it) {
 function showTab(name) {
   for (const t of ['charts', 'procs', 'leaks']) {
     $(`tab-${t}`).setAttribute('aria-selected', t === name ? 'true' : 'false');
+    $(`tab-${t}`).tabIndex = t === name ? 0 : -1;
     $(`view-${t}`).hidden = t !== name;
   }
   if (name === 'leaks')
@@ -947,8 +954,19 @@ function showTab(name) {
 }
 
 function initLayout() {
-  for (const t of ['charts', 'procs', 'leaks'])
+  const tabs = ['charts', 'procs', 'leaks'];
+  tabs.forEach((t, i) => {
     $(`tab-${t}`).addEventListener('click', () => showTab(t));
+    // Arrow keys move between the tabs, as a tab list does.
+    $(`tab-${t}`).addEventListener('keydown', (e) => {
+      const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+      if (!step)
+        return;
+      const next = tabs[(i + step + tabs.length) % tabs.length];
+      showTab(next);
+      $(`tab-${next}`).focus();
+    });
+  });
   $('sidebar-toggle').addEventListener('click', () => {
     const open = $('sidebar').classList.toggle('open');
     $('sidebar-toggle').setAttribute('aria-expanded', open ? 'true' : 'false');

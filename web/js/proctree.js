@@ -74,9 +74,17 @@ export class ProcView {
       return;
     }
     $('proc-pid').value = n;
+    // Only the last PID asked for is shown, whichever answer comes last.
+    const ask = (this.asked = (this.asked || 0) + 1);
+    let tree;
     try {
-      this.tree = await api.proctree(n);
+      tree = await api.proctree(n);
+      if (ask !== this.asked)
+        return;
+      this.tree = tree;
     } catch (e) {
+      if (ask !== this.asked)
+        return;
       this.tree = null;
       clear($('proc-text'));
       say(summary, e.status === 404 ? `No process ${n}.` : e.message, 'error');

@@ -26,6 +26,7 @@
 #define LOG_LINE_MAX              ((size_t)16 << 20) /* bytes in one log line */
 #define LOG_TOKENS_MAX            65536              /* JSON tokens in one record */
 #define LOG_DEPTH_MAX             32
+#define SERIES_ACC_INLINE         8
 /* Times kept: years 1970 +- 7900, so that any two differ by far less than INT64_MAX. */
 #define SERIES_TIME_LIMIT INT64_C(250000000000000000)
 
@@ -76,16 +77,24 @@ static void arena_free(struct series_arena *a)
 struct ent {
 	struct series s;
 	uint64_t hash;
-	uint32_t kind;    /* index into ld->kinds */
-	size_t id_len;    /* bytes of s.id */
-	size_t name_len;  /* bytes of s.name */
-	size_t succ;      /* index + 1 of the entity on the row after this one, last time */
-	int64_t step;     /* step of the last point, when averaging */
-	uint32_t tcount;  /* rows averaged into the last point */
-	int64_t tsum;     /* their times, relative to the first */
-	int64_t tfirst;   /* the first of them */
-	uint32_t *ccount; /* per column: valid values averaged into the last point */
-	int unsorted;     /* a point came before the one before it */
+	uint32_t kind;   /* index into ld->kinds */
+	size_t id_len;   /* bytes of s.id */
+	size_t name_len; /* bytes of s.name */
+	size_t succ;     /* index + 1 of the entity on the row after this one, last time */
+	int64_t step;    /* step of the last point, when averaging */
+	uint32_t tcount; /* rows averaged into the last point */
+	int64_t tsum;    /* their times, relative to the first */
+	int64_t tfirst;  /* the first of them */
+	/*
+	 * The last point's sums and counts of valid values per column, kept
+	 * here (inline for the first SERIES_ACC_INLINE columns) until the
+	 * point is complete, so a row touches one small struct, not the arrays.
+	 */
+	double acc_in[SERIES_ACC_INLINE];
+	uint32_t cnt_in[SERIES_ACC_INLINE];
+	double *acc_out;
+	uint32_t *cnt_out;
+	int unsorted; /* a point came before the one before it */
 };
 
 struct loader {
@@ -310,11 +319,16 @@ static struct ent *ent_get(struct loader *ld, uint32_t kind, const char *id, siz
 	}
 	e->s.v = calloc(ld->ncols ? ld->ncols : 1, sizeof(*e->s.v));
 	e->s.valid = calloc(ld->ncols ? ld->ncols : 1, sizeof(*e->s.valid));
-	e->ccount = calloc(ld->ncols ? ld->ncols : 1, sizeof(*e->ccount));
-	if (!e->s.id || !e->s.name || !e->s.v || !e->s.valid || !e->ccount) {
+	if (ld->ncols > SERIES_ACC_INLINE) {
+		e->acc_out = calloc(ld->ncols, sizeof(*e->acc_out));
+		e->cnt_out = calloc(ld->ncols, sizeof(*e->cnt_out));
+	}
+	if (!e->s.id || !e->s.name || !e->s.v || !e->s.valid ||
+	    (ld->ncols > SERIES_ACC_INLINE && (!e->acc_out || !e->cnt_out))) {
 		free(e->s.v);
 		free(e->s.valid);
-		free(e->ccount);
+		free(e->acc_out);
+		free(e->cnt_out);
 		goto out_nomem;
 	}
 	for (j = h & (ld->nslots - 1); ld->slots[j]; j = (j + 1) & (ld->nslots - 1))
@@ -345,7 +359,8 @@ static void ent_release(struct ent *e, size_t ncols)
 	}
 	free(e->s.v);
 	free(e->s.valid);
-	free(e->ccount);
+	free(e->acc_out);
+	free(e->cnt_out);
 }
 
 static int ent_room(struct loader *ld, struct ent *e)
@@ -387,37 +402,62 @@ out_nomem:
 	return fail(ld, VITALS_E_NOMEM, "out of memory");
 }
 
-/*
- * Make E's last point the mean of the rows averaged into it: its time and
- * each column's value (the sums of the valid values, over their counts).
- */
-static void ent_close_step(struct ent *e, size_t ncols)
+/* The sums and counts of E's last point (inline or not, by the number of columns). */
+static inline double *ent_acc(struct ent *e, size_t ncols)
 {
+	return ncols > SERIES_ACC_INLINE ? e->acc_out : e->acc_in;
+}
+
+static inline uint32_t *ent_cnt(struct ent *e, size_t ncols)
+{
+	return ncols > SERIES_ACC_INLINE ? e->cnt_out : e->cnt_in;
+}
+
+/*
+ * Write E's last point: its time, the mean of the rows averaged into it,
+ * and each column's value, the mean of its valid values (missing when it
+ * has none, or when the sum of absurd values overflowed). A column's
+ * arrays are made on its first value, so an entity pays only for the
+ * columns it has.
+ */
+static int ent_flush(struct loader *ld, struct ent *e)
+{
+	double *acc = ent_acc(e, ld->ncols);
+	uint32_t *cnt = ent_cnt(e, ld->ncols);
 	size_t i = e->s.n - 1;
 
-	if (!e->s.n || e->tcount < 2)
-		return;
-	e->s.t[i] = e->tfirst + e->tsum / (int64_t)e->tcount;
+	if (!e->s.n)
+		return VITALS_OK;
+	if (e->tcount > 1)
+		e->s.t[i] = e->tfirst + e->tsum / (int64_t)e->tcount;
 	e->tcount = 1;
 	e->tsum = 0;
-	for (size_t c = 0; c < ncols; c++)
-		if (e->ccount[c] > 1) {
-			e->s.v[c][i] /= e->ccount[c];
-			e->ccount[c] = 1;
-			if (!isfinite(e->s.v[c][i])) {
-				/* The sum of absurd values overflowed: not a value. */
-				e->s.v[c][i] = 0;
-				e->s.valid[c][i] = 0;
-			}
+	for (size_t c = 0; c < ld->ncols; c++) {
+		double v = cnt[c] > 1 ? acc[c] / cnt[c] : acc[c];
+		int ok = cnt[c] > 0 && isfinite(v);
+
+		if (ok && !e->s.v[c]) {
+			e->s.v[c] = calloc(e->s.cap, sizeof(double));
+			e->s.valid[c] = calloc(e->s.cap, 1);
+			if (!e->s.v[c] || !e->s.valid[c])
+				return fail(ld, VITALS_E_NOMEM, "out of memory");
 		}
+		if (e->s.v[c]) {
+			e->s.v[c][i] = ok ? v : 0;
+			e->s.valid[c][i] = (uint8_t)ok;
+		}
+		acc[c] = 0;
+		cnt[c] = 0;
+	}
+	return VITALS_OK;
 }
 
 /*
  * Start a point of E at time T (or join the last one when it is in the
- * same step). Returns the point's index, or a status. The caller then
+ * same step), writing the one before. 0, or a status. The caller then
  * adds the values with point_put().
  */
-static long point_begin(struct loader *ld, struct ent *e, int64_t t)
+static int point_begin(struct loader *ld, struct ent *e, int64_t t)
 {
 	int64_t step = INT64_MIN;
 	size_t i;
@@ -428,10 +468,12 @@ static long point_begin(struct loader *ld, struct ent *e, int64_t t)
 		if (step == e->step && e->s.n) {
 			e->tcount++;
 			e->tsum += t - e->tfirst;
-			return (long)(e->s.n - 1);
+			return VITALS_OK;
 		}
-		ent_close_step(e, ld->ncols);
 	}
+	rc = ent_flush(ld, e);
+	if (rc < 0)
+		return rc;
 	rc = ent_room(ld, e);
 	if (rc < 0)
 		return rc;
@@ -444,40 +486,16 @@ static long point_begin(struct loader *ld, struct ent *e, int64_t t)
 	e->tcount = 1;
 	e->tsum = 0;
 	e->tfirst = t;
-	for (size_t c = 0; c < ld->ncols; c++) {
-		if (e->s.v[c]) {
-			e->s.v[c][i] = 0;
-			e->s.valid[c][i] = 0;
-		}
-		e->ccount[c] = 0;
-	}
-	return (long)i;
+	return VITALS_OK;
 }
 
-/*
- * Add value V of column C to point I of E. A column's arrays are made on
- * its first value, so an entity pays only for the columns it has.
- */
-static inline int point_put(struct loader *ld, struct ent *e, size_t i, size_t c, double v)
+/* Add value V of column C to E's last point. */
+static inline void point_put(struct loader *ld, struct ent *e, size_t c, double v)
 {
 	if (!isfinite(v))
-		return VITALS_OK;
-	if (!e->s.v[c]) {
-		e->s.v[c] = calloc(e->s.cap, sizeof(double));
-		e->s.valid[c] = calloc(e->s.cap, 1);
-		if (!e->s.v[c] || !e->s.valid[c])
-			return fail(ld, VITALS_E_NOMEM, "out of memory");
-	}
-	if (e->ccount[c] == 0) {
-		e->s.v[c][i] = v;
-		e->s.valid[c][i] = 1;
-		e->ccount[c] = 1;
-		return VITALS_OK;
-	}
-	/* A sum, divided when the step closes (ent_close_step()). */
-	e->ccount[c]++;
-	e->s.v[c][i] += v;
-	return VITALS_OK;
+		return;
+	ent_acc(e, ld->ncols)[c] += v;
+	ent_cnt(e, ld->ncols)[c]++;
 }
 
 static int event_add(struct loader *ld, int64_t t, const char *src, size_t srcn, const char *text,
@@ -580,7 +598,6 @@ static int trace_batch(struct loader *ld, const struct vitals_batch *b, const st
 		const char *id, *name = "";
 		int64_t t, start = -1, pid = -1;
 		struct ent *e;
-		long i;
 		int k;
 
 		if (time->valid && !time->valid[r])
@@ -625,9 +642,9 @@ static int trace_batch(struct loader *ld, const struct vitals_batch *b, const st
 		e = ent_get(ld, (uint32_t)k, id, idn, name, namen, 0, pid, start, &rc);
 		if (!e)
 			return rc;
-		i = point_begin(ld, e, t);
-		if (i < 0)
-			return (int)i;
+		rc = point_begin(ld, e, t);
+		if (rc < 0)
+			return rc;
 		/* A name and a parent are taken once a point, not once a row of it. */
 		if (e->tcount == 1) {
 			if (ent_rename(ld, e, name, namen) < 0)
@@ -657,8 +674,7 @@ static int trace_batch(struct loader *ld, const struct vitals_batch *b, const st
 				v = mc->v.b[r];
 			else
 				continue;
-			if ((rc = point_put(ld, e, (size_t)i, c, v)) < 0)
-				return rc;
+			point_put(ld, e, c, v);
 		}
 		if (t < ld->set->first_time)
 			ld->set->first_time = t;
@@ -1247,7 +1263,6 @@ static int log_row(struct loader *ld, const char *kind, const char *id, const ch
 {
 	int k = kind_index(ld, kind, strlen(kind));
 	struct ent *e;
-	long i;
 	int rc;
 
 	if (k < 0)
@@ -1259,15 +1274,13 @@ static int log_row(struct loader *ld, const char *kind, const char *id, const ch
 		return rc;
 	if (ppid >= 0)
 		e->s.ppid = ppid;
-	i = point_begin(ld, e, t);
-	if (i < 0)
-		return (int)i;
+	rc = point_begin(ld, e, t);
+	if (rc < 0)
+		return rc;
 	for (size_t c = 0; c < ld->ncols; c++)
 		for (size_t j = 0; j < nvals; j++)
 			if (strcmp(vals[j].col, ld->set->columns[c]) == 0 && isfinite(vals[j].v)) {
-				rc = point_put(ld, e, (size_t)i, c, vals[j].v);
-				if (rc < 0)
-					return rc;
+				point_put(ld, e, c, vals[j].v);
 				ld->set->have[c] = 1;
 			}
 	if (t < ld->set->first_time)
@@ -1655,7 +1668,9 @@ static int finish(struct loader *ld)
 	for (size_t i = 0; i < ld->nents; i++) {
 		struct ent *e = &ld->ents[i];
 
-		ent_close_step(e, ld->ncols);
+		rc = ent_flush(ld, e);
+		if (rc < 0)
+			return rc;
 		if (e->unsorted) {
 			rc = ent_sort(ld, e);
 			if (rc < 0)
@@ -1679,8 +1694,6 @@ static int finish(struct loader *ld)
 				ld->ents[i].s.valid[c] = set->zero_ok;
 			}
 		set->series[i] = ld->ents[i].s;
-		free(ld->ents[i].ccount);
-		ld->ents[i].ccount = NULL;
 		memset(&ld->ents[i].s, 0, sizeof(ld->ents[i].s));
 	}
 	set->count = ld->nents;

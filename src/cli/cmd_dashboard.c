@@ -121,8 +121,7 @@ int cmd_dashboard(int argc, char **argv)
 			if (o.datafile_count == DATAFILES_MAX)
 				return cli_usage_error("dashboard", "--datafile: at most %d files",
 				                       DATAFILES_MAX);
-			if (vitals_format_from_path(optarg) == VITALS_FORMAT_UNKNOWN &&
-			    !strstr(optarg, ".log"))
+			if (vitals_format_from_path(optarg) == VITALS_FORMAT_UNKNOWN)
 				return cli_usage_error("dashboard",
 				                       "--datafile: '%s' is not a trace (.parquet, "
 				                       ".csv, .jsonl)",

@@ -501,6 +501,8 @@ def main():
     report(r.returncode == 2 and "--port" in r.stderr, "a bad --port: exit 2 naming it", r.stderr)
     r = subprocess.run([VITALS, "dashboard", "--token", "short"], capture_output=True, text=True, timeout=10)
     report(r.returncode == 2 and "--token" in r.stderr, "a short --token: exit 2", r.stderr)
+    r = subprocess.run([VITALS, "dashboard", "--datafile", "notes.txt"], capture_output=True, text=True, timeout=10)
+    report(r.returncode == 2 and "notes.txt" in r.stderr, "a --datafile that is not a trace: exit 2 naming it", r.stderr)
     r = subprocess.run([VITALS, "dashboard", "--trace", "x.parquet"], capture_output=True, text=True, timeout=10)
     report(r.returncode == 2 and "--data-dir" in r.stderr, "--trace without --data-dir: exit 2", r.stderr)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -580,6 +580,22 @@ out:
 	return ret;
 }
 
+static char *cache_get(struct server *s, const char *key, size_t *len);
+static void cache_put(struct server *s, const char *key, const char *body, size_t len);
+
+/* "WHAT\nPATH\nDEV:INO:SIZE:MTIME\n" into KEY: the file as it is now. -1 when it cannot be seen. */
+static int file_key(struct jbuf *key, const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	jbuf_printf(key, "%s\n%s\n%llu:%llu:%lld:%lld.%09ld\n", what, path,
+	            (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+	            (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	return key->failed ? -1 : 0;
+}
+
 /* ---- entities ------------------------------------------------------------- */
 
 /* Metric columns that are not in the collector's tables, by kind. */
@@ -721,6 +737,7 @@ enum MHD_Result api_entities(struct request *rq)
 	const char *cols[] = {"time", "kind", "id", "name", "ppid"};
 	int have[5];
 	struct kind_ents ke[VITALS_KIND_COUNT];
+	struct jbuf key;
 	struct vitals_reader *r = NULL, *full = NULL;
 	const struct vitals_batch *b;
 	const struct vitals_schema *sc;
@@ -742,6 +759,23 @@ enum MHD_Result api_entities(struct request *rq)
 	}
 	if (file_lookup(rq, &f, &ret) < 0)
 		return ret;
+	jbuf_init(&key, 4096);
+	if (file_key(&key, "entities", f.path) == 0) {
+		size_t len;
+		char *hit;
+
+		jbuf_printf(&key, "%d", only);
+		hit = key.failed ? NULL : cache_get(rq->srv, key.data, &len);
+		if (hit) {
+			jbuf_init(&j, SERVE_ANSWER_MAX);
+			jbuf_append(&j, hit, len);
+			free(hit);
+			ret = reply_json(rq, 200, &j);
+			goto out;
+		}
+	} else {
+		key.failed = 1;
+	}
 	if (open_projected(&r, f.path, cols, 5, have, INT64_MIN, INT64_MAX, err, sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
@@ -907,11 +941,14 @@ enum MHD_Result api_entities(struct request *rq)
 	jbuf_array_end(&j);
 	jbuf_object_end(&j);
 	(void)sc;
+	if (!j.failed && !key.failed)
+		cache_put(rq->srv, key.data, j.data, j.len);
 	ret = reply_json(rq, 200, &j);
 	goto out;
 out_nomem:
 	ret = reply_error(rq, 500, "out of memory");
 out:
+	jbuf_release(&key);
 	for (int k = 0; k < VITALS_KIND_COUNT; k++) {
 		for (size_t i = 0; i < ke[k].n; i++) {
 			free(ke[k].e[i].id);

@@ -339,9 +339,15 @@ def check_tracing(s):
     n1 = sum(doc["series"][0]["count"]) if st == 200 and doc["series"] else 0
     st, doc2, _, _ = s.get(series_q)
     report(st == 200 and doc2 == doc, "the same series request twice on an unchanged file: the same answer")
+    ents_q = "/api/entities?" + q(file="live.parquet", kind="system")
+    st, doc, _, _ = s.get(ents_q)
+    e1 = doc["kinds"][0]["entities"][0]["rows"] if st == 200 and doc["kinds"] else 0
     st, doc, _, _ = s.request("POST", "/api/tracing/snapshot", {}, token=True)
     report(st == 200 and doc["active"] and doc["rows_written"] > 0 and doc["last_write"],
            "snapshot now: the file is written at once", doc)
+    st, doc, _, _ = s.get(ents_q)
+    e2 = doc["kinds"][0]["entities"][0]["rows"] if st == 200 and doc["kinds"] else 0
+    report(e1 > 0 and e2 > e1, "entities are read again once the file changed (%d, then %d rows)" % (e1, e2))
     st, doc, _, _ = s.get(series_q)
     n2 = sum(doc["series"][0]["count"]) if st == 200 and doc["series"] else 0
     report(n1 > 0 and n2 > n1, "after the file changed the series has the new samples (%d, then %d)" % (n1, n2))

@@ -150,6 +150,10 @@ export class Chart {
     this.lines = lines;
     this.times = times;
     this.values = values;
+    if (!lines.length || !times.length) {
+      this.empty(lines.length ? 'No samples in this time range.' : 'Not in this file.');
+      return;
+    }
     if (!same) {
       this.rebuild();
       return;
@@ -207,7 +211,9 @@ export class Chart {
     }
     clear(this.body);
     if (!this.lines.length || !this.times.length) {
-      this.empty(this.lines.length ? 'No samples in this time range.' : 'Not in this file.');
+      // An empty chart keeps what it says (waiting, choose processes...).
+      if (!this.card.classList.contains('is-empty') || !this.body.firstChild)
+        this.empty(this.lines.length ? 'No samples in this time range.' : 'Not in this file.');
       return;
     }
     this.card.classList.remove('is-empty');

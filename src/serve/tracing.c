@@ -145,7 +145,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 			continue;
 		}
 		pthread_mutex_lock(&h->mu);
-		while (!h->shutdown && st->next > h->seq && waited < 15) {
+		while (!h->shutdown && st->next > h->seq && waited < 5) {
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);

@@ -446,6 +446,28 @@ def check_robust(s):
                ans[:60])
     st, _, _, _ = s.get("/api/health")
     report(st == 200, "the server still answers after malformed requests", st)
+    # Live streams are capped at 16; a stream whose client left is freed within seconds.
+    import socket
+    socks = []
+    for _ in range(16):
+        so = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        so.sendall(b"GET /api/live HTTP/1.1\r\nHost: x\r\n\r\n")
+        socks.append((so, so.recv(64)))
+    report(all(a.startswith(b"HTTP/1.1 200") for _, a in socks), "16 live streams open")
+    st, doc, _, _ = s.get("/api/live")
+    report(st == 503 and is_error(doc, 503), "a 17th live stream: 503", st)
+    for so, _ in socks:
+        so.close()
+    ok = False
+    deadline = time.time() + 15
+    while time.time() < deadline and not ok:
+        time.sleep(1)
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+        c.request("GET", "/api/live")
+        r = c.getresponse()
+        ok = r.status == 200
+        c.close()
+    report(ok, "streams of clients that left are freed: a new stream opens again")
 
 
 def main():

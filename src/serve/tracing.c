@@ -719,30 +719,6 @@ static void *trace_thread(void *arg)
 	return NULL;
 }
 
-static void local_zone(char *buf, size_t len)
-{
-	const char *tz = getenv("TZ");
-	char link[512];
-	ssize_t n;
-
-	if (tz && *tz) {
-		snprintf(buf, len, "%s", tz[0] == ':' ? tz + 1 : tz);
-		return;
-	}
-	n = readlink("/etc/localtime", link, sizeof(link) - 1);
-	if (n > 0) {
-		const char *z;
-
-		link[n] = '\0';
-		z = strstr(link, "zoneinfo/");
-		if (z) {
-			snprintf(buf, len, "%s", z + strlen("zoneinfo/"));
-			return;
-		}
-	}
-	snprintf(buf, len, "UTC");
-}
-
 static void tracer_teardown(struct tracer *t)
 {
 	vitals_batch_free(t->rows);
@@ -808,7 +784,7 @@ int tracer_start(struct server *s, const struct trace_request *tr, char *err, si
 	host = vitals_collector_hostname(t->c);
 	kernel = vitals_collector_kernel(t->c);
 	boot = vitals_collector_boot_id(t->c);
-	local_zone(t->zone, sizeof(t->zone));
+	snprintf(t->zone, sizeof(t->zone), "%s", s->zone);
 	snprintf(t->interval, sizeof(t->interval), "%g", tr->sample_interval);
 	{
 		time_t now = time(NULL);

@@ -360,6 +360,10 @@ try {
     'the text tree shows the process and its child below it', lines.slice(0, 5).join(' / '));
     check(/\d+ thr, [\d.]+ [KMG]?i?B/.test(lines[0] || ''), 'tree lines carry threads and memory',
       lines[0]);
+    await page.click(`#proc-text .proc-line[data-pid="${opt.child}"]`).catch(() => {});
+    const node = await page.textContent('#proc-node');
+    check(node.startsWith(`${opt.child} sleep`) && /Chart this process/.test(node),
+      'clicking a process of the tree tells what it is', node);
     await page.check('input[name="proc-view"][value="graph"]');
     await page.waitForTimeout(500);
     const nodes = Number(await page.getAttribute('#proc-graph', 'data-nodes'));

@@ -123,9 +123,27 @@ export class ProcView {
     if (root)
       walk(root, '', true, true);
     for (const l of lines) {
-      const row = el('span', { class: 'proc-line', dataset: { pid: l.pid } }, l.text);
+      const p = byPid.get(l.pid);
+      const row = el('span', { class: 'proc-line', dataset: { pid: l.pid }, tabindex: 0,
+        role: 'button', title: p.cmdline || p.name }, l.text);
+      row.addEventListener('click', () => this.showNode(p));
+      row.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          this.showNode(p);
+        }
+      });
       pre.append(row, '\n');
     }
+  }
+
+  // What one process is, under the tree, with a button to chart it.
+  showNode(p) {
+    const info = $('proc-node');
+    clear(info);
+    info.append(`${p.pid} ${p.name}: ${p.threads ?? '?'} threads, ${fmtBytes(p.rss_bytes)} resident, ` +
+      `user ${p.user ?? '?'}, state ${p.state ?? '?'}. ${p.cmdline || ''} `,
+    el('button', { type: 'button', onclick: () => this.onChart(p.pid) }, 'Chart this process'));
   }
 
   setMode(mode) {
@@ -186,13 +204,8 @@ export class ProcView {
     const byPid = new Map(procs.map((p) => [String(p.pid), p]));
     this.cy.on('tap', 'node', (e) => {
       const p = byPid.get(e.target.id());
-      if (!p)
-        return;
-      const info = $('proc-node');
-      clear(info);
-      info.append(`${p.pid} ${p.name}: ${p.threads ?? '?'} threads, ${fmtBytes(p.rss_bytes)} resident, ` +
-        `user ${p.user ?? '?'}, state ${p.state ?? '?'}. ${p.cmdline || ''} `,
-      el('button', { type: 'button', onclick: () => this.onChart(p.pid) }, 'Chart this process'));
+      if (p)
+        this.showNode(p);
     });
     $('proc-graph').dataset.nodes = String(this.cy.nodes().length);
   }

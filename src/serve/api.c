@@ -734,6 +734,8 @@ static int open_projected(struct vitals_reader **r, const char *path, const char
 enum MHD_Result api_entities(struct request *rq)
 {
 	const char *kind_arg = rq_arg(rq, "kind");
+	const char *from_s = rq_arg(rq, "from"), *to_s = rq_arg(rq, "to");
+	int64_t from = INT64_MIN, to = INT64_MAX;
 	const char *cols[] = {"time", "kind", "id", "name", "ppid"};
 	int have[5];
 	struct kind_ents ke[VITALS_KIND_COUNT];
@@ -757,6 +759,14 @@ enum MHD_Result api_entities(struct request *rq)
 			    "disk, net, fs, process, gpu, cgroup, gauge, event",
 			    kind_arg);
 	}
+	if (from_s && param_time(from_s, &from) < 0)
+		return reply_error(
+		    rq, 400, "parameter 'from': '%.64s' is not RFC 3339 or microseconds", from_s);
+	if (to_s && param_time(to_s, &to) < 0)
+		return reply_error(rq, 400,
+		                   "parameter 'to': '%.64s' is not RFC 3339 or microseconds", to_s);
+	if (from > to)
+		return reply_error(rq, 400, "parameter 'from' is after 'to'");
 	if (file_lookup(rq, &f, &ret) < 0)
 		return ret;
 	jbuf_init(&key, 4096);
@@ -764,7 +774,7 @@ enum MHD_Result api_entities(struct request *rq)
 		size_t len;
 		char *hit;
 
-		jbuf_printf(&key, "%d", only);
+		jbuf_printf(&key, "%d\n%lld\n%lld", only, (long long)from, (long long)to);
 		hit = key.failed ? NULL : cache_get(rq->srv, key.data, &len);
 		if (hit) {
 			jbuf_init(&j, SERVE_ANSWER_MAX);
@@ -776,7 +786,7 @@ enum MHD_Result api_entities(struct request *rq)
 	} else {
 		key.failed = 1;
 	}
-	if (open_projected(&r, f.path, cols, 5, have, INT64_MIN, INT64_MAX, err, sizeof(err)) < 0) {
+	if (open_projected(&r, f.path, cols, 5, have, from, to, err, sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
 	}
@@ -805,7 +815,7 @@ enum MHD_Result api_entities(struct request *rq)
 			int64_t t = b->cols[ti].v.i64[i];
 			double pp;
 
-			if (kl >= sizeof(kbuf))
+			if (kl >= sizeof(kbuf) || t < from || t > to)
 				continue;
 			memcpy(kbuf, ks, kl);
 			kbuf[kl] = '\0';

@@ -131,6 +131,11 @@ def check_trace_and_series(s):
            and kinds["cpu"]["entities"][0]["id"] == "total" and kinds["cpu"]["entities"][0]["rows"] == 1000
            and any(m["name"] == "busy_percent" and m["unit"] == "percent" for m in kinds["cpu"]["metrics"]),
            "entities: kinds, ids, rows and metrics", doc)
+    st, doc, _, _ = s.get("/api/entities?" + q(file="spike.csv", kind="cpu", **{"from": T0 + 100 * 1000000,
+                                                                               "to": T0 + 199 * 1000000}))
+    e = doc["kinds"][0]["entities"][0] if st == 200 and doc["kinds"] else {}
+    report(e.get("rows") == 100 and e.get("first_time") == T0 + 100 * 1000000,
+           "entities of a time range: only its rows", e)
     st, doc, _, _ = s.get("/api/series?" + q(file="spike.csv", kind="cpu", metric="busy_percent", points=10))
     ser = doc["series"][0] if doc and doc.get("series") else {}
     report(st == 200 and len(doc["series"]) == 1 and len(ser["t"]) == 10 and doc["bucket_us"] == 99900001

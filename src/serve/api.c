@@ -1085,7 +1085,7 @@ enum MHD_Result api_series(struct request *rq)
 	enum MHD_Result ret;
 	uint64_t rows_read = 0;
 	int truncated = 0, rc, k;
-	size_t kind_len;
+	size_t kind_len, id0_len;
 	char err[1024];
 
 	memset(&f, 0, sizeof(f));
@@ -1242,6 +1242,7 @@ enum MHD_Result api_series(struct request *rq)
 		}
 		nents++;
 	}
+	id0_len = nids ? strlen(ids[0]) : 0;
 	while ((rc = vitals_reader_next(r, &b)) > 0) {
 		if (b->cols[1].type != VITALS_TYPE_STRING ||
 		    b->cols[2].type != VITALS_TYPE_STRING ||
@@ -1257,7 +1258,14 @@ enum MHD_Result api_series(struct request *rq)
 			if (kl != kind_len || memcmp(ks, kind, kl) != 0 || t < from || t > to)
 				continue;
 			is = batch_str(b, 2, i, &il);
-			e = smap_get(&map, is, il);
+			if (nids == 1) {
+				/* One entity asked for (a chart of one process): no hashing. */
+				if (il != id0_len || memcmp(is, ids[0], il) != 0)
+					continue;
+				e = 0;
+			} else {
+				e = smap_get(&map, is, il);
+			}
 			if (e == SIZE_MAX) {
 				if (nids)
 					continue;

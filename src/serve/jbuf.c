@@ -290,11 +290,11 @@ void jbuf_real(struct jbuf *j, double v)
 		jbuf_null(j);
 		return;
 	}
-	jbuf_sep(j);
-	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		jbuf_printf(j, "%.0f", v);
+	if (v == floor(v) && fabs(v) < 9007199254740992.0 && !(v == 0 && signbit(v))) {
+		jbuf_int(j, (int64_t)v);
 		return;
 	}
+	jbuf_sep(j);
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(b, sizeof(b), "%.*g", prec, v);
 		if (prec == 17 || strtod(b, NULL) == v)

@@ -160,8 +160,9 @@ def logs():
 def segments():
     # A --rotate recording is read as one trace, by the name given to -o.
     seg = os.path.join(tmp, "seg.parquet")
-    rec = vitals("record", "-o", seg, "--quiet", "--write-interval", "1", "--rotate", "4s",
-                 "--", os.path.join(HELPERS, "leaker"), "2", "200", "11", timeout=60)
+    rec = vitals("record", "-o", seg, "--quiet", "--sample-interval", "0.5",
+                 "--write-interval", "1", "--rotate", "3s", "--",
+                 os.path.join(HELPERS, "leaker"), "2", "200", "6", timeout=60)
     parts = [f for f in os.listdir(tmp) if f.startswith("seg-") and f.endswith(".parquet")]
     report(rec.returncode == 0 and len(parts) >= 2, "a recording in segments",
            "%s %s" % (parts, rec.stderr.strip()[-200:]))

@@ -427,10 +427,15 @@ try {
     null, { timeout: 8000 }).catch(() => {});
   check(await live.textContent('#live-badge') === 'live', 'the page says it is tracing',
     await live.textContent('#trace-status'));
+  // The page draws the first samples as they come, and reads the file once
+  // it is written (for the samples taken before it was opened).
   await live.waitForFunction(() => Number(document.getElementById('chart-cpu').dataset.points) >= 2 &&
     /[2-9] samples/.test(document.getElementById('trace-status').textContent) &&
+    /every 0\.2 s/.test(document.getElementById('file-info').textContent) &&
     document.getElementById('charts').getAttribute('aria-busy') === 'false',
-  null, { timeout: 8000 }).catch(() => {});
+  null, { timeout: 10000 }).catch(() => {});
+  check(/every 0\.2 s/.test(await live.textContent('#file-info')),
+    'the page reads the new file once it is written', await live.textContent('#file-info'));
   await live.waitForTimeout(600);
   const fetched = [];
   live.on('request', (r) => {

@@ -239,11 +239,13 @@ async function openFile(id, { keepRange = false } = {}) {
     state.kinds = new Map();
     describeTrace();
     if (isTracingFile(id)) {
-      // Not written yet: the live samples fill the charts.
+      // Not written yet: the live samples fill the charts, and the file
+      // is opened again once written, for the samples taken before.
       for (const c of state.charts) {
         c.empty('Waiting for the first sample…');
         c.card.dataset.waiting = 'true';
       }
+      reopenWhenWritten(id);
       return;
     }
     fail(`Opening ${f ? f.name : id}`, e);
@@ -277,6 +279,24 @@ async function openFile(id, { keepRange = false } = {}) {
     entities();
   if (!$('view-leaks').hidden)
     loadLeaks();
+}
+
+function reopenWhenWritten(id) {
+  const wait = Math.min(10, Math.max(0.5, state.tracing.write_interval || 2)) * 1000;
+  setTimeout(async () => {
+    if (state.file !== id || !isTracingFile(id))
+      return;
+    let st = null;
+    try {
+      st = await api.tracing();
+    } catch {
+      st = null;
+    }
+    if (st && st.active && st.file === id && st.last_write && state.file === id && !state.trace)
+      openFile(id, { keepRange: true });
+    else
+      reopenWhenWritten(id);
+  }, wait);
 }
 
 function isTracingFile(id) {
@@ -693,6 +713,17 @@ function showTracing(st) {
   const badge = $('live-badge');
   const status = $('trace-status');
   if (state.tracing.active) {
+    // The controls show what the recording runs with.
+    if (st.file)
+      $('trace-output').value = st.file;
+    if (st.sample_interval)
+      $('trace-sample').value = st.sample_interval;
+    if (st.write_interval)
+      $('trace-write').value = st.write_interval;
+    if (typeof st.gpu === 'boolean')
+      $('trace-gpu').checked = st.gpu;
+    if (typeof st.containers === 'boolean')
+      $('trace-containers').checked = st.containers;
     badge.textContent = 'live';
     badge.classList.add('live');
     const bits = [`Tracing to ${st.file}`];
@@ -1004,8 +1035,10 @@ async function main() {
   await loadFiles();
   connectLive();
   const wanted = new URLSearchParams(location.search).get('file');
-  const rec = state.files.find((f) => f.recording);
-  const first = wanted && fileEntry(wanted) ? wanted : rec ? rec.id : state.files[0] && state.files[0].id;
+  // The file being recorded comes first, even before its first write.
+  const rec = state.tracing.active && state.tracing.file ? state.tracing.file
+    : (state.files.find((f) => f.recording) || {}).id;
+  const first = wanted && fileEntry(wanted) ? wanted : rec || (state.files[0] && state.files[0].id);
   if (first)
     await openFile(first);
   else

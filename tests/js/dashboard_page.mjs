@@ -135,6 +135,9 @@ try {
   const widest = await page.$$eval('.u-over', (os) => Math.max(...os.map((o) => o.clientWidth)));
   check(pointsAsked.length >= 5 && pointsAsked.every((p) => p >= 2 && p <= widest),
     'no chart asks for more points than it has pixels across', `${pointsAsked.join(',')} vs ${widest}`);
+  const kept = await page.evaluate(() => [location.search, sessionStorage.getItem('vitals-token')]);
+  check(!kept[0].includes('token') && kept[1] === tokenValue,
+    'the token of the URL is kept for the session and leaves the address bar', JSON.stringify(kept));
   const title = await page.title();
   check(/vitals/.test(title), 'the page has a title', title);
   // Control groups are charted when the machine that recorded has them.

@@ -872,7 +872,13 @@ function initTracing() {
 // ---- token ----------------------------------------------------------------
 
 function initToken() {
-  token(); // keeps a ?token= of the URL for this session
+  // A ?token= of the URL is kept for this session and taken out of the
+  // address bar, so it is not bookmarked or shown.
+  if (token() && new URLSearchParams(location.search).has('token')) {
+    const u = new URL(location.href);
+    u.searchParams.delete('token');
+    history.replaceState(null, '', u.pathname + u.search + u.hash);
+  }
   onTokenNeeded(() => new Promise((resolve) => {
     const d = $('token-dialog');
     const input = $('token-input');

@@ -94,7 +94,7 @@ struct vitals_recorder_options {
 	size_t seal_rows;
 	/*
 	 * Or when its encoded pages, open values and dictionaries take this
-	 * many bytes of memory. Default 4 MiB.
+	 * many bytes, or hold this much memory. Default 4 MiB.
 	 */
 	uint64_t seal_bytes;
 	int no_journal; /* 1: no journal (samples between writes die with the process) */

@@ -736,11 +736,15 @@ static int hold(struct vitals_recorder *r, const struct vitals_batch *b)
 	return VITALS_OK;
 }
 
-/* Whether the growing row group is big enough to seal (rows, or bytes of its pages). */
+/*
+ * Whether the growing row group is big enough to seal: its rows, the bytes
+ * it takes, or the memory it holds (its dictionaries grow with it).
+ */
 static int recorder_full(const struct vitals_recorder *r)
 {
 	return r->stream && (pq_stream_rows(r->stream) >= (int64_t)r->opts.seal_rows ||
-	                     pq_stream_bytes(r->stream) >= r->opts.seal_bytes);
+	                     pq_stream_bytes(r->stream) >= r->opts.seal_bytes ||
+	                     pq_stream_memory(r->stream) >= r->opts.seal_bytes);
 }
 
 int vitals_recorder_add(struct vitals_recorder *r, const struct vitals_batch *b)
@@ -965,7 +969,7 @@ static int recorder_write(struct vitals_recorder *r, int final)
 	if (text) {
 		rc = write_text_rows(r, w);
 	} else if (pq_stream_rows(r->stream) > 0 &&
-	           (rc = store_writer_put_stream(w, r->stream)) < 0) {
+	           (rc = store_writer_put_stream(w, r->stream, r->base_fd)) < 0) {
 		rec_fail(r, rc, "%s", vitals_writer_errmsg(w));
 	}
 	if (rc < 0)
@@ -999,6 +1003,9 @@ static int recorder_write(struct vitals_recorder *r, int final)
 	r->unwritten_rows = 0;
 	r->unjournaled = 0;
 	vitals_batch_clear(r->mem);
+	/* The pages written are read from the output from now on, not kept. */
+	if (r->stream && !seal)
+		pq_stream_commit(r->stream);
 	if (seal) {
 		if (r->unsealed_rows > 0 && !text)
 			r->sealed++;

@@ -1128,6 +1128,12 @@ static int write_row_group(struct vitals_writer *w, struct pqw *p, const struct 
  * processes; a quarter of the memory).
  */
 #define PQS_PAGE_DEFAULT ((size_t)128 << 10)
+/*
+ * Open pages of all columns together hold at most this much: past it the
+ * biggest ends. Columns of rare rows (the system's, a disk's) would
+ * otherwise hold hours of values before their page fills.
+ */
+#define PQS_OPEN_BUDGET ((size_t)1 << 20)
 /* Rows of one page at most, whatever its values (levels are kept as runs). */
 #define PQS_PAGE_ROWS_MAX ((size_t)1 << 20)
 #define PQS_ERR_MAX       256
@@ -1163,7 +1169,13 @@ struct pqs_col {
 	uint32_t *runs;
 	size_t nruns, runs_cap;
 	struct bytebuf vals; /* dictionary: uint32 indices; else PLAIN (strings: length, bytes) */
-	/* Finished pages: headers and compressed bodies, which hold no file offsets. */
+	/*
+	 * Finished pages: headers and compressed bodies, which hold no file
+	 * offsets. Those of the last committed write are in that file
+	 * (disk_off, disk_len); those finished since, in PAGES.
+	 */
+	uint64_t disk_off, disk_len;
+	uint64_t next_off, next_len; /* where the last put wrote them all, until committed */
 	struct bytebuf pages;
 	int64_t pages_rows;
 	int64_t pages_uncompressed; /* headers and uncompressed bodies */
@@ -1184,6 +1196,7 @@ struct pq_stream {
 	int64_t rows;
 	struct bytebuf page, comp, tmp; /* scratch */
 	struct bytebuf conv;            /* dictionary indices made values again */
+	size_t open_budget; /* bytes of open values in all, past which the biggest page ends */
 	int status;
 	char err[PQS_ERR_MAX];
 };
@@ -1214,6 +1227,7 @@ static void pqs_col_reset(struct pq_stream *s, struct pqs_col *k)
 	k->rows = k->nn = k->nruns = 0;
 	bytebuf_clear(&k->vals);
 	bytebuf_clear(&k->pages);
+	k->disk_off = k->disk_len = k->next_off = k->next_len = 0;
 	k->pages_rows = k->pages_uncompressed = k->nulls = 0;
 	k->used = 0;
 	k->st.has = 0;
@@ -1252,6 +1266,7 @@ int pq_stream_new(struct pq_stream **out, const struct vitals_schema *schema,
 	if (s->page_bytes > PQS_PAGE_DEFAULT)
 		s->page_bytes = PQS_PAGE_DEFAULT;
 	s->dict_bytes = o->dictionary_bytes ? o->dictionary_bytes : PQW_DICT_DEFAULT;
+	s->open_budget = PQS_OPEN_BUDGET;
 	bytebuf_init(&s->page, 0);
 	bytebuf_init(&s->comp, 0);
 	bytebuf_init(&s->tmp, 0);
@@ -1308,9 +1323,60 @@ uint64_t pq_stream_bytes(const struct pq_stream *s)
 	for (size_t j = 0; j < s->schema.count; j++) {
 		const struct pqs_col *k = &s->cols[j];
 
-		n += k->pages.len + k->vals.len + k->nruns * 4 + k->dict.plain_bytes;
+		n += k->disk_len + k->pages.len + k->vals.len + k->dict.plain_bytes;
 	}
 	return n;
+}
+
+uint64_t pq_stream_memory(const struct pq_stream *s)
+{
+	uint64_t n = 0;
+
+	for (size_t j = 0; j < s->schema.count; j++) {
+		const struct pqs_col *k = &s->cols[j];
+
+		const struct enc_dict *d = &k->dict;
+
+		n += k->pages.cap + k->vals.cap + k->runs_cap * sizeof(*k->runs);
+		/* Keys (string hashes), string offsets and bytes, the slot table. */
+		n += d->key_cap * 8 + (d->strings ? (d->key_cap + 1) * 8 : 0) + d->data_cap +
+		     d->slot_count * 4;
+	}
+	return n;
+}
+
+void pq_stream_set_budget(struct pq_stream *s, size_t bytes)
+{
+	s->open_budget = bytes;
+}
+
+void pq_stream_commit(struct pq_stream *s)
+{
+	for (size_t j = 0; j < s->schema.count; j++) {
+		struct pqs_col *k = &s->cols[j];
+
+		if (k->next_len != k->disk_len + k->pages.len)
+			continue; /* not written by the last put */
+		k->disk_off = k->next_off;
+		k->disk_len = k->next_len;
+		bytebuf_clear(&k->pages);
+		if (k->pages.cap > ((size_t)256 << 10)) {
+			bytebuf_release(&k->pages);
+			bytebuf_init(&k->pages, 0);
+		}
+	}
+}
+
+/* Forget K's dictionary (it did not pay) and its memory; later values go without. */
+static void pqs_drop_dict(struct pqs_col *k)
+{
+	int strings = k->dict.strings;
+	size_t max = k->dict.max_bytes;
+
+	enc_dict_release(&k->dict);
+	enc_dict_init(&k->dict, strings, max);
+	k->dict_on = 0;
+	k->has_last = 0;
 }
 
 void pq_stream_clear(struct pq_stream *s)
@@ -1319,11 +1385,16 @@ void pq_stream_clear(struct pq_stream *s)
 		struct pqs_col *k = &s->cols[j];
 
 		pqs_col_reset(s, k);
-		/* A big row group's pages are given back, not kept for the next. */
-		if (k->pages.cap > ((size_t)256 << 10)) {
-			bytebuf_release(&k->pages);
-			bytebuf_init(&k->pages, 0);
-		}
+		/* The next row group starts small: what this one grew is given back. */
+		bytebuf_release(&k->pages);
+		bytebuf_init(&k->pages, 0);
+		bytebuf_release(&k->vals);
+		bytebuf_init(&k->vals, 0);
+		free(k->runs);
+		k->runs = NULL;
+		k->runs_cap = 0;
+		pqs_drop_dict(k);
+		k->dict_on = s->dictionary && k->type != VITALS_TYPE_BOOL;
 	}
 	s->rows = 0;
 	s->status = 0;
@@ -1341,11 +1412,15 @@ static int pqs_level(struct pqs_col *k, int level, size_t count)
 	    (k->runs[k->nruns - 1] >> 1) + count < ((uint32_t)1 << 30)) {
 		k->runs[k->nruns - 1] += (uint32_t)(count << 1);
 	} else {
-		int rc =
-		    grow_array((void **)&k->runs, &k->runs_cap, k->nruns + 1, sizeof(*k->runs));
+		if (k->nruns == k->runs_cap) {
+			size_t cap = k->runs_cap < 16 ? 16 : k->runs_cap + k->runs_cap / 2;
+			void *q = realloc(k->runs, cap * sizeof(*k->runs));
 
-		if (rc < 0)
-			return rc;
+			if (!q)
+				return VITALS_E_NOMEM;
+			k->runs = q;
+			k->runs_cap = cap;
+		}
 		k->runs[k->nruns++] = (uint32_t)(count << 1) | (uint32_t)level;
 	}
 	k->rows += count;
@@ -1562,8 +1637,7 @@ static int pqs_encode_open(struct pq_stream *s, struct pqs_col *k, int finish, s
 
 			k->vals = s->conv;
 			s->conv = t;
-			enc_dict_clear(&k->dict);
-			k->dict_on = 0;
+			pqs_drop_dict(k);
 		}
 		vals = finish ? k->vals.p : s->conv.p;
 		vlen = finish ? k->vals.len : s->conv.len;
@@ -1630,6 +1704,31 @@ static int pqs_encode_open(struct pq_stream *s, struct pqs_col *k, int finish, s
 	return pqs_emit(s, &h, out, usize);
 }
 
+/* Entries a dictionary may have before its first page while it does not pay. */
+#define PQS_DICT_PROBATION 1024
+
+/*
+ * K's open page without its dictionary: its indices become PLAIN values
+ * again, and the dictionary goes.
+ */
+static int pqs_undict_open(struct pq_stream *s, struct pqs_col *k)
+{
+	struct bytebuf t;
+
+	bytebuf_clear(&s->conv);
+	for (size_t i = 0; i < k->nn; i++)
+		if (pqs_dict_value(k, pqs_idx(k, i), &s->conv) < 0)
+			return VITALS_E_NOMEM;
+	t = k->vals;
+	k->vals = s->conv;
+	s->conv = t;
+	pqs_drop_dict(k);
+	return 0;
+}
+
+/* Buffers of the open page past this many bytes are given back when it ends. */
+#define PQS_KEEP_BYTES 4096
+
 /* Finish K's open page into its pages. */
 static int pqs_flush(struct pq_stream *s, struct pqs_col *k)
 {
@@ -1656,6 +1755,19 @@ static int pqs_flush(struct pq_stream *s, struct pqs_col *k)
 	k->nulls += (int64_t)(k->rows - k->nn);
 	k->rows = k->nn = k->nruns = 0;
 	bytebuf_clear(&k->vals);
+	/*
+	 * A hundred columns each keeping the biggest page they ever had would
+	 * hold megabytes: big buffers go, and grow again.
+	 */
+	if (k->vals.cap > PQS_KEEP_BYTES) {
+		bytebuf_release(&k->vals);
+		bytebuf_init(&k->vals, 0);
+	}
+	if (k->runs_cap * sizeof(*k->runs) > PQS_KEEP_BYTES) {
+		free(k->runs);
+		k->runs = NULL;
+		k->runs_cap = 0;
+	}
 	return 0;
 }
 
@@ -1695,37 +1807,51 @@ static int pqs_value(struct pq_stream *s, struct pqs_col *k, const struct vitals
 			k->last_key = key;
 			k->last_idx = (uint32_t)x;
 		}
-		if (x > UINT16_MAX && k->idx16) {
-			/* Past 65536 entries: the open page's indices take four bytes. */
-			bytebuf_clear(&s->conv);
-			if (bytebuf_reserve(&s->conv, 4 * k->nn + 4) < 0)
-				return VITALS_E_NOMEM;
-			for (size_t j = 0; j < k->nn; j++)
-				((uint32_t *)(void *)s->conv.p)[j] = pqs_idx(k, j);
-			s->conv.len = 4 * k->nn;
-			bytebuf_clear(&k->vals);
-			if (bytebuf_append(&k->vals, s->conv.p, s->conv.len) < 0)
-				return VITALS_E_NOMEM;
-			k->idx16 = 0;
-		}
-		if (x >= 0 && k->idx16) {
-			uint16_t u = (uint16_t)x;
+		/*
+		 * Before its first page, a dictionary past PQS_DICT_PROBATION
+		 * entries and a quarter of the values is given up at once: a
+		 * column of rare rows would hold hours of distinct values before
+		 * its page fills.
+		 */
+		if (x >= 0 && !k->dict_pages && k->dict.count > PQS_DICT_PROBATION &&
+		    k->dict.count > (k->nn + 1) / 4) {
+			int rc = pqs_undict_open(s, k);
 
+			if (rc < 0)
+				return rc;
+			/* This value goes without it too, below. */
+		} else if (x >= 0) {
+			if (x > UINT16_MAX && k->idx16) {
+				/* Past 65536 entries: the open page's indices take four bytes. */
+				bytebuf_clear(&s->conv);
+				if (bytebuf_reserve(&s->conv, 4 * k->nn + 4) < 0)
+					return VITALS_E_NOMEM;
+				for (size_t j = 0; j < k->nn; j++)
+					((uint32_t *)(void *)s->conv.p)[j] = pqs_idx(k, j);
+				s->conv.len = 4 * k->nn;
+				bytebuf_clear(&k->vals);
+				if (bytebuf_append(&k->vals, s->conv.p, s->conv.len) < 0)
+					return VITALS_E_NOMEM;
+				k->idx16 = 0;
+			}
 			k->nn++;
-			return bytebuf_append(&k->vals, &u, 2);
-		}
-		if (x >= 0) {
-			uint32_t u = (uint32_t)x;
+			if (k->idx16) {
+				uint16_t u = (uint16_t)x;
 
-			k->nn++;
-			return bytebuf_append(&k->vals, &u, 4);
+				return bytebuf_append(&k->vals, &u, 2);
+			} else {
+				uint32_t u = (uint32_t)x;
+
+				return bytebuf_append(&k->vals, &u, 4);
+			}
+		} else if (x != -1) {
+			return (int)x;
+		} else {
+			/* The dictionary is full: its page ends here, later ones go without. */
+			if ((x = pqs_flush(s, k)) < 0)
+				return (int)x;
+			k->dict_on = 0;
 		}
-		if (x != -1)
-			return (int)x;
-		/* The dictionary is full: its page ends here, later ones go without. */
-		if ((x = pqs_flush(s, k)) < 0)
-			return (int)x;
-		k->dict_on = 0;
 	}
 	k->nn++;
 	switch (k->type) {
@@ -1744,6 +1870,12 @@ static int pqs_value(struct pq_stream *s, struct pqs_col *k, const struct vitals
 	}
 }
 
+/* Memory K's open page takes: values, and levels (as runs). */
+static size_t pqs_open_bytes(const struct pqs_col *k)
+{
+	return k->vals.len + 4 * k->nruns;
+}
+
 /*
  * Whether K's open page is full: its values take page_bytes, or, with the
  * dictionary, it has as many as 4-byte indices would (indices of a small
@@ -1751,7 +1883,7 @@ static int pqs_value(struct pq_stream *s, struct pqs_col *k, const struct vitals
  */
 static int pqs_page_full(const struct pq_stream *s, const struct pqs_col *k)
 {
-	return k->vals.len >= s->page_bytes || (k->dict_on && k->nn >= s->page_bytes / 4);
+	return pqs_open_bytes(k) >= s->page_bytes || (k->dict_on && k->nn >= s->page_bytes / 4);
 }
 
 int pq_stream_append(struct pq_stream *s, const struct vitals_batch *b)
@@ -1816,12 +1948,30 @@ int pq_stream_append(struct pq_stream *s, const struct vitals_batch *b)
 						rc = pqs_flush(s, k);
 				}
 			}
-			/* A page also ends at its row cap. */
-			if (rc == 0 && k->rows >= PQS_PAGE_ROWS_MAX)
+			/* A page also ends at its row cap, or when levels alone fill it. */
+			if (rc == 0 && (k->rows >= PQS_PAGE_ROWS_MAX || pqs_page_full(s, k)))
 				rc = pqs_flush(s, k);
 		}
 		if (rc == 0 && k->vals.error)
 			rc = k->vals.error;
+	}
+	/* Past the budget, the biggest open pages end. */
+	while (rc == 0) {
+		size_t total = 0, big = 0;
+		struct pqs_col *kb = NULL;
+
+		for (size_t j = 0; j < s->schema.count; j++) {
+			struct pqs_col *k = &s->cols[j];
+
+			total += pqs_open_bytes(k);
+			if (pqs_open_bytes(k) > big) {
+				big = pqs_open_bytes(k);
+				kb = k;
+			}
+		}
+		if (total <= s->open_budget || !kb)
+			break;
+		rc = pqs_flush(s, kb);
 	}
 	if (rc < 0)
 		return pqs_fail(s, rc, "encoding rows: %s", vitals_strerror(rc));
@@ -1847,7 +1997,7 @@ static int pqs_dict_page(struct pq_stream *s, const struct pqs_col *k, struct by
 }
 
 static int pqs_put_column(struct vitals_writer *w, struct pqw *p, struct pq_stream *s,
-                          struct pqs_col *k, struct pq_column_chunk *cc)
+                          struct pqs_col *k, int src_fd, struct pq_column_chunk *cc)
 {
 	struct pq_column_meta *m = &cc->meta;
 	struct pqs_stats st = {0, {0}, {0}, BYTEBUF_INIT, BYTEBUF_INIT};
@@ -1869,8 +2019,13 @@ static int pqs_put_column(struct vitals_writer *w, struct pqw *p, struct pq_stre
 		m->has_dictionary_page_offset = 1;
 		m->dictionary_page_offset = start;
 	}
+	/* The pages of the last write from its file, then those since. */
+	k->next_off = w->bytes;
+	if (k->disk_len && (rc = store_copy_range(w, src_fd, k->disk_off, k->disk_len)) < 0)
+		goto out;
 	if ((rc = store_write(w, k->pages.p, k->pages.len)) < 0)
 		goto out;
+	k->next_len = k->disk_len + k->pages.len;
 	/* Statistics: finished pages, the dictionary's values, the open page. */
 	st.has = k->st.has;
 	st.min = k->st.min;
@@ -1940,9 +2095,8 @@ out:
 	return rc;
 }
 
-int store_writer_put_stream(struct vitals_writer *w, const struct pq_stream *cs)
+int store_writer_put_stream(struct vitals_writer *w, struct pq_stream *s, int src_fd)
 {
-	struct pq_stream *s = (struct pq_stream *)cs; /* scratch only: its rows do not change */
 	struct pqw *p = w->impl;
 	struct pq_row_group *rg;
 	int rc;
@@ -1978,7 +2132,7 @@ int store_writer_put_stream(struct vitals_writer *w, const struct pq_stream *cs)
 	rg->has_file_offset = 1;
 	rg->file_offset = (int64_t)w->bytes;
 	for (size_t j = 0; j < s->schema.count; j++) {
-		rc = pqs_put_column(w, p, s, &s->cols[j], &rg->columns[j]);
+		rc = pqs_put_column(w, p, s, &s->cols[j], src_fd, &rg->columns[j]);
 		if (rc < 0)
 			return pqw_fail(w, rc, "writing a row group");
 		rg->total_byte_size += rg->columns[j].meta.total_uncompressed_size;

@@ -13,6 +13,12 @@
  * Parquet writer, any number of times (the open pages are encoded for
  * that file, not finished); pq_stream_clear() starts the next one.
  *
+ * Pages need not stay in memory: once a put has been committed
+ * (pq_stream_commit(), when its file is the one to keep), the pages it
+ * wrote are read from that file by the next put, so the stream holds only
+ * pages finished since, open pages (within a budget for all columns
+ * together) and dictionaries.
+ *
  * Encodings follow the writer's rules (parquet_write.c), decided page by
  * page: a column starts with a dictionary, which its first page keeps
  * only when it pays (few distinct values); a dictionary that outgrows
@@ -42,8 +48,18 @@ void pq_stream_free(struct pq_stream *s);
 int pq_stream_append(struct pq_stream *s, const struct vitals_batch *b);
 /* Rows taken since the last clear. */
 int64_t pq_stream_rows(const struct pq_stream *s);
-/* Bytes held: finished pages, open values and dictionaries. */
+/* Bytes the row group takes so far: finished pages (in memory or in a file), open values,
+ * dictionaries. */
 uint64_t pq_stream_bytes(const struct pq_stream *s);
+/* Bytes of memory it holds (buffers as allocated). */
+uint64_t pq_stream_memory(const struct pq_stream *s);
+/* Bytes of open values in all columns past which the biggest page ends (default 1 MiB). */
+void pq_stream_set_budget(struct pq_stream *s, size_t bytes);
+/*
+ * The file of the last store_writer_put_stream() is the one the next put
+ * reads from (its SRC_FD): the pages it wrote are forgotten from memory.
+ */
+void pq_stream_commit(struct pq_stream *s);
 /* Forget the rows (after they were written for the last time); keep the memory of small buffers. */
 void pq_stream_clear(struct pq_stream *s);
 /* The last failure's message. */
@@ -51,9 +67,12 @@ const char *pq_stream_errmsg(const struct pq_stream *s);
 
 /*
  * Write the stream's rows as the next row group of W, a Parquet writer
- * with no rows waiting. Nothing in S changes. 0, or a failure of W.
+ * with no rows waiting. SRC_FD is the file of the last committed put (its
+ * pages are copied from there), or -1 when there was none. The rows of S
+ * do not change; it notes where this put wrote its pages, for a commit.
+ * 0, or a failure of W.
  */
-int store_writer_put_stream(struct vitals_writer *w, const struct pq_stream *s);
+int store_writer_put_stream(struct vitals_writer *w, struct pq_stream *s, int src_fd);
 
 /*
  * Like vitals_writer_adopt(), for a writer whose own file already holds,

@@ -130,9 +130,13 @@ static void options(struct vitals_write_options *o)
 	o->dictionary_bytes = 16384;
 }
 
-/* Write S as one row group of PATH, after the first ADOPT row groups of BASE_FD (-1: none). */
-static void write_stream(const char *path, const struct pq_stream *s, int base_fd, uint32_t adopt,
-                         int in_place)
+/*
+ * Write S as one row group of PATH, after the first ADOPT row groups of
+ * BASE_FD (-1: none); the pages of its last committed write come from
+ * SRC_FD. COMMIT: PATH is the file the next write reads from.
+ */
+static void write_stream_from(const char *path, struct pq_stream *s, int base_fd, uint32_t adopt,
+                              int in_place, int src_fd, int commit)
 {
 	struct vitals_write_options o;
 	struct vitals_writer *w;
@@ -151,12 +155,20 @@ static void write_stream(const char *path, const struct pq_stream *s, int base_f
 		assert_int_equal(in_place ? store_writer_adopt_in_place(w, base_fd, adopt)
 		                          : vitals_writer_adopt(w, base_fd, adopt),
 		                 0);
-	assert_int_equal(store_writer_put_stream(w, s), 0);
+	assert_int_equal(store_writer_put_stream(w, s, src_fd), 0);
 	assert_int_equal(vitals_writer_close(w, err, sizeof(err)), 0);
 	end = lseek(fd, 0, SEEK_CUR);
 	assert_int_equal(ftruncate(fd, end), 0);
 	close(fd);
+	if (commit)
+		pq_stream_commit(s);
 	vitals_schema_release(&sc);
+}
+
+static void write_stream(const char *path, struct pq_stream *s, int base_fd, uint32_t adopt,
+                         int in_place)
+{
+	write_stream_from(path, s, base_fd, adopt, in_place, -1, 0);
 }
 
 /* PATH holds rows FIRST .. FIRST + N - 1 exactly, in GROUPS row groups with exact time statistics.
@@ -252,12 +264,15 @@ static void test_stream_roundtrip(void **state)
 	struct vitals_schema sc;
 	struct vitals_batch *b;
 	struct pq_stream *s;
-	char *dir = tu_tmpdir(), path[4096];
+	char *dir = tu_tmpdir(), path[4096], a[4096], c[4096];
 	long at = 0, k = 0, checks[] = {1, 5000, 17000, 30000};
 	size_t next_check = 0;
+	int turn = 0, committed = 0;
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/s.parquet", dir);
+	snprintf(a, sizeof(a), "%s/a.parquet", dir);
+	snprintf(c, sizeof(c), "%s/c.parquet", dir);
 	schema_of(&sc);
 	options(&o);
 	assert_int_equal(vitals_batch_new(&b, &sc), 0);
@@ -273,17 +288,49 @@ static void test_stream_roundtrip(void **state)
 		assert_int_equal(pq_stream_rows(s), at);
 		if (at == checks[next_check]) {
 			/* Twice: writing leaves the stream as it was. */
-			write_stream(path, s, -1, 0, 0);
+			int src = committed ? open(turn ? a : c, O_RDONLY) : -1;
+
+			write_stream_from(path, s, -1, 0, 0, src, 0);
 			check(path, 0, at, 1);
-			write_stream(path, s, -1, 0, 0);
+			write_stream_from(path, s, -1, 0, 0, src, 0);
 			check(path, 0, at, 1);
+			if (src >= 0)
+				close(src);
 			next_check++;
+		}
+		if (k % 5 == 0) {
+			/*
+			 * As a recorder does: the pages of the last committed write come
+			 * from its file, the other one of two.
+			 */
+			char *from = turn ? a : c, *to = turn ? c : a;
+			int src = committed ? open(from, O_RDONLY) : -1;
+
+			write_stream_from(to, s, -1, 0, 0, src, 1);
+			if (src >= 0)
+				close(src);
+			committed = 1;
+			turn = !turn;
+			check(to, 0, at, 1);
+			/* The pages of that write are no longer in memory: without its file, no
+			 * write. */
+			{
+				struct vitals_write_options wo;
+				struct vitals_writer *w;
+				char err[512];
+
+				options(&wo);
+				assert_int_equal(
+				    vitals_writer_open(&w, path, &sc, &wo, err, sizeof(err)), 0);
+				assert_true(store_writer_put_stream(w, s, -1) < 0);
+				vitals_writer_abort(w);
+			}
 		}
 	}
 	/* Pages are compressed: far fewer bytes than the rows' values. */
 	assert_true(pq_stream_bytes(s) < (uint64_t)at * 40);
 
-	/* Cleared, it holds the next row group only. */
+	/* Cleared, it holds the next row group only (and reads no earlier file). */
 	pq_stream_clear(s);
 	assert_int_equal(pq_stream_rows(s), 0);
 	fill(b, 100000, 777);
@@ -375,7 +422,7 @@ static void test_stream_wide_dictionary(void **state)
 	struct vitals_writer *w;
 	struct pq_stream *s;
 	char *dir = tu_tmpdir(), path[4096], err[512];
-	const long n = 300000;
+	const long n = 400000;
 	long next = 0;
 	int rc;
 
@@ -389,18 +436,18 @@ static void test_stream_wide_dictionary(void **state)
 	for (long at = 0; at < n; at += 1000) {
 		vitals_batch_clear(b);
 		for (long i = at; i < at + 1000; i++) {
-			assert_int_equal(vitals_batch_set_i64(b, 0, i / 4 * 7919), 0);
+			assert_int_equal(vitals_batch_set_i64(b, 0, i / 5 * 7919), 0);
 			assert_int_equal(vitals_batch_end_row(b), 0);
 		}
 		assert_int_equal(pq_stream_append(s, b), 0);
 	}
 	assert_int_equal(vitals_writer_open(&w, path, &sc, &o, err, sizeof(err)), 0);
-	assert_int_equal(store_writer_put_stream(w, s), 0);
+	assert_int_equal(store_writer_put_stream(w, s, -1), 0);
 	assert_int_equal(vitals_writer_close(w, err, sizeof(err)), 0);
 	assert_int_equal(vitals_reader_open(&r, path, NULL, err, sizeof(err)), 0);
 	while ((rc = vitals_reader_next(r, &rb)) > 0)
 		for (size_t i = 0; i < rb->rows; i++, next++)
-			if (rb->cols[0].v.i64[i] != next / 4 * 7919)
+			if (rb->cols[0].v.i64[i] != next / 5 * 7919)
 				fail_msg("row %ld: %lld", next, (long long)rb->cols[0].v.i64[i]);
 	assert_int_equal(rc, 0);
 	assert_int_equal(next, n);
@@ -420,12 +467,79 @@ static void test_stream_wide_dictionary(void **state)
 	free(dir);
 }
 
+/*
+ * A column of rare rows whose values are all distinct gives up its
+ * dictionary long before its first page fills, and reads back whole.
+ */
+static void test_stream_dictionary_probation(void **state)
+{
+	struct vitals_write_options o;
+	struct vitals_schema sc;
+	struct vitals_batch *b;
+	struct vitals_reader *r;
+	const struct vitals_batch *rb;
+	struct vitals_writer *w;
+	struct pq_stream *s;
+	char *dir = tu_tmpdir(), path[4096], err[512];
+	const long n = 100000;
+	long next = 0;
+	uint64_t held_before = 0;
+	int rc;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/p.parquet", dir);
+	vitals_schema_init(&sc);
+	assert_int_equal(vitals_schema_add(&sc, "v", VITALS_TYPE_DOUBLE, 1), 0);
+	vitals_write_options_init(&o);
+	assert_int_equal(vitals_batch_new(&b, &sc), 0);
+	assert_int_equal(pq_stream_new(&s, &sc, &o), 0);
+	for (long at = 0; at < n; at += 1000) {
+		vitals_batch_clear(b);
+		for (long i = at; i < at + 1000; i++) {
+			if (i % 10 == 0)
+				assert_int_equal(vitals_batch_set_double(b, 0, (double)i / 7), 0);
+			assert_int_equal(vitals_batch_end_row(b), 0);
+		}
+		assert_int_equal(pq_stream_append(s, b), 0);
+		if (at == 20000)
+			held_before = pq_stream_memory(s);
+	}
+	/* 10000 distinct values, no page yet: no dictionary of them held. */
+	assert_true(pq_stream_memory(s) < held_before + (64 << 10));
+	assert_int_equal(vitals_writer_open(&w, path, &sc, &o, err, sizeof(err)), 0);
+	assert_int_equal(store_writer_put_stream(w, s, -1), 0);
+	assert_int_equal(vitals_writer_close(w, err, sizeof(err)), 0);
+	assert_int_equal(vitals_reader_open(&r, path, NULL, err, sizeof(err)), 0);
+	while ((rc = vitals_reader_next(r, &rb)) > 0)
+		for (size_t i = 0; i < rb->rows; i++, next++) {
+			assert_int_equal(vitals_batch_is_valid(rb, 0, i), next % 10 == 0);
+			if (next % 10 == 0)
+				assert_true(rb->cols[0].v.f64[i] == (double)next / 7);
+		}
+	assert_int_equal(rc, 0);
+	assert_int_equal(next, n);
+	vitals_reader_close(r);
+	{
+		struct vitals_file_info *info;
+
+		assert_int_equal(vitals_file_describe(&info, path, err, sizeof(err)), 0);
+		assert_null(strstr(info->row_groups[0].columns[0].encodings, "DICTIONARY"));
+		vitals_file_info_free(info);
+	}
+	pq_stream_free(s);
+	vitals_batch_free(b);
+	vitals_schema_release(&sc);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stream_roundtrip),
 	    cmocka_unit_test(test_stream_in_place),
 	    cmocka_unit_test(test_stream_wide_dictionary),
+	    cmocka_unit_test(test_stream_dictionary_probation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

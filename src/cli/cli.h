@@ -43,6 +43,14 @@ int cmd_leaks(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_dashboard(int argc, char **argv);
+/*
+ * `vitals dashboard` in the vitals program: runs vitals-dashboard (the
+ * server lives in a program of its own, so that the others do not load
+ * libmicrohttpd and its TLS libraries).
+ */
+int cmd_dashboard_exec(int argc, char **argv);
+/* Raise the soft limit on open files to the hard one. */
+void cli_raise_fd_limit(void);
 
 /* The highest pid Linux can hand out (PID_MAX_LIMIT on 64-bit machines). */
 #define CLI_PID_MAX 4194304

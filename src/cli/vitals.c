@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vitals/vitals.h>
@@ -27,7 +26,7 @@ static const struct cli_command commands[] = {
     {"leaks", cmd_leaks, "Rank the memory series of a trace that keep growing"},
     {"plot", cmd_plot, "Draw a trace as an SVG chart, or export it for gnuplot"},
     {"report", cmd_report, "Write a trace's report as one self-contained HTML file"},
-    {"dashboard", cmd_dashboard, "Serve the web dashboard, its JSON API and /metrics"},
+    {"dashboard", cmd_dashboard_exec, "Serve the web dashboard, its JSON API and /metrics"},
     {"help", cmd_help, "Show the manual page of a command"},
 };
 
@@ -113,15 +112,6 @@ static int cmd_help(int argc, char **argv)
  * what makes sampling cheap); give it the room the hard limit allows.
  * vitals never uses select(), so a high soft limit is harmless.
  */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
 
 int main(int argc, char **argv)
 {
@@ -129,7 +119,7 @@ int main(int argc, char **argv)
 	int status;
 
 	setlocale(LC_CTYPE, "");
-	raise_fd_limit();
+	cli_raise_fd_limit();
 	if (argc < 2) {
 		usage(stderr);
 		status = CLI_EXIT_USAGE;

@@ -24,6 +24,11 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 libdir=$(dirname "$(find "$prefix" -name vitals.pc | head -1)")/..
 check "binary installed" test -x "$prefix/bin/vitals"
 check "binary runs" "$prefix/bin/vitals" --version
+# The dashboard is a program of its own, found from vitals' own place.
+check "dashboard program installed" test -x "$prefix/libexec/vitals/vitals-dashboard"
+check "vitals dashboard runs it" "$prefix/bin/vitals" dashboard --help
+check "vitals does not load the HTTP server's libraries" \
+	sh -c "! ldd '$prefix/bin/vitals' | grep -q microhttpd"
 check "shared library installed" test -e "$libdir/libvitals.so"
 check "static library installed" test -e "$libdir/libvitals.a"
 check "headers installed" test -f "$prefix/include/vitals/vitals.h"

@@ -95,6 +95,8 @@ struct vitals_recorder {
 	int64_t unsealed_rows;    /* rows since the seal */
 	int64_t unwritten_rows;   /* rows taken since the last write */
 	struct pq_stream *stream; /* Parquet: the rows since the seal, encoded as they come */
+	struct store_kept kept;   /* Parquet: the sealed row groups' footer entries, once known */
+	int kept_valid;
 	int64_t unjournaled;      /* Parquet: rows of the stream the journal lacks */
 	struct vitals_batch *mem; /* text formats: rows the journal could not take */
 	size_t max_pending;
@@ -165,6 +167,7 @@ static void recorder_free(struct vitals_recorder *r)
 	if (r->journal_fd >= 0)
 		close(r->journal_fd);
 	pq_stream_free(r->stream);
+	store_kept_release(&r->kept);
 	vitals_batch_free(r->mem);
 	journal_scratch_release(&r->scratch);
 	vitals_schema_release(&r->schema);
@@ -618,6 +621,7 @@ int vitals_recorder_open(struct vitals_recorder **out, const char *path,
 	r->base_fd = r->journal_fd = -1;
 	r->twin[0].fd = r->twin[1].fd = -1;
 	r->cur = -1;
+	store_kept_init(&r->kept);
 	vitals_schema_init(&r->schema);
 	if (o)
 		r->opts = *o;
@@ -919,6 +923,7 @@ static int recorder_write(struct vitals_recorder *r, int final)
 {
 	struct vitals_write_options wo = r->opts.write;
 	struct vitals_writer *w = NULL;
+	struct store_kept kept;
 	char err[ERR_MAX], mark[64], nsealed[24];
 	int text = r->format != VITALS_FORMAT_PARQUET;
 	int x = r->cur == 0 ? 1 : 0, in_place = r->cur >= 0;
@@ -957,15 +962,24 @@ static int recorder_write(struct vitals_recorder *r, int final)
 	    vitals_writer_open_fd(&w, t->fd, r->format, r->path, &r->schema, &wo, err, sizeof(err));
 	if (rc < 0)
 		return rec_fail(r, rc, "%s", err);
+	store_kept_init(&kept);
 	if (r->base_fd >= 0) {
-		rc = in_place ? store_writer_adopt_in_place(w, r->base_fd, r->sealed)
-		              : vitals_writer_adopt(w, r->base_fd, r->sealed);
+		/* The sealed row groups' footer entries: kept from the last write, or read once. */
+		if (!text && r->kept_valid)
+			rc = store_writer_adopt_kept(w, r->base_fd, &r->kept, in_place);
+		else
+			rc = in_place ? store_writer_adopt_in_place(w, r->base_fd, r->sealed)
+			              : vitals_writer_adopt(w, r->base_fd, r->sealed);
 		if (rc < 0) {
 			rec_fail(r, rc, "%s", vitals_writer_errmsg(w));
 			goto out_abort;
 		}
 	}
 	keep_end = vitals_writer_bytes(w);
+	if (!text && !seal && (rc = store_writer_get_kept(w, &kept)) < 0) {
+		rec_fail(r, rc, "out of memory");
+		goto out_abort;
+	}
 	if (text) {
 		rc = write_text_rows(r, w);
 	} else if (pq_stream_rows(r->stream) > 0 &&
@@ -974,19 +988,29 @@ static int recorder_write(struct vitals_recorder *r, int final)
 	}
 	if (rc < 0)
 		goto out_abort;
+	/* A sealed row group joins the kept ones. */
+	if (!text && seal && (rc = store_writer_get_kept(w, &kept)) < 0) {
+		rec_fail(r, rc, "out of memory");
+		goto out_abort;
+	}
 	rows_end = vitals_writer_bytes(w);
 	rc = vitals_writer_close(w, err, sizeof(err));
-	if (rc < 0)
-		return rec_fail(r, rc, "%s", err);
+	w = NULL;
+	if (rc < 0) {
+		rec_fail(r, rc, "%s", err);
+		goto out_release;
+	}
 	end = lseek(t->fd, 0, SEEK_CUR);
-	if (end < 0 || ftruncate(t->fd, end) < 0 || fsync(t->fd) < 0)
-		return rec_fail(r, VITALS_E_IO, "%s: %s", t->path, strerror(errno));
+	if (end < 0 || ftruncate(t->fd, end) < 0 || fsync(t->fd) < 0) {
+		rc = rec_fail(r, VITALS_E_IO, "%s: %s", t->path, strerror(errno));
+		goto out_release;
+	}
 	/* The twin takes the output's name, and keeps its own. */
 	unlink(r->tmp);
 	if (link(t->path, r->tmp) < 0 || rename(r->tmp, r->path) < 0) {
 		rc = rec_fail(r, VITALS_E_IO, "%s: %s", r->path, strerror(errno));
 		unlink(r->tmp);
-		return rc;
+		goto out_release;
 	}
 	if (fsync_dir(r->dir) < 0) {
 		/* The rename stands; a failed directory sync only weakens it against power loss. */
@@ -998,6 +1022,10 @@ static int recorder_write(struct vitals_recorder *r, int final)
 	r->base_size = (uint64_t)end;
 	r->sealed_end = text ? (uint64_t)end : seal ? rows_end : keep_end;
 	t->prefix = r->sealed_end;
+	if (!text) {
+		store_kept_swap(&r->kept, &kept);
+		r->kept_valid = 1;
+	}
 	if (r->rows_written >= 0)
 		r->rows_written = r->sealed_rows + r->unsealed_rows;
 	r->unwritten_rows = 0;
@@ -1019,13 +1047,13 @@ static int recorder_write(struct vitals_recorder *r, int final)
 		}
 	}
 	/* The output holds every row now: the journal starts again, empty. */
-	if (!final && !r->opts.no_journal && (rc = start_journal(r)) < 0) {
-		/* Samples wait in memory until a later write starts a journal again. */
-		return rc;
-	}
-	return VITALS_OK;
+	if (!final && !r->opts.no_journal)
+		rc = start_journal(r); /* on failure samples wait in memory until a later write */
+	goto out_release;
 out_abort:
 	vitals_writer_abort(w);
+out_release:
+	store_kept_release(&kept);
 	return rc;
 }
 

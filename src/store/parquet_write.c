@@ -1134,6 +1134,11 @@ static int write_row_group(struct vitals_writer *w, struct pqw *p, const struct 
  * otherwise hold hours of values before their page fills.
  */
 #define PQS_OPEN_BUDGET ((size_t)1 << 20)
+/*
+ * A column's dictionary stops there (later pages go without): it stays in
+ * memory until the row group is sealed.
+ */
+#define PQS_DICT_MAX ((size_t)128 << 10)
 /* Rows of one page at most, whatever its values (levels are kept as runs). */
 #define PQS_PAGE_ROWS_MAX ((size_t)1 << 20)
 #define PQS_ERR_MAX       256
@@ -1266,6 +1271,8 @@ int pq_stream_new(struct pq_stream **out, const struct vitals_schema *schema,
 	if (s->page_bytes > PQS_PAGE_DEFAULT)
 		s->page_bytes = PQS_PAGE_DEFAULT;
 	s->dict_bytes = o->dictionary_bytes ? o->dictionary_bytes : PQW_DICT_DEFAULT;
+	if (s->dict_bytes > PQS_DICT_MAX)
+		s->dict_bytes = PQS_DICT_MAX;
 	s->open_budget = PQS_OPEN_BUDGET;
 	bytebuf_init(&s->page, 0);
 	bytebuf_init(&s->comp, 0);
@@ -2351,6 +2358,77 @@ static int pqw_adopt(struct vitals_writer *w, int fd, uint32_t count, int in_pla
 out_release:
 	pq_meta_release(&base);
 	return rc;
+}
+
+void store_kept_init(struct store_kept *k)
+{
+	bytebuf_init(&k->raw, 0);
+	k->count = 0;
+	k->rows = 0;
+	k->end = 4;
+}
+
+void store_kept_release(struct store_kept *k)
+{
+	bytebuf_release(&k->raw);
+	store_kept_init(k);
+}
+
+void store_kept_swap(struct store_kept *a, struct store_kept *b)
+{
+	struct store_kept t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+int store_writer_adopt_kept(struct vitals_writer *w, int fd, const struct store_kept *k,
+                            int in_place)
+{
+	struct pqw *p = w->impl;
+	int rc;
+
+	if (w->ops != &store_parquet_writer || !p || w->failed)
+		return VITALS_E_INVAL;
+	if (w->wrote || w->bytes != 4)
+		return store_writer_fail(w, VITALS_E_INVAL,
+		                         "earlier rows can only be taken before any other");
+	if (!in_place) {
+		rc = store_copy_range(w, fd, 4, k->end - 4);
+	} else if (lseek(w->fd, (off_t)k->end, SEEK_SET) < 0) {
+		rc = store_writer_fail(w, VITALS_E_IO, "cannot go past the earlier row groups: %s",
+		                       strerror(errno));
+	} else {
+		w->bytes = k->end;
+		rc = 0;
+	}
+	if (rc < 0)
+		return rc;
+	bytebuf_clear(&p->kept);
+	if (bytebuf_append(&p->kept, k->raw.p, k->raw.len) < 0)
+		return pqw_fail(w, VITALS_E_NOMEM, "taking the earlier row groups");
+	p->kept_count = k->count;
+	p->rows += k->rows;
+	w->wrote = 1;
+	return 0;
+}
+
+int store_writer_get_kept(struct vitals_writer *w, struct store_kept *k)
+{
+	struct pqw *p = w->impl;
+
+	if (w->ops != &store_parquet_writer || !p)
+		return VITALS_E_INVAL;
+	bytebuf_clear(&k->raw);
+	if (bytebuf_append(&k->raw, p->kept.p, p->kept.len) < 0)
+		return VITALS_E_NOMEM;
+	for (uint32_t i = 0; i < p->meta.row_group_count; i++)
+		if (pq_row_group_encode(&p->meta.row_groups[i], &k->raw) < 0)
+			return VITALS_E_NOMEM;
+	k->count = p->kept_count + p->meta.row_group_count;
+	k->rows = p->rows;
+	k->end = w->bytes;
+	return 0;
 }
 
 static int pqw_finish(struct vitals_writer *w)

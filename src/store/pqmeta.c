@@ -1300,6 +1300,15 @@ static void row_group_encode(struct thrift_writer *w, const struct pq_row_group 
 	thrift_write_struct_end(w);
 }
 
+int pq_row_group_encode(const struct pq_row_group *g, struct bytebuf *out)
+{
+	struct thrift_writer w;
+
+	thrift_writer_init(&w, out);
+	row_group_encode(&w, g);
+	return out->error ? out->error : 0;
+}
+
 int pq_meta_encode(const struct pq_file_meta *m, struct bytebuf *out)
 {
 	struct thrift_writer w;

@@ -214,6 +214,8 @@ int pq_meta_decode_keep(struct pq_file_meta *m, const uint8_t *buf, size_t len, 
                         size_t errlen);
 /* Append the compact encoding of M to OUT. 0 or VITALS_E_NOMEM. */
 int pq_meta_encode(const struct pq_file_meta *m, struct bytebuf *out);
+/* Append one RowGroup structure, as it splices into raw_row_groups. 0 or VITALS_E_NOMEM. */
+int pq_row_group_encode(const struct pq_row_group *g, struct bytebuf *out);
 /* Free what one row group owns (not RG itself). */
 void pq_row_group_release(struct pq_row_group *rg);
 /* Free everything M owns and zero it. Safe on a zeroed M. */

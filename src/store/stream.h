@@ -34,12 +34,14 @@
 #include <vitals/store.h>
 #include <vitals/table.h>
 
+#include "util/bytebuf.h"
+
 struct pq_stream;
 
 /*
  * A stream for rows of SCHEMA, with O's codec, level, page size (at most
  * 128 KiB of values here: every column's open page is in memory),
- * dictionary switch and dictionary cap.
+ * dictionary switch and dictionary cap (at most 128 KiB here).
  */
 int pq_stream_new(struct pq_stream **out, const struct vitals_schema *schema,
                   const struct vitals_write_options *o);
@@ -73,6 +75,35 @@ const char *pq_stream_errmsg(const struct pq_stream *s);
  * 0, or a failure of W.
  */
 int store_writer_put_stream(struct vitals_writer *w, struct pq_stream *s, int src_fd);
+
+/*
+ * The sealed row groups of a file a recorder rewrites, as their footer
+ * entries (encoded) and where their bytes end: kept between writes, so
+ * that a write does not read and decode the footer of the last one.
+ */
+struct store_kept {
+	struct bytebuf raw; /* RowGroup structures, encoded, one after the other */
+	uint32_t count;
+	int64_t rows;
+	uint64_t end; /* where the bytes of the last one end (4 when none) */
+};
+
+void store_kept_init(struct store_kept *k);
+void store_kept_release(struct store_kept *k);
+/* Swap A and B (a write's result becomes the recorder's once the write stands). */
+void store_kept_swap(struct store_kept *a, struct store_kept *b);
+/*
+ * Start W, a Parquet writer, with the row groups of K: their bytes are
+ * copied from FD (the earlier file, which must have them at the same
+ * offsets), or, IN_PLACE, are in W's own file already.
+ */
+int store_writer_adopt_kept(struct vitals_writer *w, int fd, const struct store_kept *k,
+                            int in_place);
+/*
+ * Into K: the row groups W adopted and those it wrote so far, and where
+ * they end (call it before closing W).
+ */
+int store_writer_get_kept(struct vitals_writer *w, struct store_kept *k);
 
 /*
  * Like vitals_writer_adopt(), for a writer whose own file already holds,

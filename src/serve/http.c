@@ -28,6 +28,9 @@
 #ifndef VITALS_BUILD_DIR
 #define VITALS_BUILD_DIR ""
 #endif
+#ifndef VITALS_WEB_REL
+#define VITALS_WEB_REL "../../share/vitals/web"
+#endif
 #ifndef VITALS_WEB_INSTALL_DIR
 #define VITALS_WEB_INSTALL_DIR "/usr/local/share/vitals/web"
 #endif
@@ -572,15 +575,26 @@ static char *find_assets(const char *opt)
 	if (env && *env)
 		return strdup(env);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0 && build[0]) {
+	if (n <= 0)
+		return strdup(VITALS_WEB_INSTALL_DIR);
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0'; /* the program's directory */
+	if (build[0]) {
 		char real_build[PATH_MAX];
 
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash)
-			*slash = '\0';
 		if (realpath(build, real_build) && strcmp(real_build, exe) == 0)
 			return strdup(VITALS_WEB_BUILD_DIR);
+	}
+	{
+		/* An installation moved as a whole: the page is where it is from this program. */
+		char moved[PATH_MAX + 64], index[PATH_MAX + 80];
+
+		snprintf(moved, sizeof(moved), "%s/%s", exe, VITALS_WEB_REL);
+		snprintf(index, sizeof(index), "%s/index.html", moved);
+		if (access(index, R_OK) == 0)
+			return strdup(moved);
 	}
 	return strdup(VITALS_WEB_INSTALL_DIR);
 }

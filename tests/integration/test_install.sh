@@ -76,5 +76,33 @@ check "and links statically" \
 	"$cc" $san -o "$prefix/use-static" "$prefix/use.c" $(pkg-config --cflags vitals) "$libdir/libvitals.a" -lm
 check "static program runs" "$prefix/use-static"
 
+# The installation moved elsewhere as a whole: the dashboard still serves its page.
+page_served() {
+	moved="$1"
+	out="$moved/dashboard.out"
+	"$moved/bin/vitals" dashboard --port 0 --data-dir "$moved" --duration 20 >"$out" 2>&1 &
+	pid=$!
+	port=""
+	for _ in $(seq 50); do
+		port=$(sed -n 's/.*port \([0-9][0-9]*\);.*/\1/p' "$out" | head -1)
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	ok=1
+	[ -n "$port" ] && python3 -c "import sys, urllib.request; \
+b = urllib.request.urlopen('http://127.0.0.1:%s/' % sys.argv[1], timeout=5).read(); \
+sys.exit(0 if b'uPlot.iife.min.js' in b else 1)" "$port" && ok=0
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return $ok
+}
+moved=$(mktemp -d)
+rmdir "$moved"
+if [ -d "$prefix/share/vitals/web" ]; then
+	cp -a "$prefix" "$moved"
+	check "a moved installation serves the dashboard page" page_served "$moved"
+	rm -rf "$moved"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

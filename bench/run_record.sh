@@ -19,8 +19,8 @@
 #                         full ten-minute check]
 #   RECORD_PEAK_SECONDS   length of the run with the extra processes [20]
 #   RECORD_LOGGER_SECONDS length of each in-process logger run [20]
-#   RECORD_HOURS          simulated hours of writes [6; 24 takes about 25 min
-#                         on the development machine, too long for a default]
+#   RECORD_HOURS          simulated hours of writes [24; about 2 min on the
+#                         development machine]
 #   TMPDIR                where the files go (part 4 writes ~4.5 MB an hour)
 set -eu
 
@@ -32,7 +32,7 @@ disk_samples=${RECORD_DISK_SAMPLES:-60}
 disk_interval=${RECORD_DISK_INTERVAL:-1}
 mem_seconds=${RECORD_MEM_SECONDS:-60}
 peak_seconds=${RECORD_PEAK_SECONDS:-20}
-hours=${RECORD_HOURS:-6}
+hours=${RECORD_HOURS:-24}
 logger_seconds=${RECORD_LOGGER_SECONDS:-20}
 write_interval=10 # `vitals record`'s default, in seconds
 

@@ -55,6 +55,8 @@
 struct twin {
 	int fd;
 	char *path;
+	int unnamed; /* renamed over the output itself (no hard links here): FD has no name of its
+	                own */
 	uint64_t prefix;
 };
 
@@ -159,7 +161,7 @@ static void recorder_free(struct vitals_recorder *r)
 		if (r->twin[i].fd >= 0)
 			close(r->twin[i].fd);
 		/* The output keeps its own name; the twins' go. */
-		if (r->twin[i].path)
+		if (r->twin[i].path && !r->twin[i].unnamed)
 			unlink(r->twin[i].path);
 		free(r->twin[i].path);
 	}
@@ -817,11 +819,12 @@ static int twin_prepare(struct vitals_recorder *r, int x)
 {
 	struct twin *t = &r->twin[x];
 
-	if (t->fd >= 0 && twin_private(t->fd))
+	if (t->fd >= 0 && !t->unnamed && twin_private(t->fd))
 		return VITALS_OK;
 	if (t->fd >= 0)
 		close(t->fd);
 	t->prefix = 0;
+	t->unnamed = 0;
 	unlink(t->path);
 	t->fd = open(t->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (t->fd < 0)
@@ -1007,7 +1010,17 @@ static int recorder_write(struct vitals_recorder *r, int final)
 	}
 	/* The twin takes the output's name, and keeps its own. */
 	unlink(r->tmp);
-	if (link(t->path, r->tmp) < 0 || rename(r->tmp, r->path) < 0) {
+	if (link(t->path, r->tmp) < 0) {
+		/*
+		 * A filesystem without hard links: the twin itself is renamed over
+		 * the output, and this one is made anew (a whole copy) next time.
+		 */
+		if (rename(t->path, r->path) < 0) {
+			rc = rec_fail(r, VITALS_E_IO, "%s: %s", r->path, strerror(errno));
+			goto out_release;
+		}
+		t->unnamed = 1;
+	} else if (rename(r->tmp, r->path) < 0) {
 		rc = rec_fail(r, VITALS_E_IO, "%s: %s", r->path, strerror(errno));
 		unlink(r->tmp);
 		goto out_release;

@@ -7,6 +7,7 @@
  * recorder are removed.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,20 @@
 
 #include "record/journal.h"
 #include "testutil.h"
+
+/* link() fails while LINKS_FAIL is set (the test links with --wrap=link). */
+static int links_fail;
+int __real_link(const char *from, const char *to);
+int __wrap_link(const char *from, const char *to);
+
+int __wrap_link(const char *from, const char *to)
+{
+	if (links_fail) {
+		errno = EPERM;
+		return -1;
+	}
+	return __real_link(from, to);
+}
 
 static void schema_of(struct vitals_schema *s)
 {
@@ -320,13 +335,63 @@ static void test_recovery_of_older_marks(void **state)
 	free(dir);
 }
 
+/*
+ * A filesystem without hard links: every write still replaces the output
+ * whole, a reader keeps what it opened, and nothing is left at close.
+ */
+static void test_no_hard_links(void **state)
+{
+	char *dir = tu_tmpdir(), path[4096], err[512];
+	struct vitals_recorder *r;
+	struct vitals_batch *b;
+	struct vitals_schema s;
+	char *before, after[1 << 16];
+	size_t len = 0;
+	long at = 0;
+	int fd = -1;
+
+	(void)state;
+	links_fail = 1;
+	snprintf(path, sizeof(path), "%s/out.parquet", dir);
+	schema_of(&s);
+	assert_int_equal(vitals_batch_new(&b, &s), 0);
+	r = open_recorder(path, NULL);
+	before = NULL;
+	for (int k = 0; k < 12; k++, at += 100) {
+		fill(b, at, 100);
+		assert_int_equal(vitals_recorder_add(r, b), 0);
+		if (vitals_recorder_write(r) < 0)
+			fail_msg("%s", vitals_recorder_errmsg(r));
+		check_rows(path, at + 100);
+		if (k == 3) {
+			fd = open(path, O_RDONLY);
+			assert_true(fd >= 0);
+			before = tu_slurp(path, &len);
+			assert_true(len < sizeof(after));
+		}
+		if (k > 3) {
+			assert_int_equal(pread(fd, after, sizeof(after), 0), (ssize_t)len);
+			assert_memory_equal(before, after, len);
+		}
+	}
+	close(fd);
+	assert_int_equal(vitals_recorder_close(r, err, sizeof(err)), 0);
+	check_rows(path, at);
+	assert_int_equal(entries(dir), 1);
+	links_fail = 0;
+	free(before);
+	vitals_batch_free(b);
+	vitals_schema_release(&s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_twins_alternate),
-	    cmocka_unit_test(test_reader_keeps_its_file),
-	    cmocka_unit_test(test_recovery),
-	    cmocka_unit_test(test_recovery_of_older_marks),
+	    cmocka_unit_test(test_twins_alternate), cmocka_unit_test(test_reader_keeps_its_file),
+	    cmocka_unit_test(test_recovery),        cmocka_unit_test(test_recovery_of_older_marks),
+	    cmocka_unit_test(test_no_hard_links),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

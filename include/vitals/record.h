@@ -26,7 +26,9 @@
  * last seal, not the size of the trace, at the price of a second copy of
  * the trace on disk while recording. A file a reader still holds open is
  * never written again (checked with a lease); the recorder then starts
- * that twin afresh, which copies the sealed part once.
+ * that twin afresh, which copies the sealed part once. On a filesystem
+ * without hard links the twin itself is renamed over the output, and the
+ * next one starts afresh the same way.
  *
  * Opening a recorder on an output that exists continues it (same columns);
  * a journal left by a killed recorder is folded in first and reported.

@@ -80,6 +80,18 @@ int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(print
  */
 int cli_parse_int(const char *cmd, const char *what, const char *arg, long long min, long long max,
                   long long *out);
+/*
+ * Parse ARG, the value of option WHAT, as a point in time (RFC 3339 or
+ * microseconds since the epoch) into *US; a usage error as above.
+ */
+int cli_parse_time(const char *cmd, const char *what, const char *arg, int64_t *us);
+/*
+ * Write PATH whole or not at all: WRITE(CTX, FILE, ERR, ERRLEN) fills a
+ * temporary file beside it, which is then renamed into place ("-" writes
+ * to standard output). 0, or the status of a message printed for CMD.
+ */
+int cli_write_file(const char *cmd, const char *path,
+                   int (*write)(void *ctx, FILE *f, char *err, size_t errlen), void *ctx);
 /* The same for a real number (no NaN, no infinity). */
 int cli_parse_real(const char *cmd, const char *what, const char *arg, double min, double max,
                    double *out);

@@ -104,16 +104,6 @@ static int split_columns(struct export_args *a, const char *text)
 	return 0;
 }
 
-static int parse_time(const char *opt, const char *text, int64_t *us)
-{
-	if (vitals_time_parse(text, us) < 0)
-		return cli_usage_error("export",
-		                       "%s: '%s' is not a time (use RFC 3339, e.g. "
-		                       "2026-11-22T10:00:00Z, or microseconds since the epoch)",
-		                       opt, text);
-	return 0;
-}
-
 static int export_parse(int argc, char **argv, struct export_args *a)
 {
 	int opt, r;
@@ -136,10 +126,10 @@ static int export_parse(int argc, char **argv, struct export_args *a)
 			r = split_columns(a, optarg);
 			break;
 		case OPT_FROM:
-			r = parse_time("--from", optarg, &a->from);
+			r = cli_parse_time("export", "--from", optarg, &a->from);
 			break;
 		case OPT_TO:
-			r = parse_time("--to", optarg, &a->to);
+			r = cli_parse_time("export", "--to", optarg, &a->to);
 			break;
 		case OPT_TIME_COLUMN:
 			a->time_column = optarg;

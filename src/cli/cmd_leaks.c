@@ -112,16 +112,6 @@ static int duration_opt(const char *opt, const char *arg, double *out)
 	return 0;
 }
 
-static int time_opt(const char *opt, const char *arg, int64_t *out)
-{
-	if (vitals_time_parse(arg, out) < 0)
-		return cli_usage_error("leaks",
-		                       "%s: '%s' is not a time (use RFC 3339, e.g. "
-		                       "2026-11-22T10:00:00Z, or microseconds since the epoch)",
-		                       opt, arg);
-	return 0;
-}
-
 static int leaks_parse(int argc, char **argv, struct leaks_args *a)
 {
 	long long v;
@@ -159,10 +149,10 @@ static int leaks_parse(int argc, char **argv, struct leaks_args *a)
 			r = duration_opt("--min-duration", optarg, &a->o.min_duration);
 			break;
 		case OPT_FROM:
-			r = time_opt("--from", optarg, &a->o.from);
+			r = cli_parse_time("leaks", "--from", optarg, &a->o.from);
 			break;
 		case OPT_TO:
-			r = time_opt("--to", optarg, &a->o.to);
+			r = cli_parse_time("leaks", "--to", optarg, &a->o.to);
 			break;
 		case OPT_CONFIDENCE:
 			r = cli_parse_real("leaks", "--confidence", optarg, 50, 100, &d);

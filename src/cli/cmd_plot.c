@@ -178,16 +178,6 @@ int cli_use_zone(const char *cmd, const char *tz, const char *data_zone, char *s
 
 /* ---- options ------------------------------------------------------------- */
 
-static int parse_time(const char *opt, const char *text, int64_t *us)
-{
-	if (vitals_time_parse(text, us) < 0)
-		return cli_usage_error("plot",
-		                       "%s: '%s' is not a time (use RFC 3339, e.g. "
-		                       "2026-11-22T10:00:00Z, or microseconds since the epoch)",
-		                       opt, text);
-	return 0;
-}
-
 static int split_metrics(struct plot_args *a, const char *text)
 {
 	size_t used = strlen(a->metric_raw);
@@ -306,10 +296,10 @@ static int plot_parse(int argc, char **argv, struct plot_args *a)
 			a->co.top = (size_t)top;
 			break;
 		case OPT_FROM:
-			r = parse_time("--from", optarg, &a->co.from);
+			r = cli_parse_time("plot", "--from", optarg, &a->co.from);
 			break;
 		case OPT_TO:
-			r = parse_time("--to", optarg, &a->co.to);
+			r = cli_parse_time("plot", "--to", optarg, &a->co.to);
 			break;
 		case OPT_TZ:
 			a->tz = optarg;
@@ -350,36 +340,12 @@ static int plot_parse(int argc, char **argv, struct plot_args *a)
 
 /* ---- output ------------------------------------------------------------- */
 
-/* Write the chart to PATH through a temporary file renamed into place. */
-static int write_svg(struct charts *c, const char *path)
+/* Writes the chart (cli_write_file()'s callback). */
+static int svg_write_cb(void *ctx, FILE *f, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX], err[512];
-	FILE *f;
-	int status;
+	struct charts *c = ctx;
 
-	if (strcmp(path, "-") == 0) {
-		status = svg_chart_write(&c->chart, stdout, err, sizeof(err));
-		return status ? cli_error("plot", "%s", err) : 0;
-	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid()) >= sizeof(tmp))
-		return cli_usage_error("plot", "%s: path too long", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return cli_error("plot", "%s: cannot create: %s", path, strerror(errno));
-	status = svg_chart_write(&c->chart, f, err, sizeof(err));
-	if (fclose(f) != 0 && !status) {
-		snprintf(err, sizeof(err), "cannot write: %s", strerror(errno));
-		status = -1;
-	}
-	if (!status && rename(tmp, path) != 0) {
-		snprintf(err, sizeof(err), "cannot rename into place: %s", strerror(errno));
-		status = -1;
-	}
-	if (status) {
-		unlink(tmp);
-		return cli_error("plot", "%s: %s", path, err);
-	}
-	return 0;
+	return svg_chart_write(&c->chart, f, err, errlen);
 }
 
 /* Run gnuplot NAME.plt in DIR: its exit status, 127 when it is not installed. */
@@ -460,7 +426,7 @@ int cmd_plot(int argc, char **argv)
 	c->chart.panel_height = (int)a->height;
 	c->chart.standalone = 1;
 	if (a->out) {
-		r = write_svg(c, a->out);
+		r = cli_write_file("plot", a->out, svg_write_cb, c);
 		if (r)
 			goto out;
 	}

@@ -92,36 +92,17 @@ static int report_parse(int argc, char **argv, struct report_args *a)
 	return -1;
 }
 
-/* Write the report to PATH through a temporary file renamed into place. */
-static int write_html(struct report *rep, const struct report_args *a, const char *zone)
-{
-	char tmp[PATH_MAX], err[512];
-	FILE *f;
-	int status;
+struct html_out {
+	struct report *rep;
+	const char *title, *zone;
+};
 
-	if (strcmp(a->out, "-") == 0) {
-		status = report_write(rep, stdout, a->title, zone, err, sizeof(err));
-		return status ? cli_error("report", "%s", err) : 0;
-	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", a->out, (long)getpid()) >= sizeof(tmp))
-		return cli_usage_error("report", "%s: path too long", a->out);
-	f = fopen(tmp, "w");
-	if (!f)
-		return cli_error("report", "%s: cannot create: %s", a->out, strerror(errno));
-	status = report_write(rep, f, a->title, zone, err, sizeof(err));
-	if (fclose(f) != 0 && !status) {
-		snprintf(err, sizeof(err), "cannot write: %s", strerror(errno));
-		status = -1;
-	}
-	if (!status && rename(tmp, a->out) != 0) {
-		snprintf(err, sizeof(err), "cannot rename into place: %s", strerror(errno));
-		status = -1;
-	}
-	if (status) {
-		unlink(tmp);
-		return cli_error("report", "%s: %s", a->out, err);
-	}
-	return 0;
+/* Writes the report (cli_write_file()'s callback). */
+static int html_write_cb(void *ctx, FILE *f, char *err, size_t errlen)
+{
+	struct html_out *h = ctx;
+
+	return report_write(h->rep, f, h->title, h->zone, err, errlen);
 }
 
 int cmd_report(int argc, char **argv)
@@ -142,7 +123,9 @@ int cmd_report(int argc, char **argv)
 	r = cli_use_zone("report", a.tz, rep->charts->set->timezone, zone, sizeof(zone));
 	if (!r) {
 		charts_describe(rep->charts, a.trace, NULL, zone);
-		r = write_html(rep, &a, zone);
+		struct html_out h = {rep, a.title, zone};
+
+		r = cli_write_file("report", a.out, html_write_cb, &h);
 	}
 	report_free(rep);
 	return r;

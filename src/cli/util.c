@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <langinfo.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <vitals/common.h>
+#include <vitals/store.h>
 
 #include "cli/cli.h"
 
@@ -627,4 +629,46 @@ void cli_raise_fd_limit(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+int cli_parse_time(const char *cmd, const char *what, const char *arg, int64_t *us)
+{
+	if (vitals_time_parse(arg, us) < 0)
+		return cli_usage_error(cmd,
+		                       "%s: '%s' is not a time (use RFC 3339, e.g. "
+		                       "2026-11-22T10:00:00Z, or microseconds since the epoch)",
+		                       what, arg);
+	return 0;
+}
+
+int cli_write_file(const char *cmd, const char *path,
+                   int (*write)(void *ctx, FILE *f, char *err, size_t errlen), void *ctx)
+{
+	char tmp[PATH_MAX], err[512];
+	FILE *f;
+	int status;
+
+	if (strcmp(path, "-") == 0) {
+		status = write(ctx, stdout, err, sizeof(err));
+		return status ? cli_error(cmd, "%s", err) : 0;
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid()) >= sizeof(tmp))
+		return cli_usage_error(cmd, "%s: path too long", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return cli_error(cmd, "%s: cannot create: %s", path, strerror(errno));
+	status = write(ctx, f, err, sizeof(err));
+	if (fclose(f) != 0 && !status) {
+		snprintf(err, sizeof(err), "cannot write: %s", strerror(errno));
+		status = -1;
+	}
+	if (!status && rename(tmp, path) != 0) {
+		snprintf(err, sizeof(err), "cannot rename into place: %s", strerror(errno));
+		status = -1;
+	}
+	if (status) {
+		unlink(tmp);
+		return cli_error(cmd, "%s: %s", path, err);
+	}
+	return 0;
 }

@@ -1059,6 +1059,27 @@ struct bucket {
 	uint32_t valid, rows;
 };
 
+enum bucket_value { BUCKET_MIN, BUCKET_MAX, BUCKET_MEAN };
+
+/* KEY: one value of every non-empty bucket of BK[0..POINTS), null where it had none. */
+static void put_buckets(struct jbuf *j, const char *key, const struct bucket *bk, int64_t points,
+                        enum bucket_value which)
+{
+	jbuf_key(j, key);
+	jbuf_array_begin(j);
+	for (int64_t p = 0; p < points; p++) {
+		if (!bk[p].rows)
+			continue;
+		if (!bk[p].valid)
+			jbuf_null(j);
+		else
+			jbuf_real(j, which == BUCKET_MIN   ? bk[p].min
+			             : which == BUCKET_MAX ? bk[p].max
+			                                   : bk[p].sum / bk[p].valid);
+	}
+	jbuf_array_end(j);
+}
+
 struct sentity {
 	char *id, *name;
 	struct bucket *b; /* metrics x points */
@@ -1343,36 +1364,9 @@ enum MHD_Result api_series(struct request *rq)
 				if (bk[p].rows)
 					jbuf_int(&j, bk[p].first);
 			jbuf_array_end(&j);
-			jbuf_key(&j, "min");
-			jbuf_array_begin(&j);
-			for (int64_t p = 0; p < points; p++)
-				if (bk[p].rows) {
-					if (bk[p].valid)
-						jbuf_real(&j, bk[p].min);
-					else
-						jbuf_null(&j);
-				}
-			jbuf_array_end(&j);
-			jbuf_key(&j, "max");
-			jbuf_array_begin(&j);
-			for (int64_t p = 0; p < points; p++)
-				if (bk[p].rows) {
-					if (bk[p].valid)
-						jbuf_real(&j, bk[p].max);
-					else
-						jbuf_null(&j);
-				}
-			jbuf_array_end(&j);
-			jbuf_key(&j, "mean");
-			jbuf_array_begin(&j);
-			for (int64_t p = 0; p < points; p++)
-				if (bk[p].rows) {
-					if (bk[p].valid)
-						jbuf_real(&j, bk[p].sum / bk[p].valid);
-					else
-						jbuf_null(&j);
-				}
-			jbuf_array_end(&j);
+			put_buckets(&j, "min", bk, points, BUCKET_MIN);
+			put_buckets(&j, "max", bk, points, BUCKET_MAX);
+			put_buckets(&j, "mean", bk, points, BUCKET_MEAN);
 			jbuf_key(&j, "count");
 			jbuf_array_begin(&j);
 			for (int64_t p = 0; p < points; p++)

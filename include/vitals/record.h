@@ -148,6 +148,14 @@ VITALS_API uint64_t vitals_recorder_file_bytes(const struct vitals_recorder *r);
 VITALS_API int64_t vitals_recorder_rows_written(const struct vitals_recorder *r);
 /* Rows dropped because memory was full while the journal failed. */
 VITALS_API int64_t vitals_recorder_rows_dropped(const struct vitals_recorder *r);
+/*
+ * Values (cells that are not null) of the rows taken that R holds in
+ * memory: Parquet, those of open pages and of pages finished since the
+ * last write; text, rows the journal could not take. While writes succeed,
+ * at most those taken since the write before the last (two write
+ * intervals). Dictionaries (distinct values, see above) are not counted.
+ */
+VITALS_API int64_t vitals_recorder_held_values(const struct vitals_recorder *r);
 
 /*
  * Fold the journal of PATH (PATH.journal) into PATH and remove it, as

@@ -939,6 +939,12 @@ static int recorder_write(struct vitals_recorder *r, int final)
 		return VITALS_OK;
 	/* Every write seals text; Parquet seals a full row group, and everything at the end. */
 	seal = final || text || recorder_full(r);
+	/*
+	 * Pages open since before the last write end now: written, they leave
+	 * memory at the commit, so no value is held over more than two writes.
+	 */
+	if (!seal && r->stream && pq_stream_end_pages(r->stream) < 0)
+		return rec_fail(r, VITALS_E_NOMEM, "%s", pq_stream_errmsg(r->stream));
 	/* After this write the output holds every record of the journal. */
 	snprintf(mark, sizeof(mark), "%" PRIx64 " %" PRIu64, r->gen, r->seq);
 	snprintf(nsealed, sizeof(nsealed), "%" PRIu32,
@@ -1112,6 +1118,25 @@ int64_t vitals_recorder_rows_written(const struct vitals_recorder *r)
 int64_t vitals_recorder_rows_dropped(const struct vitals_recorder *r)
 {
 	return r->dropped;
+}
+
+int64_t vitals_recorder_held_values(const struct vitals_recorder *r)
+{
+	int64_t n = 0;
+
+	if (r->stream)
+		return pq_stream_held_values(r->stream);
+	for (size_t j = 0; j < r->schema.count; j++) {
+		const struct vitals_column *c = &r->mem->cols[j];
+
+		if (!c->valid) {
+			n += (int64_t)r->mem->rows;
+			continue;
+		}
+		for (size_t i = 0; i < r->mem->rows; i++)
+			n += c->valid[i] != 0;
+	}
+	return n;
 }
 
 int vitals_recover(const char *path, int64_t *rows, char *err, size_t errlen)

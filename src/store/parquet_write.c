@@ -1182,6 +1182,8 @@ struct pqs_col {
 	uint64_t disk_off, disk_len;
 	uint64_t next_off, next_len; /* where the last put wrote them all, until committed */
 	struct bytebuf pages;
+	int64_t pages_vals; /* values of PAGES (in memory) */
+	int old;            /* the open page was open at the last pq_stream_end_pages() */
 	int64_t pages_rows;
 	int64_t pages_uncompressed; /* headers and uncompressed bodies */
 	int64_t nulls;              /* in finished pages */
@@ -1232,6 +1234,8 @@ static void pqs_col_reset(struct pq_stream *s, struct pqs_col *k)
 	k->rows = k->nn = k->nruns = 0;
 	bytebuf_clear(&k->vals);
 	bytebuf_clear(&k->pages);
+	k->pages_vals = 0;
+	k->old = 0;
 	k->disk_off = k->disk_len = k->next_off = k->next_len = 0;
 	k->pages_rows = k->pages_uncompressed = k->nulls = 0;
 	k->used = 0;
@@ -1367,6 +1371,7 @@ void pq_stream_commit(struct pq_stream *s)
 		k->disk_off = k->next_off;
 		k->disk_len = k->next_len;
 		bytebuf_clear(&k->pages);
+		k->pages_vals = 0;
 		if (k->pages.cap > ((size_t)256 << 10)) {
 			bytebuf_release(&k->pages);
 			bytebuf_init(&k->pages, 0);
@@ -1759,8 +1764,10 @@ static int pqs_flush(struct pq_stream *s, struct pqs_col *k)
 	k->used |= used;
 	k->pages_uncompressed += usize;
 	k->pages_rows += (int64_t)k->rows;
+	k->pages_vals += (int64_t)k->nn;
 	k->nulls += (int64_t)(k->rows - k->nn);
 	k->rows = k->nn = k->nruns = 0;
+	k->old = 0;
 	bytebuf_clear(&k->vals);
 	/*
 	 * A hundred columns each keeping the biggest page they ever had would
@@ -1984,6 +1991,34 @@ int pq_stream_append(struct pq_stream *s, const struct vitals_batch *b)
 		return pqs_fail(s, rc, "encoding rows: %s", vitals_strerror(rc));
 	s->rows += (int64_t)b->rows;
 	return 0;
+}
+
+int pq_stream_end_pages(struct pq_stream *s)
+{
+	int rc = 0;
+
+	if (s->status)
+		return s->status;
+	for (size_t j = 0; j < s->schema.count && rc == 0; j++) {
+		struct pqs_col *k = &s->cols[j];
+
+		/* A page of nulls only holds no values: a run count, whatever its rows. */
+		if (k->old && k->nn > 0)
+			rc = pqs_flush(s, k);
+		k->old = k->rows > 0;
+	}
+	if (rc < 0)
+		return pqs_fail(s, rc, "encoding rows: %s", vitals_strerror(rc));
+	return 0;
+}
+
+int64_t pq_stream_held_values(const struct pq_stream *s)
+{
+	int64_t n = 0;
+
+	for (size_t j = 0; j < s->schema.count; j++)
+		n += s->cols[j].pages_vals + (int64_t)s->cols[j].nn;
+	return n;
 }
 
 /* The dictionary page of K into OUT. */

@@ -17,7 +17,9 @@
  * (pq_stream_commit(), when its file is the one to keep), the pages it
  * wrote are read from that file by the next put, so the stream holds only
  * pages finished since, open pages (within a budget for all columns
- * together) and dictionaries.
+ * together) and dictionaries. A page open since before the last put ends
+ * at the next one (pq_stream_end_pages()), so no value stays in memory
+ * over more than two puts, however rare its column's values.
  *
  * Encodings follow the writer's rules (parquet_write.c), decided page by
  * page: a column starts with a dictionary, which its first page keeps
@@ -57,6 +59,18 @@ uint64_t pq_stream_bytes(const struct pq_stream *s);
 uint64_t pq_stream_memory(const struct pq_stream *s);
 /* Bytes of open values in all columns past which the biggest page ends (default 1 MiB). */
 void pq_stream_set_budget(struct pq_stream *s, size_t bytes);
+/*
+ * End every open page that was open already at the last call, so that no
+ * value stays in memory over more than two calls: the recorder calls it
+ * at each write, before writing the stream. A page of nulls only (no
+ * values) goes on. On failure the stream keeps failing.
+ */
+int pq_stream_end_pages(struct pq_stream *s);
+/*
+ * Values (not nulls) the stream holds in memory: in open pages, and in
+ * pages finished since the last commit. Dictionaries are not counted.
+ */
+int64_t pq_stream_held_values(const struct pq_stream *s);
 /*
  * The file of the last store_writer_put_stream() is the one the next put
  * reads from (its SRC_FD): the pages it wrote are forgotten from memory.

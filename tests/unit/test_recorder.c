@@ -386,12 +386,214 @@ static void test_no_hard_links(void **state)
 	free(dir);
 }
 
+/*
+ * What the recorder holds in memory: never values taken before the write
+ * before the last, though some columns are rare (one row a sample) and
+ * their pages would take hours to fill; the output holds every row.
+ */
+static void test_holds_two_write_intervals(void **state)
+{
+	char *dir = tu_tmpdir(), path[4096], err[512];
+	struct vitals_recorder_options o;
+	struct vitals_recorder *r;
+	struct vitals_reader *rd;
+	const struct vitals_batch *rb;
+	struct vitals_batch *b;
+	struct vitals_schema s;
+	int64_t interval[2] = {0, 0}, most = 0, at = 0;
+	enum { SAMPLES = 300, ROWS = 50, EVERY = 5 };
+	int rc;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/out.parquet", dir);
+	schema_of(&s);
+	assert_int_equal(vitals_schema_add(&s, "rare", VITALS_TYPE_DOUBLE, 1), 0);
+	assert_int_equal(vitals_batch_new(&b, &s), 0);
+	vitals_recorder_options_init(&o);
+	if (vitals_recorder_open(&r, path, &s, &o, NULL, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	for (int k = 0; k < SAMPLES; k++) {
+		int64_t held;
+
+		vitals_batch_clear(b);
+		for (int i = 0; i < ROWS; i++, at++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "p%d", i);
+			assert_int_equal(vitals_batch_set_i64(b, 0, 1000000 * (int64_t)k), 0);
+			assert_int_equal(vitals_batch_set_string(b, 1, name, strlen(name)), 0);
+			if (at % 5)
+				assert_int_equal(vitals_batch_set_i64(b, 2, at * 7919 % 100003), 0);
+			if (i == 0)
+				assert_int_equal(vitals_batch_set_double(b, 3, k * 0.5), 0);
+			assert_int_equal(vitals_batch_end_row(b), 0);
+			interval[1] += 2 + (at % 5 != 0) + (i == 0);
+		}
+		assert_int_equal(vitals_recorder_add(r, b), 0);
+		/* Values of this write interval and the one before. */
+		held = vitals_recorder_held_values(r);
+		assert_true(held > 0);
+		assert_true(held <= interval[0] + interval[1]);
+		if (held > most)
+			most = held;
+		if (k % EVERY == EVERY - 1) {
+			if (vitals_recorder_write(r) < 0)
+				fail_msg("%s", vitals_recorder_errmsg(r));
+			/* Written: what stays is of this interval alone. */
+			assert_true(vitals_recorder_held_values(r) <= interval[1]);
+			interval[0] = interval[1];
+			interval[1] = 0;
+		}
+	}
+	/* Pages still fill up between writes: the bound is reached, not undercut by far. */
+	assert_true(most > interval[0]);
+	assert_int_equal(vitals_recorder_close(r, err, sizeof(err)), 0);
+	if (vitals_reader_open(&rd, path, NULL, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	at = 0;
+	while ((rc = vitals_reader_next(rd, &rb)) > 0)
+		for (size_t i = 0; i < rb->rows; i++, at++) {
+			int64_t k = at / ROWS;
+
+			assert_int_equal(rb->cols[0].v.i64[i], 1000000 * k);
+			assert_int_equal(vitals_batch_is_valid(rb, 2, i), at % 5 != 0);
+			if (at % 5)
+				assert_int_equal(rb->cols[2].v.i64[i], at * 7919 % 100003);
+			assert_int_equal(vitals_batch_is_valid(rb, 3, i), at % ROWS == 0);
+			if (at % ROWS == 0)
+				assert_true(rb->cols[3].v.f64[i] == (double)k * 0.5);
+		}
+	assert_int_equal(rc, 0);
+	assert_int_equal(at, SAMPLES * ROWS);
+	vitals_reader_close(rd);
+	vitals_batch_free(b);
+	vitals_schema_release(&s);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* Cell R of string column COL of B is S (NULL: null). */
+static void assert_text(const struct vitals_batch *b, int col, size_t r, const char *s)
+{
+	size_t len;
+	const char *v;
+
+	assert_true(col >= 0);
+	assert_int_equal(vitals_batch_is_valid(b, (size_t)col, r), s != NULL);
+	if (!s)
+		return;
+	v = vitals_batch_string(b, (size_t)col, r, &len);
+	assert_int_equal(len, strlen(s));
+	assert_memory_equal(v, s, len);
+}
+
+/*
+ * A sample of this machine as trace rows: one row per entity, kind by
+ * kind, each cell the entity's attribute or metric or null, the cost in
+ * the system row; rows already in the batch stay.
+ */
+static void test_trace_rows(void **state)
+{
+	struct vitals_collector_options co;
+	struct vitals_sample_cost cost = {0.25, 0.5};
+	struct vitals_collector *c;
+	struct vitals_trace *t;
+	struct vitals_batch *b;
+	const struct vitals_schema *s;
+	char err[256];
+	size_t r = 1, rows = 1;
+
+	(void)state;
+	vitals_collector_options_init(&co);
+	if (vitals_collector_new(&c, &co, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(vitals_trace_new(&t), 0);
+	s = vitals_trace_schema(t);
+	assert_int_equal(vitals_batch_new(&b, s), 0);
+	assert_int_equal(vitals_collector_sample(c), 0);
+	assert_int_equal(vitals_collector_sample(c), 0);
+	assert_int_equal(vitals_trace_add_event(t, b, 5, "test", "before", NULL), 0);
+	assert_int_equal(vitals_trace_add_sample(t, b, c, 1, &cost), 0);
+	for (int k = 0; k < VITALS_KIND_COUNT; k++)
+		for (size_t i = 0; i < vitals_collector_count(c, (enum vitals_kind)k); i++)
+			rows += vitals_entity_in_scope(
+			    vitals_collector_entity(c, (enum vitals_kind)k, i));
+	assert_int_equal(b->rows, rows);
+	assert_true(rows > 2);
+	assert_text(b, 1, 0, "event");
+	assert_text(b, 3, 0, "before");
+	for (int k = 0; k < VITALS_KIND_COUNT; k++) {
+		size_t nattrs, nmetrics;
+		const char *const *attrs = vitals_attr_list((enum vitals_kind)k, &nattrs);
+		const struct vitals_metric *m = vitals_metric_list((enum vitals_kind)k, &nmetrics);
+
+		for (size_t i = 0; i < vitals_collector_count(c, (enum vitals_kind)k); i++) {
+			const struct vitals_entity *e =
+			    vitals_collector_entity(c, (enum vitals_kind)k, i);
+			int used[VITALS_COLUMNS_MAX] = {0};
+
+			if (!vitals_entity_in_scope(e))
+				continue;
+			assert_int_equal(b->cols[0].v.i64[r], vitals_collector_time(c));
+			assert_text(b, 1, r, vitals_kind_name((enum vitals_kind)k));
+			assert_text(b, 2, r, vitals_entity_id(e));
+			assert_text(b, 3, r, vitals_entity_name(e));
+			used[0] = used[1] = used[2] = used[3] = 1;
+			for (size_t a = 0; a < nattrs; a++) {
+				int col = vitals_trace_column(t, attrs[a]);
+
+				assert_text(b, col, r, vitals_entity_attr(e, a));
+				used[col] = 1;
+			}
+			for (size_t j = 0; j < nmetrics; j++) {
+				int col = vitals_trace_column(t, m[j].name);
+				double v;
+				int64_t iv;
+
+				assert_true(col >= 0);
+				used[col] = 1;
+				if (vitals_entity_value(e, j, &v) != VITALS_OK) {
+					assert_false(vitals_batch_is_valid(b, (size_t)col, r));
+					continue;
+				}
+				assert_true(vitals_batch_is_valid(b, (size_t)col, r));
+				if (b->cols[col].type == VITALS_TYPE_INT64) {
+					assert_int_equal(vitals_entity_int(e, j, &iv), 0);
+					assert_int_equal(b->cols[col].v.i64[r], iv);
+				} else {
+					assert_true(b->cols[col].v.f64[r] == v);
+				}
+			}
+			if (k == VITALS_KIND_SYSTEM) {
+				int cpu = vitals_trace_column(t, "sample_cpu_seconds");
+				int sec = vitals_trace_column(t, "sample_seconds");
+
+				assert_true(b->cols[cpu].v.f64[r] == 0.25);
+				assert_true(b->cols[sec].v.f64[r] == 0.5);
+				used[cpu] = used[sec] = 1;
+			}
+			/* Every other cell is null. */
+			for (size_t col = 0; col < s->count; col++)
+				if (!used[col])
+					assert_false(vitals_batch_is_valid(b, col, r));
+			r++;
+		}
+	}
+	vitals_batch_free(b);
+	vitals_trace_free(t);
+	vitals_collector_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_twins_alternate), cmocka_unit_test(test_reader_keeps_its_file),
-	    cmocka_unit_test(test_recovery),        cmocka_unit_test(test_recovery_of_older_marks),
+	    cmocka_unit_test(test_twins_alternate),
+	    cmocka_unit_test(test_reader_keeps_its_file),
+	    cmocka_unit_test(test_recovery),
+	    cmocka_unit_test(test_recovery_of_older_marks),
 	    cmocka_unit_test(test_no_hard_links),
+	    cmocka_unit_test(test_holds_two_write_intervals),
+	    cmocka_unit_test(test_trace_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -193,6 +193,7 @@ PROTOTYPES = {
     "vitals_recorder_file_bytes": (c_uint64, [_vp]),
     "vitals_recorder_rows_written": (c_int64, [_vp]),
     "vitals_recorder_rows_dropped": (c_int64, [_vp]),
+    "vitals_recorder_held_values": (c_int64, [_vp]),
 }
 
 # ---- finding and loading ------------------------------------------------------------

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <vitals/record.h>
 
+#include "collect/internal.h"
+#include "store/internal.h"
+
 /* Columns every row has, then the columns only the trace has. */
 enum { COL_TIME = 0, COL_KIND, COL_ID, COL_NAME, COL_FIRST_FREE };
 
@@ -132,47 +135,73 @@ static int add_head(struct vitals_batch *b, int64_t time_us, const char *kind, c
 	return VITALS_OK;
 }
 
-static int add_entity(const struct vitals_trace *t, struct vitals_batch *b, int64_t time_us,
-                      enum vitals_kind k, const struct vitals_entity *e,
-                      const struct vitals_sample_cost *cost)
+/* Text S as cell R of string column C, whose rows before R are set and after R are not. */
+static int put_text(struct vitals_column *c, size_t r, const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (len && c->data_len + len > c->data_cap &&
+	    vitals_column_reserve(c, r + 1, c->data_len + len) < 0)
+		return VITALS_E_NOMEM;
+	if (len)
+		memcpy(c->data + c->data_len, s, len);
+	c->data_len += len;
+	c->v.off[r + 1] = c->data_len;
+	if (c->valid)
+		c->valid[r] = s != NULL;
+	return VITALS_OK;
+}
+
+/*
+ * Row R of B, null until now, for entity E of kind K: cells are set in
+ * place, the rows of one kind in a block (a sample is a thousand rows of a
+ * hundred and fifty columns, most of them null).
+ */
+static int fill_entity(const struct vitals_trace *t, struct vitals_batch *b, size_t r,
+                       int64_t time_us, enum vitals_kind k, const char *kind,
+                       const struct vitals_entity *e, const struct vitals_sample_cost *cost)
 {
 	size_t nattrs;
+	uint64_t has = e->valid;
 	int rc;
 
 	vitals_attr_list(k, &nattrs);
-	rc = add_head(b, time_us, vitals_kind_name(k), vitals_entity_id(e), vitals_entity_name(e));
-	for (size_t a = 0; rc == 0 && a < nattrs && a < 8; a++) {
-		const char *v = vitals_entity_attr(e, a);
+	b->cols[COL_TIME].v.i64[r] = time_us;
+	if (b->cols[COL_TIME].valid)
+		b->cols[COL_TIME].valid[r] = 1;
+	rc = put_text(&b->cols[COL_KIND], r, kind);
+	if (rc == 0)
+		rc = put_text(&b->cols[COL_ID], r, vitals_entity_id(e));
+	if (rc == 0)
+		rc = put_text(&b->cols[COL_NAME], r, vitals_entity_name(e));
+	for (size_t a = 0; rc == 0 && a < nattrs && a < 8; a++)
+		rc = put_text(&b->cols[t->attr_col[k][a]], r, e->attr[a]);
+	for (size_t i = 0; rc == 0 && i < t->metric_count[k] && i < 64; i++) {
+		struct vitals_column *c;
 
-		if (v)
-			rc = set_text(b, t->attr_col[k][a], v);
-	}
-	for (size_t i = 0; rc == 0 && i < t->metric_count[k]; i++) {
-		size_t col = (size_t)t->metric_col[k][i];
-
-		if (b->cols[col].type == VITALS_TYPE_INT64) {
-			int64_t v;
-
-			if (vitals_entity_int(e, i, &v) == VITALS_OK)
-				rc = vitals_batch_set_i64(b, col, v);
-		} else {
-			double v;
-
-			if (vitals_entity_value(e, i, &v) == VITALS_OK)
-				rc = vitals_batch_set_double(b, col, v);
-		}
+		if (!(has >> i & 1))
+			continue;
+		c = &b->cols[t->metric_col[k][i]];
+		if (c->type == VITALS_TYPE_INT64)
+			c->v.i64[r] = (int64_t)e->v[i];
+		else
+			c->v.f64[r] = e->v[i];
+		c->valid[r] = 1;
 	}
 	if (rc == 0 && cost && k == VITALS_KIND_SYSTEM) {
-		if (cost->cpu_seconds >= 0)
-			rc = vitals_batch_set_double(b, (size_t)t->sample_cpu_col,
-			                             cost->cpu_seconds);
-		if (rc == 0 && cost->seconds >= 0)
-			rc = vitals_batch_set_double(b, (size_t)t->sample_seconds_col,
-			                             cost->seconds);
+		struct vitals_column *cpu = &b->cols[t->sample_cpu_col];
+		struct vitals_column *sec = &b->cols[t->sample_seconds_col];
+
+		if (cost->cpu_seconds >= 0) {
+			cpu->v.f64[r] = cost->cpu_seconds;
+			cpu->valid[r] = 1;
+		}
+		if (cost->seconds >= 0) {
+			sec->v.f64[r] = cost->seconds;
+			sec->valid[r] = 1;
+		}
 	}
-	if (rc == 0)
-		rc = vitals_batch_end_row(b);
-	return rc < 0 ? rc : VITALS_OK;
+	return rc;
 }
 
 int vitals_trace_add_sample(const struct vitals_trace *t, struct vitals_batch *b,
@@ -180,27 +209,41 @@ int vitals_trace_add_sample(const struct vitals_trace *t, struct vitals_batch *b
                             const struct vitals_sample_cost *cost)
 {
 	int64_t now = vitals_collector_time(c);
+	size_t first = b->rows;
+	int rc = VITALS_OK;
 
 	if (!vitals_schema_equal(&b->schema, &t->schema))
 		return VITALS_E_INVAL;
-	for (int k = 0; k < VITALS_KIND_COUNT; k++) {
-		size_t n = vitals_collector_count(c, (enum vitals_kind)k);
+	for (int k = 0; k < VITALS_KIND_COUNT && rc == 0; k++) {
+		size_t n = vitals_collector_count(c, (enum vitals_kind)k), m = 0, r;
+		const char *kind = vitals_kind_name((enum vitals_kind)k);
 
 		if (k == VITALS_KIND_PROCESS && !processes)
 			continue;
 		for (size_t i = 0; i < n; i++) {
 			const struct vitals_entity *e =
 			    vitals_collector_entity(c, (enum vitals_kind)k, i);
-			int rc;
 
-			if (!e || !vitals_entity_in_scope(e))
-				continue;
-			rc = add_entity(t, b, now, (enum vitals_kind)k, e, cost);
-			if (rc < 0)
-				return rc;
+			m += e && vitals_entity_in_scope(e);
+		}
+		if (m == 0)
+			continue;
+		/* The kind's rows, null, then their cells. */
+		r = b->rows;
+		rc = batch_add_null_rows(b, m);
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			const struct vitals_entity *e =
+			    vitals_collector_entity(c, (enum vitals_kind)k, i);
+
+			if (e && vitals_entity_in_scope(e))
+				rc =
+				    fill_entity(t, b, r++, now, (enum vitals_kind)k, kind, e, cost);
 		}
 	}
-	return VITALS_OK;
+	/* A failure leaves B as it was. */
+	if (rc < 0)
+		batch_truncate(b, first);
+	return rc < 0 ? rc : VITALS_OK;
 }
 
 int vitals_trace_add_event(const struct vitals_trace *t, struct vitals_batch *b, int64_t time_us,

@@ -427,6 +427,41 @@ int vitals_batch_end_row(struct vitals_batch *b)
 	return VITALS_OK;
 }
 
+int batch_add_null_rows(struct vitals_batch *b, size_t n)
+{
+	size_t r = b->rows;
+
+	if (n > VITALS_BATCH_ROWS_MAX - r)
+		return VITALS_E_NOMEM;
+	/* Room first, so that a failure leaves B as it was. */
+	for (size_t i = 0; i < b->schema.count; i++)
+		if (vitals_column_reserve(&b->cols[i], r + n, 0) < 0)
+			return VITALS_E_NOMEM;
+	for (size_t i = 0; i < b->schema.count; i++) {
+		struct vitals_column *c = &b->cols[i];
+
+		if (c->type == VITALS_TYPE_STRING)
+			for (size_t j = 1; j <= n; j++)
+				c->v.off[r + j] = c->data_len;
+		else
+			memset(c->v.b + r * type_width(c->type), 0, n * type_width(c->type));
+		if (c->valid)
+			memset(c->valid + r, 0, n);
+	}
+	b->rows = r + n;
+	return VITALS_OK;
+}
+
+void batch_truncate(struct vitals_batch *b, size_t rows)
+{
+	if (rows >= b->rows)
+		return;
+	for (size_t i = 0; i < b->schema.count; i++)
+		if (b->cols[i].type == VITALS_TYPE_STRING)
+			b->cols[i].data_len = b->cols[i].v.off[rows];
+	b->rows = rows;
+}
+
 int batch_column_append(struct vitals_column *dst, size_t dst_rows, const struct vitals_column *src,
                         size_t first, size_t count, const uint8_t *select)
 {

@@ -162,6 +162,15 @@ int store_reader_add_meta(struct vitals_reader *r, const char *key, const char *
 int batch_column_append(struct vitals_column *dst, size_t dst_rows, const struct vitals_column *src,
                         size_t first, size_t count, const uint8_t *select);
 
+/*
+ * Append N rows to B whose every cell is null (zero underneath; strings
+ * empty), for a builder that then sets cells in place, row by row within
+ * each string column. B must have no row in progress.
+ */
+int batch_add_null_rows(struct vitals_batch *b, size_t n);
+/* Cut B back to its first ROWS rows. */
+void batch_truncate(struct vitals_batch *b, size_t rows);
+
 /* Parquet's part of vitals_file_describe(): R is a Parquet reader just opened on the file. */
 int store_parquet_describe(struct vitals_reader *r, struct vitals_file_info **out);
 /* Free what store_parquet_describe() allocated. */

@@ -6,7 +6,8 @@
  *            then per column u8 type, u8 nullable, u16 name length, name;
  *            then u32 CRC-32 of everything before it.
  *   record:  u32 length L, u32 CRC-32 of the L bytes that follow: u64 seq,
- *            u32 rows size R, then the rows compressed with zstd (level 1):
+ *            u32 rows size R, then the rows compressed with zstd (any level;
+ *            written at ZSTD_LEVEL):
  *            u32 rows, then per column: for a nullable column a bitmap of
  *            the valid rows (bit i of byte i / 8) and the values of those
  *            rows only; for a required one every row's value. Values:
@@ -32,6 +33,12 @@
 #define RECORD_HEAD 20
 #define RECORD_MAX  ((uint32_t)256 << 20) /* bytes of one record's payload */
 #define HEADER_MAX  ((uint32_t)1 << 20)
+/*
+ * A fast level: a sample of a thousand processes is 400 KB of values that
+ * zstd level 1 takes 0.4 ms to squeeze 22 times, this one a third of that
+ * for about as much (the rows repeat themselves).
+ */
+#define ZSTD_LEVEL -5
 
 static void put32(struct bytebuf *b, uint32_t v)
 {
@@ -148,11 +155,25 @@ static size_t value_width(enum vitals_type t)
 	}
 }
 
+/* Bit J of the result: byte J of P is not 0. */
+static uint8_t pack8(const uint8_t *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+	/* Bit 0 of each byte: any of its bits, then the eight of them gathered in the top byte. */
+	x |= x >> 4;
+	x |= x >> 2;
+	x |= x >> 1;
+	x &= UINT64_C(0x0101010101010101);
+	return (uint8_t)((x * UINT64_C(0x0102040810204080)) >> 56);
+}
+
 int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct journal_scratch *js)
 {
 	struct bytebuf *raw = &js->raw, *r = &js->rec;
 	size_t need;
-	uint8_t *q;
+	uint8_t *q, *bits;
 	off_t at;
 	int rc = VITALS_OK;
 
@@ -195,21 +216,36 @@ int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct jo
 			q += col->v.off[b->rows];
 			continue;
 		}
-		/* Nullable: a bitmap, then the values of the valid rows only (a wide trace is
-		 * sparse). */
+		/*
+		 * Nullable: a bitmap, then the values of the valid rows only (a
+		 * wide trace is sparse: most groups of eight rows have none).
+		 */
+		bits = q;
 		for (size_t i = 0; i < b->rows; i += 8) {
-			uint8_t bits = 0;
+			uint8_t m = 0;
 
-			for (size_t j = 0; j < 8 && i + j < b->rows; j++)
-				bits |= (uint8_t)((col->valid[i + j] != 0) << j);
-			*q++ = bits;
+			if (i + 8 <= b->rows) {
+				m = pack8(col->valid + i);
+			} else {
+				for (size_t j = 0; i + j < b->rows; j++)
+					m |= (uint8_t)((col->valid[i + j] != 0) << j);
+			}
+			*q++ = m;
 		}
 		if (w) {
-			for (size_t i = 0; i < b->rows; i++)
-				if (col->valid[i]) {
-					memcpy(q, col->v.b + i * w, w);
+			for (size_t i = 0; i < b->rows; i += 8) {
+				uint8_t m = bits[i / 8];
+
+				if (m == 0xff) {
+					memcpy(q, col->v.b + i * w, 8 * w);
+					q += 8 * w;
+					continue;
+				}
+				for (; m; m &= (uint8_t)(m - 1)) {
+					memcpy(q, col->v.b + (i + (size_t)__builtin_ctz(m)) * w, w);
 					q += w;
 				}
+			}
 			continue;
 		}
 		for (size_t i = 0; i < b->rows; i++)
@@ -232,8 +268,8 @@ int journal_append(int fd, const struct vitals_batch *b, uint64_t seq, struct jo
 	put64(r, seq);
 	put32(r, (uint32_t)raw->len);
 	if (raw->error || raw->len > RECORD_MAX ||
-	    codec_compress(&js->codec, VITALS_CODEC_ZSTD, 1, raw->p, raw->len, r) < 0 || r->error ||
-	    r->len - 8 > RECORD_MAX) {
+	    codec_compress(&js->codec, VITALS_CODEC_ZSTD, ZSTD_LEVEL, raw->p, raw->len, r) < 0 ||
+	    r->error || r->len - 8 > RECORD_MAX) {
 		errno = ENOMEM;
 		return VITALS_E_NOMEM;
 	}

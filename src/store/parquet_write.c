@@ -1182,6 +1182,7 @@ struct pqs_col {
 	uint64_t disk_off, disk_len;
 	uint64_t next_off, next_len; /* where the last put wrote them all, until committed */
 	struct bytebuf pages;
+	size_t pend;        /* values of the open page whose level is not in RUNS yet */
 	int64_t pages_vals; /* values of PAGES (in memory) */
 	int old;            /* the open page was open at the last pq_stream_end_pages() */
 	int64_t pages_rows;
@@ -1231,7 +1232,7 @@ static void pqs_col_reset(struct pq_stream *s, struct pqs_col *k)
 	k->has_last = 0;
 	k->dict_pages = 0;
 	k->nondict = -1;
-	k->rows = k->nn = k->nruns = 0;
+	k->rows = k->nn = k->nruns = k->pend = 0;
 	bytebuf_clear(&k->vals);
 	bytebuf_clear(&k->pages);
 	k->pages_vals = 0;
@@ -1437,6 +1438,26 @@ static int pqs_level(struct pqs_col *k, int level, size_t count)
 	}
 	k->rows += count;
 	return 0;
+}
+
+/* The levels of K's values taken one by one, into its runs. */
+static int pqs_settle(struct pqs_col *k)
+{
+	size_t n = k->pend;
+
+	k->pend = 0;
+	return n ? pqs_level(k, 1, n) : 0;
+}
+
+/* Append N bytes to B: in place while there is room (values go one by one). */
+static inline int pqs_put(struct bytebuf *b, const void *v, size_t n)
+{
+	if (!b->error && b->cap - b->len >= n) {
+		memcpy(b->p + b->len, v, n);
+		b->len += n;
+		return 0;
+	}
+	return bytebuf_append(b, v, n);
 }
 
 /* The dictionary index of K's open value I. */
@@ -1748,6 +1769,8 @@ static int pqs_flush(struct pq_stream *s, struct pqs_col *k)
 	int64_t usize = 0;
 	int rc;
 
+	if ((rc = pqs_settle(k)) < 0)
+		return rc;
 	if (k->rows == 0)
 		return 0;
 	rc = pqs_encode_open(s, k, 1, &k->pages, &usize, &used, &k->st);
@@ -1852,11 +1875,11 @@ static int pqs_value(struct pq_stream *s, struct pqs_col *k, const struct vitals
 			if (k->idx16) {
 				uint16_t u = (uint16_t)x;
 
-				return bytebuf_append(&k->vals, &u, 2);
+				return pqs_put(&k->vals, &u, 2);
 			} else {
 				uint32_t u = (uint32_t)x;
 
-				return bytebuf_append(&k->vals, &u, 4);
+				return pqs_put(&k->vals, &u, 4);
 			}
 		} else if (x != -1) {
 			return (int)x;
@@ -1878,9 +1901,9 @@ static int pqs_value(struct pq_stream *s, struct pqs_col *k, const struct vitals
 	case VITALS_TYPE_BOOL:
 		return bytebuf_put_u8(&k->vals, c->v.b[i] ? 1 : 0);
 	case VITALS_TYPE_INT32:
-		return bytebuf_append(&k->vals, &c->v.i32[i], 4);
+		return pqs_put(&k->vals, &c->v.i32[i], 4);
 	default:
-		return bytebuf_append(&k->vals, c->v.b + 8 * i, 8);
+		return pqs_put(&k->vals, c->v.b + 8 * i, 8);
 	}
 }
 
@@ -1898,6 +1921,25 @@ static size_t pqs_open_bytes(const struct pqs_col *k)
 static int pqs_page_full(const struct pq_stream *s, const struct pqs_col *k)
 {
 	return pqs_open_bytes(k) >= s->page_bytes || (k->dict_on && k->nn >= s->page_bytes / 4);
+}
+
+/* Where the run of rows of LEVEL (valid or not) from I on ends, before N. */
+static size_t pqs_run_end(const uint8_t *valid, size_t i, size_t n, int level)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+
+	/* Eight at a time: all zero, or none zero. */
+	while (i + 8 <= n) {
+		uint64_t x;
+
+		memcpy(&x, valid + i, 8);
+		if (level ? ((x - ones) & ~x & highs) != 0 : x != 0)
+			break;
+		i += 8;
+	}
+	while (i < n && (valid[i] != 0) == level)
+		i++;
+	return i;
 }
 
 int pq_stream_append(struct pq_stream *s, const struct vitals_batch *b)
@@ -1922,8 +1964,7 @@ int pq_stream_append(struct pq_stream *s, const struct vitals_batch *b)
 			if (!valid)
 				e = b->rows;
 			else
-				while (e < b->rows && (valid[e] != 0) == level)
-					e++;
+				e = pqs_run_end(valid, e, b->rows, level);
 			if (e - i > PQS_PAGE_ROWS_MAX - k->rows)
 				e = i + (PQS_PAGE_ROWS_MAX - k->rows);
 			if (!level) {
@@ -1957,10 +1998,12 @@ int pq_stream_append(struct pq_stream *s, const struct vitals_batch *b)
 				 */
 				for (; i < e && rc == 0; i++) {
 					if ((rc = pqs_value(s, k, c, i)) == 0)
-						rc = pqs_level(k, 1, 1);
+						k->pend++;
 					if (rc == 0 && pqs_page_full(s, k))
 						rc = pqs_flush(s, k);
 				}
+				if (rc == 0)
+					rc = pqs_settle(k);
 			}
 			/* A page also ends at its row cap, or when levels alone fill it. */
 			if (rc == 0 && (k->rows >= PQS_PAGE_ROWS_MAX || pqs_page_full(s, k)))

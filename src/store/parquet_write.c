@@ -1678,6 +1678,13 @@ static int pqs_encode_open(struct pq_stream *s, struct pqs_col *k, int finish, s
 	if (dict) {
 		int bw = enc_bit_width(k->dict.count - 1);
 
+		/*
+		 * Compressed, indices take whole bytes: a sample's rows repeat
+		 * the last one's at a byte offset the codec finds, where 7-bit
+		 * indices would line up again only every eighth sample.
+		 */
+		if (s->codec != VITALS_CODEC_NONE)
+			bw = (bw + 7) / 8 * 8;
 		mode = MODE_DICT;
 		if (k->idx16) {
 			/* Widened for the encoder. */

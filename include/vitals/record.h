@@ -30,6 +30,22 @@
  * without hard links the twin itself is renamed over the output, and the
  * next one starts afresh the same way.
  *
+ * Memory: the recorder holds pages, not rows. Of the samples it holds, per
+ * column, the open page (raw values) and the pages finished since the
+ * last write; a page open since before the last write ends at the next
+ * one (written, it leaves memory). So the values held at any moment were
+ * taken since the write before the last: at most two write intervals of
+ * samples (vitals_recorder_held_values() counts them). Besides them it
+ * keeps each column's dictionary of the growing row group (its distinct
+ * values, not rows: at most 128 KiB a column, and the row group is sealed
+ * once its memory reaches seal_bytes), the scratch of one sample's journal
+ * record, and, for CSV and JSON lines, the rows of one write interval read
+ * back from the journal during a write. While the journal cannot be
+ * written (disk full) rows wait in memory, up to the cap of
+ * vitals_recorder_set_max_pending(); while writes fail, the pages finished
+ * since the last good one stay too. After a recovery that reloads the
+ * output's growing row group, the bound holds from the first write on.
+ *
  * Opening a recorder on an output that exists continues it (same columns);
  * a journal left by a killed recorder is folded in first and reported.
  */

@@ -456,6 +456,9 @@ static int load_unsealed(struct vitals_recorder *r)
 	if ((rc = unsealed_pass(r, got - want, NULL)) < 0)
 		return rc;
 	r->unsealed_rows = want;
+	/* Rows of earlier writes: their open pages end at the first write. */
+	if (pq_stream_end_pages(r->stream) < 0)
+		return rec_fail(r, VITALS_E_NOMEM, "%s", pq_stream_errmsg(r->stream));
 	return VITALS_OK;
 }
 

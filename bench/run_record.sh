@@ -240,8 +240,8 @@ END {
 	printf "   %-40s %10.0f\n", "  of which vitals_recorder_add (journal)", median(jn, n)
 	printf "   %-40s %10.0f\n", "  of which vitals_recorder_write / 10", median(wr, n)
 	printf "   %-40s %10.1f ms CPU, %.1f ms wall\n", "  one write", median(wc, n), median(ww, n)
-	# The parts alone, without the collection inside the record phase (which moves with
-	# the machine's load as the bare phase does, but not always together).
+	# The parts alone, without the collection inside the record phase (it moves with
+	# the load of the machine as the bare phase does, but not always together).
 	printf "   %-40s %10.2fx\n", "1 + (trace + journal + write) / bare", median(added, n)
 	print median(ratio, n) > out
 }' "$tmp/cost.out"

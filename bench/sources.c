@@ -10,7 +10,8 @@
  * no driver).
  *
  * Usage: sources [--seconds S] [--groups N] [--rounds R]
- * Prints one line per variant (bench=base, bench=sources) and the ratio.
+ * Prints one line per variant (bench=base, bench=sources: samples, the
+ * processes a sample saw, CPU time per sample, groups and GPUs) and the ratio.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -144,7 +145,7 @@ struct variant {
 	struct vitals_collector *c;
 	long samples;
 	double cpu_us;
-	double groups, gpus;
+	double groups, gpus, procs;
 };
 
 /* Sample V for SECONDS of wall time, adding to its totals. */
@@ -160,6 +161,7 @@ static int run_round(struct variant *v, double seconds)
 		}
 		v->groups += (double)vitals_collector_count(v->c, VITALS_KIND_CGROUP);
 		v->gpus += (double)vitals_collector_count(v->c, VITALS_KIND_GPU);
+		v->procs += (double)vitals_collector_all_processes(v->c);
 		n++;
 	}
 	v->cpu_us += bench_cpu_us() - cpu0;
@@ -175,8 +177,8 @@ int main(int argc, char **argv)
 	    {"base",
 	     VITALS_SOURCES_DEFAULT &
 	         ~(VITALS_SOURCE(VITALS_KIND_CGROUP) | VITALS_SOURCE(VITALS_KIND_GPU)),
-	     NULL, 0, 0, 0, 0},
-	    {"sources", VITALS_SOURCES_DEFAULT, NULL, 0, 0, 0, 0},
+	     NULL, 0, 0, 0, 0, 0},
+	    {"sources", VITALS_SOURCES_DEFAULT, NULL, 0, 0, 0, 0, 0},
 	};
 
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -225,9 +227,11 @@ int main(int argc, char **argv)
 			if (run_round(&v[(i + r) % 2], seconds / 2) < 0)
 				goto out;
 	for (int i = 0; i < 2; i++)
-		printf("bench=%s samples=%ld us_per_sample=%.1f cgroups=%.0f gpus=%.0f\n",
-		       v[i].name, v[i].samples, v[i].cpu_us / (double)v[i].samples,
-		       v[i].groups / (double)v[i].samples, v[i].gpus / (double)v[i].samples);
+		printf("bench=%s samples=%ld processes=%.0f us_per_sample=%.1f cgroups=%.0f "
+		       "gpus=%.0f\n",
+		       v[i].name, v[i].samples, v[i].procs / (double)v[i].samples,
+		       v[i].cpu_us / (double)v[i].samples, v[i].groups / (double)v[i].samples,
+		       v[i].gpus / (double)v[i].samples);
 	{
 		double base = v[0].cpu_us / (double)v[0].samples;
 		double all = v[1].cpu_us / (double)v[1].samples;

@@ -42,20 +42,31 @@
 #define WALK_EVERY    10   /* samples between walks of the directories */
 #define WALK_SECONDS  10.0 /* and at most this long */
 /*
- * Limits are read again at each walk of the directories, and pressure
- * every PSI_PERIOD: the kernel updates its averages every 2 seconds.
+ * Each sample reads one or two files per group: its CPU time (cpu.stat or
+ * cpuacct.usage) and its memory (memory.current or memory.usage_in_bytes).
+ * The rest is read at each listing of the directories and repeated in the
+ * samples between (SLOW_METRICS, and I/O, whose rates cover the time
+ * between two listings): the breakdown of memory.stat (the costliest file),
+ * peak, limit, pids, v1 throttling and user/system split, and pressure,
+ * whose avg10 is itself a 10-second average. Which groups hold processes,
+ * and how many, is also known from the listing; a process's group is
+ * remembered with the process (struct proc_cgroup), from the listing or,
+ * for a process started since, from its /proc/PID/cgroup.
  */
-#define PSI_PERIOD 2.0
-#define BIT(i)     ((uint64_t)1 << (i))
+#define BIT(i) ((uint64_t)1 << (i))
 #define PSI_METRICS                                                                                \
 	(BIT(VITALS_CG_CPU_SOME_AVG10) | BIT(VITALS_CG_MEM_SOME_AVG10) |                           \
 	 BIT(VITALS_CG_MEM_FULL_AVG10) | BIT(VITALS_CG_IO_SOME_AVG10) |                            \
 	 BIT(VITALS_CG_IO_FULL_AVG10))
-#define SLOW_METRICS (BIT(VITALS_CG_MEM_LIMIT) | BIT(VITALS_CG_PIDS_MAX) | PSI_METRICS)
-#define PROCS_MAX    (8u << 20)
-#define FILE_BUF     16384
-#define DENTS_BUF    4096
-#define CG_FDS_MAX   1024 /* descriptors held at most (files of groups holding processes) */
+#define SLOW_METRICS                                                                               \
+	(BIT(VITALS_CG_MEM_LIMIT) | BIT(VITALS_CG_MEM_PEAK) | BIT(VITALS_CG_MEM_ANON) |            \
+	 BIT(VITALS_CG_MEM_FILE) | BIT(VITALS_CG_PIDS_CURRENT) | BIT(VITALS_CG_PIDS_MAX) |         \
+	 BIT(VITALS_CG_CPU_USER) | BIT(VITALS_CG_CPU_SYSTEM) | BIT(VITALS_CG_THROTTLED_PERIODS) |  \
+	 BIT(VITALS_CG_THROTTLED_SECONDS) | PSI_METRICS)
+#define PROCS_MAX  (8u << 20)
+#define FILE_BUF   16384
+#define DENTS_BUF  4096
+#define CG_FDS_MAX 1024 /* descriptors held at most (files of groups holding processes) */
 
 enum {
 	CTL_V2 = 1u << 0,
@@ -113,8 +124,8 @@ static const char *const cg_file_names[CGF_COUNT] = {
 };
 
 #define FD_UNKNOWN   -1 /* not opened yet, or not held */
-#define FD_ABSENT    -2 /* the group has no such file (tried again every ABSENT_RETRY samples) */
-#define ABSENT_RETRY 64
+#define FD_ABSENT    -2 /* the group has no such file (tried again every ABSENT_RETRY listings) */
+#define ABSENT_RETRY 6
 
 struct hier {
 	int fd;
@@ -126,22 +137,27 @@ struct cg {
 	struct vitals_entity e;
 	struct cg *hnext;
 	char *path;
-	unsigned gen;       /* sample in which its directory was last seen */
-	unsigned procs_gen; /* sample in which it last held processes */
-	unsigned hiers;     /* CTL_V2 and/or other bits: where values came from this sample */
+	unsigned gen; /* sample in which its directory was last seen */
+	unsigned
+	    procs_gen;  /* sample in which it last held processes (or was read, between listings) */
+	int stale;      /* a held file stopped reading this sample: the group is gone */
+	unsigned hiers; /* CTL_V2 and/or other bits: where values came from this sample */
 	uint64_t nprocs;
 	/* raw counters of this sample and the one before */
 	uint64_t cpu_ns, rd, wr, prev_cpu_ns, prev_rd, prev_wr;
-	int have_cpu, have_io, have_prev_cpu, have_prev_io;
+	int have_cpu, have_io, have_prev_cpu;
 	unsigned prev_gen; /* the sample of the prev_ counters: rates need the one before */
+	/* I/O, read at listings: the listing of the last reading, its time, its rates */
+	unsigned io_listing;
+	int io_rates;
+	double io_mono, io_rrate, io_wrate;
 	/*
-	 * Values read less often than every sample (SLOW_METRICS): whether
-	 * known, whether valid (not unlimited), the value, when read; and which
-	 * metrics are settled in this sample (read, or kept, even if missing).
+	 * Values read at listings only (SLOW_METRICS): whether known, whether
+	 * valid (not unlimited), the value; and which metrics are settled in
+	 * this sample (read, or kept, even if missing).
 	 */
 	uint64_t slow_known, slow_valid, settled;
 	double slow_v[VITALS_CG_METRIC_COUNT];
-	double slow_mono[VITALS_CG_METRIC_COUNT];
 	struct cg_container ct;
 	int fd[HIER_MAX][CGF_COUNT]; /* held descriptors, FD_UNKNOWN or FD_ABSENT */
 	int dirfd[HIER_MAX];         /* its directory in each hierarchy, held, or -1 */
@@ -174,9 +190,11 @@ struct cgroup_state {
 	struct visit_item *order;
 	size_t norder, order_cap;
 	unsigned walk_gen; /* sample of the last walk */
+	unsigned listings; /* walks so far: the listing number of struct proc_cgroup */
 	double walk_mono;
 	int walking;
-	double now; /* monotonic time of this sample */
+	struct cg *root_group; /* the group "/" */
+	double now;            /* monotonic time of this sample */
 	size_t nlive, live_cap;
 	unsigned gen;
 	size_t dirs; /* visited this sample */
@@ -301,7 +319,7 @@ static int file_fd(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum 
 	*transient = 0;
 	if (*slot >= 0)
 		return *slot;
-	if (*slot == FD_ABSENT && s->gen % ABSENT_RETRY != 0)
+	if (*slot == FD_ABSENT && !(s->walking && s->listings % ABSENT_RETRY == 0))
 		return -1;
 	fd = open_at(dirfd, cg_file_names[f], 0);
 	if (fd < 0) {
@@ -339,10 +357,12 @@ static int read_file(struct cgroup_state *s, struct cg *g, int h, int dirfd, enu
 	if (fd < 0)
 		return -1;
 	n = fd_pread_buf(fd, s->buf, sizeof(s->buf));
-	if (transient)
+	if (transient) {
 		close_fd(fd);
-	else if (n < 0)
+	} else if (n < 0) {
 		file_drop(s, g, h, f);
+		g->stale = 1;
+	}
 	return n >= 0 ? 0 : -1;
 }
 
@@ -352,18 +372,15 @@ static void set_value(struct cg *g, int i, double v)
 		entity_set(&g->e, i, v);
 }
 
-/* A file with one number or "max": the value, or nothing when unlimited or unreadable. */
-/* Whether slow metric I of G is settled for this sample: from its last reading when recent. */
+/*
+ * Whether metric I of G is settled for this sample: already read, or, for
+ * a slow metric between listings, known from the last listing (set again).
+ */
 static int slow_settled(struct cgroup_state *s, struct cg *g, int i)
 {
-	int fresh;
-
 	if (entity_has(&g->e, i) || (g->settled & BIT(i)))
 		return 1;
-	if (!(SLOW_METRICS & BIT(i)) || !(g->slow_known & BIT(i)))
-		return 0;
-	fresh = (PSI_METRICS & BIT(i)) ? s->now - g->slow_mono[i] < PSI_PERIOD : !s->walking;
-	if (!fresh)
+	if (!(SLOW_METRICS & BIT(i)) || !(g->slow_known & BIT(i)) || s->walking)
 		return 0;
 	g->settled |= BIT(i);
 	if (g->slow_valid & BIT(i))
@@ -371,8 +388,16 @@ static int slow_settled(struct cgroup_state *s, struct cg *g, int i)
 	return 1;
 }
 
+/* Both metrics A and B of G settled (each one tried). */
+static int slow_settled2(struct cgroup_state *s, struct cg *g, int a, int b)
+{
+	int sa = slow_settled(s, g, a), sb = slow_settled(s, g, b);
+
+	return sa && sb;
+}
+
 /* Metric I of G was read now: valid with V, or missing (unlimited). */
-static void slow_read(struct cgroup_state *s, struct cg *g, int i, int valid, double v)
+static void slow_read(struct cg *g, int i, int valid, double v)
 {
 	g->settled |= BIT(i);
 	if (valid)
@@ -382,9 +407,19 @@ static void slow_read(struct cgroup_state *s, struct cg *g, int i, int valid, do
 	g->slow_known |= BIT(i);
 	g->slow_valid = valid ? g->slow_valid | BIT(i) : g->slow_valid & ~BIT(i);
 	g->slow_v[i] = v;
-	g->slow_mono[i] = s->now;
 }
 
+/* Metric I of G from the line KEY of a flat keyed file (s->buf), times SCALE. */
+static void slow_read_key(struct cgroup_state *s, struct cg *g, int i, const char *key,
+                          double scale)
+{
+	uint64_t v = 0;
+	int valid = cg_kv_get(s->buf, key, &v) == 0;
+
+	slow_read(g, i, valid, (double)v * scale);
+}
+
+/* A file with one number or "max": the value, or nothing when unlimited or unreadable. */
 static void read_limit(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f,
                        int i, uint64_t unlimited_from)
 {
@@ -394,7 +429,7 @@ static void read_limit(struct cgroup_state *s, struct cg *g, int h, int dirfd, e
 	if (slow_settled(s, g, i) || read_file(s, g, h, dirfd, f) < 0)
 		return;
 	valid = cg_value_parse(s->buf, &v) == 0 && v < unlimited_from;
-	slow_read(s, g, i, valid, (double)v);
+	slow_read(g, i, valid, (double)v);
 }
 
 static void read_pressure(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f,
@@ -409,14 +444,14 @@ static void read_pressure(struct cgroup_state *s, struct cg *g, int h, int dirfd
 	}
 	if (read_file(s, g, h, dirfd, f) < 0 || psi_parse(s->buf, &r) < 0)
 		return;
-	slow_read(s, g, some, 1, r.some.avg10);
+	slow_read(g, some, 1, r.some.avg10);
 	if (full >= 0)
-		slow_read(s, g, full, r.have_full, r.full.avg10);
+		slow_read(g, full, r.have_full, r.full.avg10);
 }
 
 static void read_v2(struct cgroup_state *s, struct cg *g, int h, int dirfd)
 {
-	uint64_t v, a, b;
+	uint64_t v = 0, a = 0, b = 0;
 
 	if (!g->have_cpu && read_file(s, g, h, dirfd, CGF_CPU_STAT) == 0) {
 		if (cg_kv_get(s->buf, "usage_usec", &v) == 0) {
@@ -436,14 +471,12 @@ static void read_v2(struct cgroup_state *s, struct cg *g, int h, int dirfd)
 	read_limit(s, g, h, dirfd, CGF_MEM_CURRENT, VITALS_CG_MEM_CURRENT, UINT64_MAX);
 	read_limit(s, g, h, dirfd, CGF_MEM_MAX, VITALS_CG_MEM_LIMIT, UINT64_MAX);
 	read_limit(s, g, h, dirfd, CGF_MEM_PEAK, VITALS_CG_MEM_PEAK, UINT64_MAX);
-	if (!entity_has(&g->e, VITALS_CG_MEM_ANON) &&
+	if (!slow_settled2(s, g, VITALS_CG_MEM_ANON, VITALS_CG_MEM_FILE) &&
 	    read_file(s, g, h, dirfd, CGF_MEM_STAT) == 0) {
-		if (cg_kv_get(s->buf, "anon", &v) == 0)
-			set_value(g, VITALS_CG_MEM_ANON, (double)v);
-		if (cg_kv_get(s->buf, "file", &v) == 0)
-			set_value(g, VITALS_CG_MEM_FILE, (double)v);
+		slow_read_key(s, g, VITALS_CG_MEM_ANON, "anon", 1);
+		slow_read_key(s, g, VITALS_CG_MEM_FILE, "file", 1);
 	}
-	if (!g->have_io && read_file(s, g, h, dirfd, CGF_IO_STAT) == 0 &&
+	if (s->walking && !g->have_io && read_file(s, g, h, dirfd, CGF_IO_STAT) == 0 &&
 	    cg_iostat_parse(s->buf, &a, &b) == 0) {
 		g->rd = a;
 		g->wr = b;
@@ -460,7 +493,7 @@ static void read_v2(struct cgroup_state *s, struct cg *g, int h, int dirfd)
 
 static void read_v1(struct cgroup_state *s, struct cg *g, int h, int dirfd, unsigned ctl)
 {
-	uint64_t v, a, b;
+	uint64_t v = 0, a = 0, b = 0;
 	/* v1 reports "no limit" as a huge page-rounded number */
 	const uint64_t unlimited = (uint64_t)1 << 62;
 
@@ -468,12 +501,10 @@ static void read_v1(struct cgroup_state *s, struct cg *g, int h, int dirfd, unsi
 		read_limit(s, g, h, dirfd, CGF_V1_USAGE, VITALS_CG_MEM_CURRENT, unlimited);
 		read_limit(s, g, h, dirfd, CGF_V1_LIMIT, VITALS_CG_MEM_LIMIT, unlimited);
 		read_limit(s, g, h, dirfd, CGF_V1_MAX_USAGE, VITALS_CG_MEM_PEAK, unlimited);
-		if (!entity_has(&g->e, VITALS_CG_MEM_ANON) &&
+		if (!slow_settled2(s, g, VITALS_CG_MEM_ANON, VITALS_CG_MEM_FILE) &&
 		    read_file(s, g, h, dirfd, CGF_MEM_STAT) == 0) {
-			if (cg_kv_get(s->buf, "total_rss", &v) == 0)
-				set_value(g, VITALS_CG_MEM_ANON, (double)v);
-			if (cg_kv_get(s->buf, "total_cache", &v) == 0)
-				set_value(g, VITALS_CG_MEM_FILE, (double)v);
+			slow_read_key(s, g, VITALS_CG_MEM_ANON, "total_rss", 1);
+			slow_read_key(s, g, VITALS_CG_MEM_FILE, "total_cache", 1);
 		}
 	}
 	if ((ctl & CTL_CPUACCT) && !g->have_cpu) {
@@ -483,23 +514,21 @@ static void read_v1(struct cgroup_state *s, struct cg *g, int h, int dirfd, unsi
 			g->have_cpu = 1;
 			set_value(g, VITALS_CG_CPU_USAGE, (double)v / 1e9);
 		}
-		if (read_file(s, g, h, dirfd, CGF_CPUACCT_STAT) == 0) {
-			double hz = (double)s->c->clock_ticks;
+	}
+	if ((ctl & CTL_CPUACCT) && !slow_settled2(s, g, VITALS_CG_CPU_USER, VITALS_CG_CPU_SYSTEM) &&
+	    read_file(s, g, h, dirfd, CGF_CPUACCT_STAT) == 0) {
+		double hz = (double)s->c->clock_ticks;
 
-			if (cg_kv_get(s->buf, "user", &v) == 0)
-				set_value(g, VITALS_CG_CPU_USER, (double)v / hz);
-			if (cg_kv_get(s->buf, "system", &v) == 0)
-				set_value(g, VITALS_CG_CPU_SYSTEM, (double)v / hz);
-		}
+		slow_read_key(s, g, VITALS_CG_CPU_USER, "user", 1 / hz);
+		slow_read_key(s, g, VITALS_CG_CPU_SYSTEM, "system", 1 / hz);
 	}
-	if ((ctl & CTL_CPU) && !entity_has(&g->e, VITALS_CG_THROTTLED_PERIODS) &&
+	if ((ctl & CTL_CPU) &&
+	    !slow_settled2(s, g, VITALS_CG_THROTTLED_PERIODS, VITALS_CG_THROTTLED_SECONDS) &&
 	    read_file(s, g, h, dirfd, CGF_CPU_STAT) == 0) {
-		if (cg_kv_get(s->buf, "nr_throttled", &v) == 0)
-			set_value(g, VITALS_CG_THROTTLED_PERIODS, (double)v);
-		if (cg_kv_get(s->buf, "throttled_time", &v) == 0)
-			set_value(g, VITALS_CG_THROTTLED_SECONDS, (double)v / 1e9);
+		slow_read_key(s, g, VITALS_CG_THROTTLED_PERIODS, "nr_throttled", 1);
+		slow_read_key(s, g, VITALS_CG_THROTTLED_SECONDS, "throttled_time", 1e-9);
 	}
-	if ((ctl & CTL_BLKIO) && !g->have_io &&
+	if ((ctl & CTL_BLKIO) && s->walking && !g->have_io &&
 	    ((read_file(s, g, h, dirfd, CGF_BLKIO_RECURSIVE) == 0 &&
 	      cg_blkio_parse(s->buf, &a, &b) == 0) ||
 	     (read_file(s, g, h, dirfd, CGF_BLKIO) == 0 && cg_blkio_parse(s->buf, &a, &b) == 0))) {
@@ -521,7 +550,9 @@ static int cg_begin(struct cgroup_state *s, struct cg *g)
 	g->procs_gen = s->gen;
 	entity_clear(&g->e);
 	g->settled = 0;
-	g->nprocs = 0;
+	if (s->walking)
+		g->nprocs = 0; /* counted again; kept between listings */
+	g->stale = 0;
 	g->hiers = 0;
 	g->have_cpu = g->have_io = 0;
 	if (s->nlive == s->live_cap) {
@@ -537,7 +568,7 @@ static int cg_begin(struct cgroup_state *s, struct cg *g)
 	return VITALS_OK;
 }
 
-/* Give each listed process the path of G, unless a hierarchy before put it deeper. */
+/* Give each listed process the group G, unless a hierarchy before put it deeper. */
 static void map_processes(struct cgroup_state *s, struct cg *g)
 {
 	const char *p = s->procs.data;
@@ -549,19 +580,61 @@ static void map_processes(struct cgroup_state *s, struct cg *g)
 	while ((r = cg_procs_next(&p, &pid)) != 0) {
 		/* the process source's own entity: it lives until that source's next sample */
 		struct vitals_entity *e;
-		const char *cur;
+		struct proc_cgroup *pc;
 
 		if (r < 0)
 			continue;
 		e = (struct vitals_entity *)process_find(s->c->process_state, (pid_t)pid);
 		if (!e)
 			continue;
-		cur = e->attr[VITALS_PROC_ATTR_CGROUP];
-		if (cur && strcmp(cur, "/") != 0)
+		pc = process_cgroup(e);
+		if (pc->listing == s->listings && pc->group && pc->group != s->root_group)
 			continue;
-		e->attr[VITALS_PROC_ATTR_CGROUP] = g->path;
-		e->attr[VITALS_PROC_ATTR_CONTAINER] = NULL;
+		pc->group = g;
+		pc->listing = s->listings;
 	}
+}
+
+/*
+ * The group of a process started since the last listing, from its
+ * /proc/PID/cgroup: the first hierarchy that puts it below the root, as
+ * the listing does. NULL when unknown (a group made since the listing is
+ * found at the next one).
+ */
+static struct cg *cg_of_new_process(struct cgroup_state *s, const struct vitals_entity *e)
+{
+	const char *path = NULL;
+	size_t len = 0;
+
+	if (process_read_file(s->c->process_state, e, "cgroup", s->buf, sizeof(s->buf)) <= 0)
+		return NULL;
+	for (size_t i = 0; i < s->nhier; i++) {
+		const struct hier *h = &s->hier[i];
+		const char *p;
+		size_t n;
+
+		if (cg_pid_path(s->buf, h->ctl & CTL_V2 ? "" : h->name, &p, &n) < 0)
+			continue;
+		if (!path || n > 1) {
+			path = p;
+			len = n;
+		}
+		if (n > 1)
+			break;
+	}
+	if (!path || len >= sizeof(s->path))
+		return NULL;
+	memcpy(s->path, path, len);
+	s->path[len] = '\0';
+	return cg_lookup(s, s->path);
+}
+
+/* What the container attribute of a process in G says: as cg_finish() names G. */
+static const char *cg_container_label(const struct cg *g)
+{
+	if (g->named && g->name_buf[0])
+		return g->name_buf;
+	return g->ct.label[0] ? g->ct.label : NULL;
 }
 
 static int walk(struct cgroup_state *s, const struct hier *h, int dirfd, size_t pathlen, int depth);
@@ -594,12 +667,14 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 		    g, hidx, depth == 0 || g->dirfd[hidx] == dirfd ? dirfd : -1};
 	}
 	/*
-	 * Every process is in the root of a hierarchy or below it, so the first
-	 * hierarchy's root already listed what the others' roots would (the
-	 * longest lists, read and sorted by the kernel): only deeper groups of
-	 * the later hierarchies can put a process somewhere else.
+	 * Processes are listed at walks only: in between, the groups of the last
+	 * walk that held processes are read again. Every process is in the root
+	 * of a hierarchy or below it, so the first hierarchy's root already
+	 * listed what the others' roots would (the longest lists, read and
+	 * sorted by the kernel): only deeper groups of the later hierarchies can
+	 * put a process somewhere else.
 	 */
-	if (hidx > 0 && (g->procs_gen == s->gen || strcmp(g->path, "/") == 0))
+	if (!s->walking || (hidx > 0 && (g->procs_gen == s->gen || g == s->root_group)))
 		fd = -1; /* and a group that an earlier hierarchy listed keeps those processes */
 	else
 		fd = file_fd(s, g, hidx, dirfd, CGF_PROCS, &transient);
@@ -617,7 +692,7 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 				nprocs += r > 0;
 		}
 	}
-	if (nprocs || g->procs_gen == s->gen) {
+	if (nprocs || g->procs_gen == s->gen || !s->walking) {
 		if (cg_begin(s, g) < 0)
 			return VITALS_E_NOMEM;
 		if (nprocs > g->nprocs)
@@ -735,7 +810,7 @@ static void cg_finish(struct cgroup_state *s, struct cg *g, double now)
 	double dt = s->c->dt;
 
 	if (g->prev_gen + 1 != s->gen) /* not in the last sample: no rate yet */
-		g->have_prev_cpu = g->have_prev_io = 0;
+		g->have_prev_cpu = 0;
 
 	e->name = last_component(g->path);
 	e->attr[VITALS_CG_ATTR_RUNTIME] = g->ct.runtime;
@@ -767,20 +842,37 @@ static void cg_finish(struct cgroup_state *s, struct cg *g, double now)
 
 	entity_rate(e, VITALS_CG_CPU_PERCENT, g->have_prev_cpu && g->have_cpu, g->prev_cpu_ns,
 	            g->cpu_ns, dt, 100.0 / 1e9);
-	if (g->have_io) {
-		entity_set(e, VITALS_CG_READ_BYTES, (double)g->rd);
-		entity_set(e, VITALS_CG_WRITE_BYTES, (double)g->wr);
-	}
-	entity_rate(e, VITALS_CG_READ_BYTES_RATE, g->have_prev_io && g->have_io, g->prev_rd, g->rd,
-	            dt, 1.0);
-	entity_rate(e, VITALS_CG_WRITE_BYTES_RATE, g->have_prev_io && g->have_io, g->prev_wr, g->wr,
-	            dt, 1.0);
 	g->prev_gen = s->gen;
 	g->have_prev_cpu = g->have_cpu;
 	g->prev_cpu_ns = g->cpu_ns;
-	g->have_prev_io = g->have_io;
-	g->prev_rd = g->rd;
-	g->prev_wr = g->wr;
+
+	/*
+	 * I/O is read at listings: its rates are over the time since the
+	 * listing before (when the group was read then), and both are repeated
+	 * until the next listing.
+	 */
+	if (g->have_io) {
+		double io_dt = s->c->mono - g->io_mono;
+
+		g->io_rates = g->io_listing && g->io_listing + 1 == s->listings &&
+		              g->rd >= g->prev_rd && g->wr >= g->prev_wr && io_dt > 0;
+		if (g->io_rates) {
+			g->io_rrate = (double)(g->rd - g->prev_rd) / io_dt;
+			g->io_wrate = (double)(g->wr - g->prev_wr) / io_dt;
+		}
+		g->io_listing = s->listings;
+		g->io_mono = s->c->mono;
+		g->prev_rd = g->rd;
+		g->prev_wr = g->wr;
+	}
+	if (g->io_listing == s->listings) {
+		entity_set(e, VITALS_CG_READ_BYTES, (double)g->prev_rd);
+		entity_set(e, VITALS_CG_WRITE_BYTES, (double)g->prev_wr);
+		if (g->io_rates) {
+			entity_set(e, VITALS_CG_READ_BYTES_RATE, g->io_rrate);
+			entity_set(e, VITALS_CG_WRITE_BYTES_RATE, g->io_wrate);
+		}
+	}
 }
 
 static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, size_t len)
@@ -801,16 +893,17 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 		s->norder = 0;
 		s->walk_gen = s->gen;
 		s->walk_mono = now;
+		s->listings++;
+		s->root_group = cg_get(s, "/");
+		if (!s->root_group)
+			return VITALS_E_NOMEM;
 		for (size_t i = 0; i < s->nhier && status == VITALS_OK; i++) {
-			struct cg *root = cg_get(s, "/");
-
 			s->path[0] = '\0';
-			if (!root)
-				return VITALS_E_NOMEM;
-			status = visit(s, &s->hier[i], root, s->hier[i].fd, 0, 0);
+			status = visit(s, &s->hier[i], s->root_group, s->hier[i].fd, 0, 0);
 		}
 	} else {
-		/* the directories of the last walk, through their held descriptors */
+		/* the groups of the last walk that held processes, through their held descriptors
+		 */
 		for (size_t i = 0; i < s->norder && status == VITALS_OK; i++) {
 			const struct visit_item *it = &s->order[i];
 			int fd = it->dirfd;
@@ -826,6 +919,15 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 	}
 	if (status != VITALS_OK)
 		return status;
+	if (s->walking) {
+		/* only the directories of groups holding processes are read until the next walk */
+		size_t n = 0;
+
+		for (size_t i = 0; i < s->norder; i++)
+			if (s->order[i].g->procs_gen == s->gen)
+				s->order[n++] = s->order[i];
+		s->norder = n;
+	}
 	/* forget groups whose directory is gone; the rest stay for their counters */
 	for (size_t b = 0; s->walking && b < s->nbuckets; b++) {
 		struct cg **pp = &s->hash[b];
@@ -845,18 +947,26 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 	for (size_t i = 0; i < s->nlive; i++) {
 		struct cg *g = s->live[i];
 
+		if (g->stale && !s->walking)
+			continue; /* removed since the walk (its files stopped reading) */
 		cg_finish(s, g, now);
 		if (collector_publish(c, VITALS_KIND_CGROUP, &g->e) < 0)
 			return VITALS_E_NOMEM;
 	}
-	/* the processes' containers, now that the groups are named */
+	/* each process's group and container, now that the groups are named */
 	for (size_t i = 0; c->process_state && i < c->all_processes.count; i++) {
 		struct vitals_entity *e = (struct vitals_entity *)c->all_processes.items[i];
-		const char *path = e->attr[VITALS_PROC_ATTR_CGROUP];
-		struct cg *g = path ? cg_lookup(s, path) : NULL;
+		struct proc_cgroup *pc = process_cgroup(e);
+		const struct cg *g;
 
-		if (g)
-			e->attr[VITALS_PROC_ATTR_CONTAINER] = g->e.attr[VITALS_CG_ATTR_CONTAINER];
+		if (pc->listing != s->listings) {
+			/* at a walk: in no group's list; in between: started since the walk */
+			pc->group = s->walking ? NULL : cg_of_new_process(s, e);
+			pc->listing = s->listings;
+		}
+		g = pc->group;
+		e->attr[VITALS_PROC_ATTR_CGROUP] = g ? g->path : NULL;
+		e->attr[VITALS_PROC_ATTR_CONTAINER] = g ? cg_container_label(g) : NULL;
 	}
 	if (s->truncated)
 		snprintf(reason, len, "more than %d groups or directories: some were skipped",

@@ -9,10 +9,14 @@
  * name lists ("memory", "cpu,cpuacct"). Symbolic links ("cpu" ->
  * "cpu,cpuacct") are not followed, so no hierarchy is walked twice.
  *
- * Each sample walks the hierarchies, v2 first, reading cgroup.procs in
- * every directory. A group is one entity by path across hierarchies (v1
- * and v2 agree on paths under systemd and Docker); its values come from
- * the first hierarchy that has them. Each process gets the path of its
+ * Every 10 samples (or 10 seconds) a listing walks the hierarchies, v2
+ * first, reading cgroup.procs in every directory: it finds the groups that
+ * hold processes and reads all their values. The samples in between read
+ * only those groups' CPU time and memory (see SLOW_METRICS below). A
+ * group is one entity by path across hierarchies (v1 and v2 agree on
+ * paths under systemd and Docker); each value is read from one hierarchy:
+ * the first that has it, v2 first, except CPU time, taken from v1's
+ * cpuacct.usage when the group is there. Each process gets the path of its
  * group as an attribute: the first hierarchy that puts it below the root.
  *
  * Containers are recognised from the paths (cgparse.c) and named by the
@@ -146,6 +150,12 @@ struct cg {
 	/* raw counters of this sample and the one before */
 	uint64_t cpu_ns, rd, wr, prev_cpu_ns, prev_rd, prev_wr;
 	int have_cpu, have_io, have_prev_cpu;
+	/*
+	 * The hierarchies read between listings: of its CPU time (cpu_src in
+	 * this sample, prev_cpu_src in the last: a rate needs the same counter)
+	 * and of its memory; else the first that listed it (first_h).
+	 */
+	int cpu_h, mem_h, first_h, cpu_src, prev_cpu_src;
 	unsigned prev_gen; /* the sample of the prev_ counters: rates need the one before */
 	/* I/O, read at listings: the listing of the last reading, its time, its rates */
 	unsigned io_listing;
@@ -271,6 +281,7 @@ static struct cg *cg_get(struct cgroup_state *s, const char *path)
 		return NULL;
 	}
 	cg_classify(path, &g->ct);
+	g->cpu_h = g->mem_h = g->first_h = g->cpu_src = g->prev_cpu_src = -1;
 	for (int h = 0; h < HIER_MAX; h++) {
 		g->dirfd[h] = -1;
 		for (int f = 0; f < CGF_COUNT; f++)
@@ -473,6 +484,22 @@ static void read_limit(struct cgroup_state *s, struct cg *g, int h, int dirfd, e
 	slow_read(g, i, valid, (double)v);
 }
 
+/* Memory in use (a fast value): from the hierarchy of the last listing in between. */
+static void read_mem(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f,
+                     uint64_t unlimited_from)
+{
+	uint64_t v = 0;
+
+	if (s->walking ? entity_has(&g->e, VITALS_CG_MEM_CURRENT) : g->mem_h != h)
+		return;
+	if (read_file(s, g, h, dirfd, f) < 0 || cg_value_parse(s->buf, &v) != 0 ||
+	    v >= unlimited_from)
+		return;
+	entity_set(&g->e, VITALS_CG_MEM_CURRENT, (double)v);
+	if (s->walking)
+		g->mem_h = h;
+}
+
 static void read_pressure(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f,
                           int some, int full)
 {
@@ -493,11 +520,14 @@ static void read_pressure(struct cgroup_state *s, struct cg *g, int h, int dirfd
 static void read_v2(struct cgroup_state *s, struct cg *g, int h, int dirfd)
 {
 	uint64_t v = 0, a = 0, b = 0;
+	/* between listings: CPU time and memory only, from where the listing found them */
+	int cpu = s->walking ? !g->have_cpu && (g->cpu_h < 0 || g->cpu_h == h) : g->cpu_h == h;
 
-	if (!g->have_cpu && read_file(s, g, h, dirfd, CGF_CPU_STAT) == 0) {
+	if (cpu && read_file(s, g, h, dirfd, CGF_CPU_STAT) == 0) {
 		if (cg_kv_get(s->buf, "usage_usec", &v) == 0) {
 			g->cpu_ns = v * 1000;
 			g->have_cpu = 1;
+			g->cpu_src = h;
 			set_value(g, VITALS_CG_CPU_USAGE, (double)v / 1e6);
 		}
 		if (cg_kv_get(s->buf, "user_usec", &v) == 0)
@@ -509,7 +539,9 @@ static void read_v2(struct cgroup_state *s, struct cg *g, int h, int dirfd)
 		if (cg_kv_get(s->buf, "throttled_usec", &v) == 0)
 			set_value(g, VITALS_CG_THROTTLED_SECONDS, (double)v / 1e6);
 	}
-	read_limit(s, g, h, dirfd, CGF_MEM_CURRENT, VITALS_CG_MEM_CURRENT, UINT64_MAX);
+	read_mem(s, g, h, dirfd, CGF_MEM_CURRENT, UINT64_MAX);
+	if (!s->walking)
+		return;
 	read_limit(s, g, h, dirfd, CGF_MEM_MAX, VITALS_CG_MEM_LIMIT, UINT64_MAX);
 	read_limit(s, g, h, dirfd, CGF_MEM_PEAK, VITALS_CG_MEM_PEAK, UINT64_MAX);
 	if (!slow_settled2(s, g, VITALS_CG_MEM_ANON, VITALS_CG_MEM_FILE) &&
@@ -538,22 +570,28 @@ static void read_v1(struct cgroup_state *s, struct cg *g, int h, int dirfd, unsi
 	/* v1 reports "no limit" as a huge page-rounded number */
 	const uint64_t unlimited = (uint64_t)1 << 62;
 
+	if (ctl & CTL_MEM)
+		read_mem(s, g, h, dirfd, CGF_V1_USAGE, unlimited);
+	/*
+	 * CPU time from cpuacct.usage when the group is there: one number, half
+	 * the cost of v2's cpu.stat (which a listing reads first, once).
+	 */
+	if ((ctl & CTL_CPUACCT) && (s->walking || g->cpu_h == h) &&
+	    read_file(s, g, h, dirfd, CGF_CPUACCT_USAGE) == 0 && cg_value_parse(s->buf, &v) == 0) {
+		g->cpu_ns = v;
+		g->have_cpu = 1;
+		g->cpu_src = h;
+		entity_set(&g->e, VITALS_CG_CPU_USAGE, (double)v / 1e9);
+	}
+	if (!s->walking)
+		return;
 	if (ctl & CTL_MEM) {
-		read_limit(s, g, h, dirfd, CGF_V1_USAGE, VITALS_CG_MEM_CURRENT, unlimited);
 		read_limit(s, g, h, dirfd, CGF_V1_LIMIT, VITALS_CG_MEM_LIMIT, unlimited);
 		read_limit(s, g, h, dirfd, CGF_V1_MAX_USAGE, VITALS_CG_MEM_PEAK, unlimited);
 		if (!slow_settled2(s, g, VITALS_CG_MEM_ANON, VITALS_CG_MEM_FILE) &&
 		    read_file(s, g, h, dirfd, CGF_MEM_STAT) == 0) {
 			slow_read_key(s, g, VITALS_CG_MEM_ANON, "total_rss", 1);
 			slow_read_key(s, g, VITALS_CG_MEM_FILE, "total_cache", 1);
-		}
-	}
-	if ((ctl & CTL_CPUACCT) && !g->have_cpu) {
-		if (read_file(s, g, h, dirfd, CGF_CPUACCT_USAGE) == 0 &&
-		    cg_value_parse(s->buf, &v) == 0) {
-			g->cpu_ns = v;
-			g->have_cpu = 1;
-			set_value(g, VITALS_CG_CPU_USAGE, (double)v / 1e9);
 		}
 	}
 	if ((ctl & CTL_CPUACCT) && !slow_settled2(s, g, VITALS_CG_CPU_USER, VITALS_CG_CPU_SYSTEM) &&
@@ -591,11 +629,23 @@ static int cg_begin(struct cgroup_state *s, struct cg *g)
 	g->procs_gen = s->gen;
 	entity_clear(&g->e);
 	g->settled = 0;
-	if (s->walking)
-		g->nprocs = 0; /* counted again; kept between listings */
 	g->stale = 0;
-	g->hiers = 0;
 	g->have_cpu = g->have_io = 0;
+	g->cpu_src = -1;
+	if (s->walking) {
+		/* counted again, and found again; kept between listings */
+		g->nprocs = 0;
+		g->hiers = 0;
+		g->mem_h = g->first_h = -1;
+	} else {
+		/* the values read at listings only, as the last one read them */
+		uint64_t slow = g->slow_known & SLOW_METRICS;
+
+		g->settled = slow;
+		for (int i = 0; slow; i++, slow >>= 1)
+			if ((slow & 1) && (g->slow_valid & BIT(i)))
+				entity_set(&g->e, i, g->slow_v[i]);
+	}
 	if (s->nlive == s->live_cap) {
 		size_t ncap = s->live_cap ? s->live_cap * 2 : 64;
 		struct cg **p = realloc(s->live, ncap * sizeof(*p));
@@ -738,7 +788,11 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 			return VITALS_E_NOMEM;
 		if (nprocs > g->nprocs)
 			g->nprocs = nprocs;
-		g->hiers |= h->ctl & CTL_V2 ? CTL_V2 : CTL_MEM;
+		if (s->walking) {
+			g->hiers |= h->ctl & CTL_V2 ? CTL_V2 : CTL_MEM;
+			if (g->first_h < 0)
+				g->first_h = hidx;
+		}
 		if (h->ctl & CTL_V2)
 			read_v2(s, g, hidx, dirfd);
 		else
@@ -858,8 +912,8 @@ static void cg_finish(struct cgroup_state *s, struct cg *g, double now)
 	const struct docker_entry *d = NULL;
 	double dt = s->c->dt;
 
-	if (g->prev_gen + 1 != s->gen) /* not in the last sample: no rate yet */
-		g->have_prev_cpu = 0;
+	if (g->prev_gen + 1 != s->gen || g->prev_cpu_src != g->cpu_src)
+		g->have_prev_cpu = 0; /* not in the last sample, or another counter: no rate yet */
 
 	e->name = last_component(g->path);
 	e->attr[VITALS_CG_ATTR_RUNTIME] = g->ct.runtime;
@@ -894,6 +948,7 @@ static void cg_finish(struct cgroup_state *s, struct cg *g, double now)
 	g->prev_gen = s->gen;
 	g->have_prev_cpu = g->have_cpu;
 	g->prev_cpu_ns = g->cpu_ns;
+	g->prev_cpu_src = g->cpu_src;
 
 	/*
 	 * I/O is read at listings: its rates are over the time since the
@@ -972,9 +1027,17 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 		/* only the directories of groups holding processes are read until the next walk */
 		size_t n = 0;
 
-		for (size_t i = 0; i < s->norder; i++)
-			if (s->order[i].g->procs_gen == s->gen)
+		for (size_t i = 0; i < s->norder; i++) {
+			struct cg *g = s->order[i].g;
+			int h = s->order[i].hidx;
+
+			if (g->procs_gen != s->gen)
+				continue;
+			g->cpu_h = g->cpu_src;
+			if (h == g->cpu_h || h == g->mem_h ||
+			    (g->cpu_h < 0 && g->mem_h < 0 && h == g->first_h))
 				s->order[n++] = s->order[i];
+		}
 		s->norder = n;
 	}
 	/* forget groups whose directory is gone; the rest stay for their counters */

@@ -134,8 +134,28 @@ static const char *const cg_file_names[CGF_COUNT] = {
 struct hier {
 	int fd;
 	unsigned ctl;
+	unsigned v2_ctl; /* v2: the controllers its root offers (CTL_*), read at each walk */
 	char name[64];
 };
+
+/* The v2 controller a file comes with; 0 for the files of every group. */
+static unsigned v2_file_ctl(enum cg_file f)
+{
+	switch (f) {
+	case CGF_MEM_CURRENT:
+	case CGF_MEM_MAX:
+	case CGF_MEM_PEAK:
+	case CGF_MEM_STAT:
+		return CTL_MEM;
+	case CGF_IO_STAT:
+		return CTL_BLKIO;
+	case CGF_PIDS_CURRENT:
+	case CGF_PIDS_MAX:
+		return CTL_PIDS;
+	default:
+		return 0;
+	}
+}
 
 struct cg {
 	struct vitals_entity e;
@@ -204,6 +224,7 @@ struct cgroup_state {
 	double walk_mono;
 	int walking;
 	struct cg *root_group; /* the group "/" */
+	uint64_t psi_zero;     /* pressure metrics ("some") that are 0 for the root at this walk */
 	double now;            /* monotonic time of this sample */
 	size_t nlive, live_cap;
 	unsigned gen;
@@ -331,6 +352,9 @@ static int file_fd(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum 
 	if (*slot >= 0)
 		return *slot;
 	if (*slot == FD_ABSENT && !(s->walking && s->listings % ABSENT_RETRY == 0))
+		return -1;
+	/* no group of a v2 tree has the files of a controller its root lacks */
+	if ((s->hier[h].ctl & CTL_V2) && (v2_file_ctl(f) & ~s->hier[h].v2_ctl))
 		return -1;
 	fd = open_at(dirfd, cg_file_names[f], 0);
 	if (fd < 0) {
@@ -510,11 +534,24 @@ static void read_pressure(struct cgroup_state *s, struct cg *g, int h, int dirfd
 			slow_settled(s, g, full);
 		return;
 	}
+	/*
+	 * A task stalled in a group is stalled for the root too, so no group
+	 * stalls more than the root: where the root's "some" is 0, every
+	 * group's "some" and "full" are 0, and their files need not be read.
+	 */
+	if (g != s->root_group && (s->psi_zero & BIT(some))) {
+		slow_read(g, some, 1, 0);
+		if (full >= 0)
+			slow_read(g, full, 1, 0);
+		return;
+	}
 	if (read_file(s, g, h, dirfd, f) < 0 || psi_parse(s->buf, &r) < 0)
 		return;
 	slow_read(g, some, 1, r.some.avg10);
 	if (full >= 0)
 		slow_read(g, full, r.have_full, r.full.avg10);
+	if (g == s->root_group && r.some.avg10 == 0)
+		s->psi_zero |= BIT(some);
 }
 
 static void read_v2(struct cgroup_state *s, struct cg *g, int h, int dirfd)
@@ -979,6 +1016,31 @@ static void cg_finish(struct cgroup_state *s, struct cg *g, double now)
 	}
 }
 
+/*
+ * The controllers a v2 root offers (its cgroup.controllers), as CTL_*
+ * bits; all of them when it cannot be read.
+ */
+static unsigned v2_controllers(struct cgroup_state *s, int rootfd)
+{
+	unsigned ctl = 0;
+	ssize_t n = read_small_at(rootfd, "cgroup.controllers", s->buf, sizeof(s->buf));
+
+	if (n < 0)
+		return CTL_MEM | CTL_BLKIO | CTL_PIDS | CTL_CPU;
+	for (char *save = NULL, *t = strtok_r(s->buf, " \n", &save); t;
+	     t = strtok_r(NULL, " \n", &save)) {
+		if (strcmp(t, "memory") == 0)
+			ctl |= CTL_MEM;
+		else if (strcmp(t, "io") == 0)
+			ctl |= CTL_BLKIO;
+		else if (strcmp(t, "pids") == 0)
+			ctl |= CTL_PIDS;
+		else if (strcmp(t, "cpu") == 0)
+			ctl |= CTL_CPU;
+	}
+	return ctl;
+}
+
 static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, size_t len)
 {
 	struct cgroup_state *s = state;
@@ -998,6 +1060,10 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 		s->walk_gen = s->gen;
 		s->walk_mono = now;
 		s->listings++;
+		s->psi_zero = 0;
+		for (size_t i = 0; i < s->nhier; i++)
+			if (s->hier[i].ctl & CTL_V2)
+				s->hier[i].v2_ctl = v2_controllers(s, s->hier[i].fd);
 		s->root_group = cg_get(s, "/");
 		if (!s->root_group)
 			return VITALS_E_NOMEM;

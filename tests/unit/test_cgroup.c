@@ -514,6 +514,45 @@ static void test_moved_process(void **state)
 }
 
 /*
+ * What the root of a v2 tree says spares reading the groups: no group has
+ * the files of a controller the root does not offer, and no group stalls
+ * where the root does not (its "some" at 0). The tree below contradicts
+ * the root on purpose, so that what is not read shows.
+ */
+static void test_root_says(void **state)
+{
+	char *root = tu_tmpdir();
+	struct vitals_collector *c;
+	const struct vitals_entity *g;
+
+	(void)state;
+	tu_write(root, "cgroup.controllers", "cpu io\n");
+	tu_writef(root, "cgroup.procs", "%d\n", (int)getpid());
+	tu_write(root, "cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+	tu_write(root, "io.pressure",
+	         "some avg10=2.00 avg60=0.00 avg300=0.00 total=9\n"
+	         "full avg10=1.00 avg60=0.00 avg300=0.00 total=9\n");
+	tu_write(root, "app/cgroup.procs", "1\n");
+	tu_write(root, "app/cpu.stat", "usage_usec 10\n");
+	tu_write(root, "app/memory.current", "4096\n"); /* no memory controller at the root */
+	tu_write(root, "app/cpu.pressure", "some avg10=5.00 avg60=0.00 avg300=0.00 total=1\n");
+	tu_write(root, "app/io.pressure",
+	         "some avg10=1.50 avg60=0.00 avg300=0.00 total=9\n"
+	         "full avg10=0.50 avg60=0.00 avg300=0.00 total=9\n");
+	c = collector_at(root, 0);
+	g = group(c, "/app");
+	assert_non_null(g);
+	assert_true(value(g, VITALS_CG_CPU_USAGE) == 10e-6);
+	assert_true(isnan(value(g, VITALS_CG_MEM_CURRENT)));
+	assert_true(value(g, VITALS_CG_CPU_SOME_AVG10) == 0);
+	assert_true(value(g, VITALS_CG_IO_SOME_AVG10) == 1.5);
+	assert_true(value(g, VITALS_CG_IO_FULL_AVG10) == 0.5);
+	vitals_collector_free(c);
+	tu_rmrf(root);
+	free(root);
+}
+
+/*
  * A process started between listings gets its group from its
  * /proc/PID/cgroup at once. The tree mirrors this process's own v2 path,
  * so that what the kernel says names a group of the tree.
@@ -652,6 +691,7 @@ int main(void)
 	    cmocka_unit_test(test_file_parsers),
 	    cmocka_unit_test(test_moved_process),
 	    cmocka_unit_test(test_new_process),
+	    cmocka_unit_test(test_root_says),
 	    cmocka_unit_test(test_classify),
 	    cmocka_unit_test(test_docker_list),
 	};

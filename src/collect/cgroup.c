@@ -29,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -67,6 +69,11 @@
 	 BIT(VITALS_CG_MEM_FILE) | BIT(VITALS_CG_PIDS_CURRENT) | BIT(VITALS_CG_PIDS_MAX) |         \
 	 BIT(VITALS_CG_CPU_USER) | BIT(VITALS_CG_CPU_SYSTEM) | BIT(VITALS_CG_THROTTLED_PERIODS) |  \
 	 BIT(VITALS_CG_THROTTLED_SECONDS) | PSI_METRICS)
+/* What a sample reads of a group: carried over while none of its processes runs. */
+#define FAST_METRICS                                                                               \
+	(BIT(VITALS_CG_CPU_USAGE) | BIT(VITALS_CG_CPU_USER) | BIT(VITALS_CG_CPU_SYSTEM) |          \
+	 BIT(VITALS_CG_THROTTLED_PERIODS) | BIT(VITALS_CG_THROTTLED_SECONDS) |                     \
+	 BIT(VITALS_CG_MEM_CURRENT))
 #define PROCS_MAX  (8u << 20)
 #define FILE_BUF   16384
 #define DENTS_BUF  4096
@@ -176,6 +183,17 @@ struct cg {
 	 * and of its memory; else the first that listed it (first_h).
 	 */
 	int cpu_h, mem_h, first_h, cpu_src, prev_cpu_src;
+	/*
+	 * Between listings, a group whose processes did not run since the last
+	 * sample is not read: its FAST_METRICS of the last reading are carried
+	 * over. mapped_gen: the sample in which some process was known to be in
+	 * it; active_gen: in which one of them, or of a descendant's, ran.
+	 */
+	struct cg *parent; /* the group of the parent directory, set at walks */
+	unsigned mapped_gen, active_gen, quiet_gen;
+	int fast_known, fast_have_cpu;
+	uint64_t fast_valid;
+	double fast_v[VITALS_CG_METRIC_COUNT];
 	unsigned prev_gen; /* the sample of the prev_ counters: rates need the one before */
 	/* I/O, read at listings: the listing of the last reading, its time, its rates */
 	unsigned io_listing;
@@ -225,7 +243,13 @@ struct cgroup_state {
 	int walking;
 	struct cg *root_group; /* the group "/" */
 	uint64_t psi_zero;     /* pressure metrics ("some") that are 0 for the root at this walk */
-	double now;            /* monotonic time of this sample */
+	/*
+	 * Every hierarchy is a cgroup file system, whose counters move only
+	 * when the group's processes run (a tree of plain files, as in tests,
+	 * can say anything: every group is read there).
+	 */
+	int kernel_counters;
+	double now; /* monotonic time of this sample */
 	size_t nlive, live_cap;
 	unsigned gen;
 	size_t dirs; /* visited this sample */
@@ -986,6 +1010,12 @@ static void cg_finish(struct cgroup_state *s, struct cg *g, double now)
 	g->have_prev_cpu = g->have_cpu;
 	g->prev_cpu_ns = g->cpu_ns;
 	g->prev_cpu_src = g->cpu_src;
+	if (g->quiet_gen != s->gen) {
+		g->fast_known = 1;
+		g->fast_have_cpu = g->have_cpu;
+		g->fast_valid = e->valid & FAST_METRICS;
+		memcpy(g->fast_v, e->v, sizeof(g->fast_v));
+	}
 
 	/*
 	 * I/O is read at listings: its rates are over the time since the
@@ -1041,6 +1071,92 @@ static unsigned v2_controllers(struct cgroup_state *s, int rootfd)
 	return ctl;
 }
 
+/* CPU seconds of the reaped children of process entity E (0 when unknown). */
+static double children_cpu(const struct vitals_entity *e)
+{
+	double t = 0;
+
+	if (entity_has(e, VITALS_PROC_CHILDREN_USER))
+		t += e->v[VITALS_PROC_CHILDREN_USER];
+	if (entity_has(e, VITALS_PROC_CHILDREN_SYSTEM))
+		t += e->v[VITALS_PROC_CHILDREN_SYSTEM];
+	return t;
+}
+
+/* The group of G's parent directory; NULL for the root. */
+static struct cg *cg_parent(struct cgroup_state *s, const struct cg *g)
+{
+	const char *slash = strrchr(g->path, '/');
+	size_t n;
+
+	if (!slash || g->path[1] == '\0')
+		return NULL;
+	n = slash == g->path ? 1 : (size_t)(slash - g->path);
+	if (n >= sizeof(s->path))
+		return NULL;
+	memcpy(s->path, g->path, n);
+	s->path[n] = '\0';
+	return cg_lookup(s, s->path);
+}
+
+/*
+ * Between listings, from the process source's sample: which groups hold a
+ * known process, and which hold one that ran since the last sample (its
+ * CPU time moved, by /proc/PID/stat, or a child of it was reaped), or one
+ * new since the listing, whose group its /proc/PID/cgroup gives. A group
+ * counts its descendants (as the kernel's counters do), so a running
+ * process makes its group and all above active.
+ */
+static void cg_mark_active(struct cgroup_state *s)
+{
+	const struct vitals_collector *c = s->c;
+
+	for (size_t i = 0; c->process_state && i < c->all_processes.count; i++) {
+		struct vitals_entity *e = (struct vitals_entity *)c->all_processes.items[i];
+		struct proc_cgroup *pc = process_cgroup(e);
+		int ran = 0;
+		struct cg *g;
+
+		if (pc->listing != s->listings) {
+			pc->group = cg_of_new_process(s, e);
+			pc->listing = s->listings;
+			ran = 1;
+		}
+		g = (struct cg *)pc->group;
+		if (!g)
+			continue;
+		g->mapped_gen = s->gen;
+		if (!entity_has(e, VITALS_PROC_CPU_PERCENT) || e->v[VITALS_PROC_CPU_PERCENT] > 0 ||
+		    children_cpu(e) != pc->children)
+			ran = 1;
+		for (; ran && g && g->active_gen != s->gen; g = g->parent)
+			g->active_gen = s->gen;
+	}
+}
+
+/* Whether G can be left unread this sample: its processes are known and none ran. */
+static int cg_quiet(const struct cgroup_state *s, const struct cg *g)
+{
+	return s->kernel_counters && s->c->process_state && g->fast_known &&
+	       g->mapped_gen == s->gen && g->active_gen != s->gen;
+}
+
+/* G, left unread this sample, with the values of its last reading. */
+static int cg_carry(struct cgroup_state *s, struct cg *g)
+{
+	uint64_t fast = g->fast_valid;
+
+	if (cg_begin(s, g) < 0)
+		return VITALS_E_NOMEM;
+	g->quiet_gen = s->gen;
+	for (int i = 0; fast; i++, fast >>= 1)
+		if (fast & 1)
+			entity_set(&g->e, i, g->fast_v[i]);
+	g->have_cpu = g->fast_have_cpu;
+	g->cpu_src = g->prev_cpu_src;
+	return VITALS_OK;
+}
+
 static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, size_t len)
 {
 	struct cgroup_state *s = state;
@@ -1074,10 +1190,16 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 	} else {
 		/* the groups of the last walk that held processes, through their held descriptors
 		 */
+		cg_mark_active(s);
 		for (size_t i = 0; i < s->norder && status == VITALS_OK; i++) {
 			const struct visit_item *it = &s->order[i];
 			int fd = it->dirfd;
 
+			if (cg_quiet(s, it->g)) {
+				if (it->g->procs_gen != s->gen && cg_carry(s, it->g) < 0)
+					return VITALS_E_NOMEM;
+				continue;
+			}
 			if (fd < 0)
 				fd = open_at(s->hier[it->hidx].fd, it->g->path + 1,
 				             O_DIRECTORY | O_NOFOLLOW);
@@ -1122,6 +1244,9 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 			pp = &g->hnext;
 		}
 	}
+	for (size_t b = 0; s->walking && b < s->nbuckets; b++)
+		for (struct cg *g = s->hash[b]; g; g = g->hnext)
+			g->parent = cg_parent(s, g);
 	for (size_t i = 0; i < s->nlive; i++) {
 		struct cg *g = s->live[i];
 
@@ -1142,6 +1267,7 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 			pc->group = s->walking ? NULL : cg_of_new_process(s, e);
 			pc->listing = s->listings;
 		}
+		pc->children = children_cpu(e);
 		g = pc->group;
 		e->attr[VITALS_PROC_ATTR_CGROUP] = g ? g->path : NULL;
 		e->attr[VITALS_PROC_ATTR_CONTAINER] = g ? cg_container_label(g) : NULL;
@@ -1315,6 +1441,14 @@ static int cgroup_init(struct vitals_collector *c, void **state, char *reason, s
 	if (!s->nhier) {
 		snprintf(reason, len, "no cgroup hierarchy under %s", s->root);
 		goto out_free;
+	}
+	s->kernel_counters = 1;
+	for (size_t i = 0; i < s->nhier; i++) {
+		struct statfs sfs;
+
+		if (fstatfs(s->hier[i].fd, &sfs) != 0 ||
+		    (sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC))
+			s->kernel_counters = 0;
 	}
 	*state = s;
 	return VITALS_OK;

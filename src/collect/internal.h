@@ -190,6 +190,7 @@ const struct vitals_entity *process_find(const void *state, pid_t pid);
 struct proc_cgroup {
 	const void *group; /* the cgroup source's; NULL: no known group */
 	unsigned listing;  /* the cgroup source's listing it is of; 0: never */
+	double children;   /* CPU seconds of its reaped children when last seen */
 };
 
 /* That of process entity E (one the process source published). */

@@ -74,10 +74,20 @@
 	(BIT(VITALS_CG_CPU_USAGE) | BIT(VITALS_CG_CPU_USER) | BIT(VITALS_CG_CPU_SYSTEM) |          \
 	 BIT(VITALS_CG_THROTTLED_PERIODS) | BIT(VITALS_CG_THROTTLED_SECONDS) |                     \
 	 BIT(VITALS_CG_MEM_CURRENT))
-#define PROCS_MAX  (8u << 20)
-#define FILE_BUF   16384
-#define DENTS_BUF  4096
-#define CG_FDS_MAX 1024 /* descriptors held at most (files of groups holding processes) */
+/*
+ * Slow metrics that only the group's running tasks change: not read again
+ * at a listing while none ran since the last one (the memory ones also
+ * need its memory unchanged), except at every ABSENT_RETRY-th listing.
+ */
+#define STILL_METRICS                                                                              \
+	(BIT(VITALS_CG_MEM_PEAK) | BIT(VITALS_CG_MEM_ANON) | BIT(VITALS_CG_MEM_FILE) |             \
+	 BIT(VITALS_CG_PIDS_CURRENT) | BIT(VITALS_CG_CPU_USER) | BIT(VITALS_CG_CPU_SYSTEM) |       \
+	 BIT(VITALS_CG_THROTTLED_PERIODS) | BIT(VITALS_CG_THROTTLED_SECONDS))
+#define STILL_MEMORY (BIT(VITALS_CG_MEM_PEAK) | BIT(VITALS_CG_MEM_ANON) | BIT(VITALS_CG_MEM_FILE))
+#define PROCS_MAX    (8u << 20)
+#define FILE_BUF     16384
+#define DENTS_BUF    4096
+#define CG_FDS_MAX   1024 /* descriptors held at most (files of groups holding processes) */
 
 enum {
 	CTL_V2 = 1u << 0,
@@ -191,6 +201,14 @@ struct cg {
 	 */
 	struct cg *parent; /* the group of the parent directory, set at walks */
 	unsigned mapped_gen, active_gen, quiet_gen;
+	/*
+	 * moved_gen: the last sample in which it was active or could not be
+	 * judged; slow_gen: the listing sample whose slow values it holds (read,
+	 * or found unchanged), with its memory then (slow_mem, slow_have_mem).
+	 */
+	unsigned moved_gen, slow_gen;
+	int slow_have_mem;
+	double slow_mem;
 	int fast_known, fast_have_cpu;
 	uint64_t fast_valid;
 	double fast_v[VITALS_CG_METRIC_COUNT];
@@ -473,6 +491,22 @@ static void set_value(struct cg *g, int i, double v)
 }
 
 /*
+ * Whether slow metric I of G is as the last listing left it, at a listing:
+ * none of its processes ran since (the process source followed them all
+ * along), and for memory metrics its memory is the same.
+ */
+static int cg_still(const struct cgroup_state *s, const struct cg *g, int i)
+{
+	if (!s->kernel_counters || !s->c->process_state || !(STILL_METRICS & BIT(i)) ||
+	    !g->slow_gen || g->moved_gen >= g->slow_gen || s->listings % ABSENT_RETRY == 0)
+		return 0;
+	if (!(STILL_MEMORY & BIT(i)))
+		return 1;
+	return g->slow_have_mem && entity_has(&g->e, VITALS_CG_MEM_CURRENT) &&
+	       g->e.v[VITALS_CG_MEM_CURRENT] == g->slow_mem;
+}
+
+/*
  * Whether metric I of G is settled for this sample: already read, or, for
  * a slow metric between listings, known from the last listing (set again).
  */
@@ -480,7 +514,9 @@ static int slow_settled(struct cgroup_state *s, struct cg *g, int i)
 {
 	if (entity_has(&g->e, i) || (g->settled & BIT(i)))
 		return 1;
-	if (!(SLOW_METRICS & BIT(i)) || !(g->slow_known & BIT(i)) || s->walking)
+	if (!(SLOW_METRICS & BIT(i)) || !(g->slow_known & BIT(i)))
+		return 0;
+	if (s->walking && !cg_still(s, g, i))
 		return 0;
 	g->settled |= BIT(i);
 	if (g->slow_valid & BIT(i))
@@ -637,7 +673,7 @@ static void read_v1(struct cgroup_state *s, struct cg *g, int h, int dirfd, unsi
 	 * CPU time from cpuacct.usage when the group is there: one number, half
 	 * the cost of v2's cpu.stat (which a listing reads first, once).
 	 */
-	if ((ctl & CTL_CPUACCT) && (s->walking || g->cpu_h == h) &&
+	if ((ctl & CTL_CPUACCT) && (s->walking ? g->cpu_src != h : g->cpu_h == h) &&
 	    read_file(s, g, h, dirfd, CGF_CPUACCT_USAGE) == 0 && cg_value_parse(s->buf, &v) == 0) {
 		g->cpu_ns = v;
 		g->have_cpu = 1;
@@ -682,6 +718,8 @@ static void read_v1(struct cgroup_state *s, struct cg *g, int h, int dirfd, unsi
 	}
 }
 
+static int cg_quiet(const struct cgroup_state *s, const struct cg *g);
+
 /* Start a group's values for this sample (the first hierarchy that sees it). */
 static int cg_begin(struct cgroup_state *s, struct cg *g)
 {
@@ -698,6 +736,17 @@ static int cg_begin(struct cgroup_state *s, struct cg *g)
 		g->nprocs = 0;
 		g->hiers = 0;
 		g->mem_h = g->first_h = -1;
+		if (cg_quiet(s, g) && g->fast_have_cpu) {
+			/* its CPU time cannot have moved; its memory is read, to bound what is
+			 * carried */
+			uint64_t cpu = g->fast_valid & FAST_METRICS & ~BIT(VITALS_CG_MEM_CURRENT);
+
+			for (int i = 0; cpu; i++, cpu >>= 1)
+				if (cpu & 1)
+					entity_set(&g->e, i, g->fast_v[i]);
+			g->have_cpu = 1;
+			g->cpu_src = g->prev_cpu_src;
+		}
 	} else {
 		/* the values read at listings only, as the last one read them */
 		uint64_t slow = g->slow_known & SLOW_METRICS;
@@ -1010,6 +1059,11 @@ static void cg_finish(struct cgroup_state *s, struct cg *g, double now)
 	g->have_prev_cpu = g->have_cpu;
 	g->prev_cpu_ns = g->cpu_ns;
 	g->prev_cpu_src = g->cpu_src;
+	if (s->walking) {
+		g->slow_gen = s->gen;
+		g->slow_have_mem = entity_has(e, VITALS_CG_MEM_CURRENT);
+		g->slow_mem = e->v[VITALS_CG_MEM_CURRENT];
+	}
 	if (g->quiet_gen != s->gen) {
 		g->fast_known = 1;
 		g->fast_have_cpu = g->have_cpu;
@@ -1134,6 +1188,17 @@ static void cg_mark_active(struct cgroup_state *s)
 	}
 }
 
+/* Note the groups of the last listing that were active, or could not be judged, this sample. */
+static void cg_mark_moved(struct cgroup_state *s)
+{
+	for (size_t i = 0; i < s->norder; i++) {
+		struct cg *g = s->order[i].g;
+
+		if (g->mapped_gen != s->gen || g->active_gen == s->gen)
+			g->moved_gen = s->gen;
+	}
+}
+
 /* Whether G can be left unread this sample: its processes are known and none ran. */
 static int cg_quiet(const struct cgroup_state *s, const struct cg *g)
 {
@@ -1175,6 +1240,8 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 		s->norder = 0;
 		s->walk_gen = s->gen;
 		s->walk_mono = now;
+		cg_mark_active(s);
+		cg_mark_moved(s);
 		s->listings++;
 		s->psi_zero = 0;
 		for (size_t i = 0; i < s->nhier; i++)
@@ -1191,6 +1258,7 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 		/* the groups of the last walk that held processes, through their held descriptors
 		 */
 		cg_mark_active(s);
+		cg_mark_moved(s);
 		for (size_t i = 0; i < s->norder && status == VITALS_OK; i++) {
 			const struct visit_item *it = &s->order[i];
 			int fd = it->dirfd;

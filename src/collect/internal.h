@@ -191,6 +191,7 @@ struct proc_cgroup {
 	const void *group; /* the cgroup source's; NULL: no known group */
 	unsigned listing;  /* the cgroup source's listing it is of; 0: never */
 	double children;   /* CPU seconds of its reaped children when last seen */
+	int young;         /* started since the listing: its group is read again each sample */
 };
 
 /* That of process entity E (one the process source published). */

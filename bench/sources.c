@@ -1,7 +1,8 @@
 /*
  * The cost of the cgroup and GPU sources: CPU time per sample of a
  * collector with every default source, against the same collector without
- * the cgroup and GPU sources, in one run, rounds interleaved. As root it
+ * the cgroup and GPU sources, in one run, one sample of each in turn (the
+ * machine may be shared: a load that comes and goes weighs on both). As root it
  * first makes GROUPS control groups (in the v2 mount and the v1 memory and
  * cpuacct controllers, whichever exist), each holding one idle process, and
  * removes them at the end; otherwise the machine's own groups are measured.
@@ -148,24 +149,47 @@ struct variant {
 	double groups, gpus, procs;
 };
 
-/* Sample V for SECONDS of wall time, adding to its totals. */
-static int run_round(struct variant *v, double seconds)
+/* CPU time of this process (every thread), in microseconds. */
+static double cpu_us(void)
 {
-	double t0 = wall_s(), cpu0 = bench_cpu_us();
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* One sample of V, timed, added to its totals. */
+static int sample_one(struct variant *v)
+{
+	double cpu0 = cpu_us();
+
+	if (vitals_collector_sample(v->c) != VITALS_OK) {
+		fprintf(stderr, "sources: sample: %s\n", vitals_collector_errmsg(v->c));
+		return -1;
+	}
+	v->cpu_us += cpu_us() - cpu0;
+	v->groups += (double)vitals_collector_count(v->c, VITALS_KIND_CGROUP);
+	v->gpus += (double)vitals_collector_count(v->c, VITALS_KIND_GPU);
+	v->procs += (double)vitals_collector_all_processes(v->c);
+	v->samples++;
+	return 0;
+}
+
+/*
+ * Sample both variants for SECONDS of wall time, one sample of each in
+ * turn (FIRST first), so that what else runs on the machine weighs on both
+ * alike.
+ */
+static int run_round(struct variant *v, int first, double seconds)
+{
+	double t0 = wall_s();
 	long n = 0;
 
 	while (n < 3 || wall_s() - t0 < seconds) {
-		if (vitals_collector_sample(v->c) != VITALS_OK) {
-			fprintf(stderr, "sources: sample: %s\n", vitals_collector_errmsg(v->c));
+		if (sample_one(&v[first]) < 0 || sample_one(&v[1 - first]) < 0)
 			return -1;
-		}
-		v->groups += (double)vitals_collector_count(v->c, VITALS_KIND_CGROUP);
-		v->gpus += (double)vitals_collector_count(v->c, VITALS_KIND_GPU);
-		v->procs += (double)vitals_collector_all_processes(v->c);
 		n++;
 	}
-	v->cpu_us += bench_cpu_us() - cpu0;
-	v->samples += n;
 	return 0;
 }
 
@@ -223,9 +247,8 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int r = 0; r < rounds; r++)
-		for (int i = 0; i < 2; i++)
-			if (run_round(&v[(i + r) % 2], seconds / 2) < 0)
-				goto out;
+		if (run_round(v, r % 2, seconds) < 0)
+			goto out;
 	for (int i = 0; i < 2; i++)
 		printf("bench=%s samples=%ld processes=%.0f us_per_sample=%.1f cgroups=%.0f "
 		       "gpus=%.0f\n",

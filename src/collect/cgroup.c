@@ -673,7 +673,7 @@ static void read_v1(struct cgroup_state *s, struct cg *g, int h, int dirfd, unsi
 	 * CPU time from cpuacct.usage when the group is there: one number, half
 	 * the cost of v2's cpu.stat (which a listing reads first, once).
 	 */
-	if ((ctl & CTL_CPUACCT) && (s->walking || g->cpu_h == h) &&
+	if ((ctl & CTL_CPUACCT) && (s->walking ? g->cpu_src != h : g->cpu_h == h) &&
 	    read_file(s, g, h, dirfd, CGF_CPUACCT_USAGE) == 0 && cg_value_parse(s->buf, &v) == 0) {
 		g->cpu_ns = v;
 		g->have_cpu = 1;
@@ -718,6 +718,8 @@ static void read_v1(struct cgroup_state *s, struct cg *g, int h, int dirfd, unsi
 	}
 }
 
+static int cg_quiet(const struct cgroup_state *s, const struct cg *g);
+
 /* Start a group's values for this sample (the first hierarchy that sees it). */
 static int cg_begin(struct cgroup_state *s, struct cg *g)
 {
@@ -734,6 +736,20 @@ static int cg_begin(struct cgroup_state *s, struct cg *g)
 		g->nprocs = 0;
 		g->hiers = 0;
 		g->mem_h = g->first_h = -1;
+		if (cg_quiet(s, g) && g->fast_have_cpu) {
+			/*
+			 * Its CPU time cannot have moved (a process moved in by another
+			 * is found by this listing, and read from the next sample on);
+			 * its memory is read, to bound what is carried over.
+			 */
+			uint64_t cpu = g->fast_valid & FAST_METRICS & ~BIT(VITALS_CG_MEM_CURRENT);
+
+			for (int i = 0; cpu; i++, cpu >>= 1)
+				if (cpu & 1)
+					entity_set(&g->e, i, g->fast_v[i]);
+			g->have_cpu = 1;
+			g->cpu_src = g->prev_cpu_src;
+		}
 
 	} else {
 		/* the values read at listings only, as the last one read them */

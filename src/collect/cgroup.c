@@ -12,7 +12,9 @@
  * Every 10 samples (or 10 seconds) a listing walks the hierarchies, v2
  * first, reading cgroup.procs in every directory: it finds the groups that
  * hold processes and reads all their values. The samples in between read
- * only those groups' CPU time and memory (see SLOW_METRICS below). A
+ * only those groups' CPU time and memory (see SLOW_METRICS below), and
+ * only for groups one of whose processes ran since the sample before
+ * (cg_mark_active(); the others' values are carried over). A
  * group is one entity by path across hierarchies (v1 and v2 agree on
  * paths under systemd and Docker); each value is read from one hierarchy:
  * the first that has it, v2 first, except CPU time, taken from v1's
@@ -28,8 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <linux/magic.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -48,8 +50,9 @@
 #define WALK_EVERY    10   /* samples between walks of the directories */
 #define WALK_SECONDS  10.0 /* and at most this long */
 /*
- * Each sample reads one or two files per group: its CPU time (cpu.stat or
- * cpuacct.usage) and its memory (memory.current or memory.usage_in_bytes).
+ * Each sample reads one or two files per active group: its CPU time
+ * (cpu.stat or cpuacct.usage) and its memory (memory.current or
+ * memory.usage_in_bytes).
  * The rest is read at each listing of the directories and repeated in the
  * samples between (SLOW_METRICS, and I/O, whose rates cover the time
  * between two listings): the breakdown of memory.stat (the costliest file),

@@ -258,8 +258,9 @@ struct cgroup_state {
 	 */
 	struct visit_item *order;
 	size_t norder, order_cap;
-	unsigned walk_gen; /* sample of the last walk */
-	unsigned listings; /* walks so far: the listing number of struct proc_cgroup */
+	unsigned walk_gen;      /* sample of the last walk */
+	unsigned prev_walk_gen; /* and of the one before, during a walk */
+	unsigned listings;      /* walks so far: the listing number of struct proc_cgroup */
 	double walk_mono;
 	int walking;
 	struct cg *root_group; /* the group "/" */
@@ -501,7 +502,8 @@ static void set_value(struct cg *g, int i, double v)
 static int cg_still(const struct cgroup_state *s, const struct cg *g, int i)
 {
 	if (!s->kernel_counters || !s->c->process_state || !(STILL_METRICS & BIT(i)) ||
-	    !g->slow_gen || g->moved_gen >= g->slow_gen || s->listings % ABSENT_RETRY == 0)
+	    g->slow_gen != s->prev_walk_gen || g->moved_gen >= g->slow_gen ||
+	    s->listings % ABSENT_RETRY == 0)
 		return 0;
 	if (!(STILL_MEMORY & BIT(i)))
 		return 1;
@@ -1217,7 +1219,7 @@ static void cg_mark_moved(struct cgroup_state *s)
 static int cg_quiet(const struct cgroup_state *s, const struct cg *g)
 {
 	return s->kernel_counters && s->c->process_state && g->fast_known &&
-	       g->mapped_gen == s->gen && g->active_gen != s->gen;
+	       g->prev_gen + 1 == s->gen && g->mapped_gen == s->gen && g->active_gen != s->gen;
 }
 
 /* G, left unread this sample, with the values of its last reading. */
@@ -1249,13 +1251,15 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 	s->walking =
 	    s->gen - s->walk_gen >= WALK_EVERY || now - s->walk_mono >= WALK_SECONDS || s->gen == 1;
 	if (s->walking) {
+		/* what ran since the last sample, by the groups of the last listing */
+		cg_mark_active(s);
+		cg_mark_moved(s);
 		/* every directory of every hierarchy: groups made or removed since are found */
 		s->truncated = 0;
 		s->norder = 0;
+		s->prev_walk_gen = s->walk_gen;
 		s->walk_gen = s->gen;
 		s->walk_mono = now;
-		cg_mark_active(s);
-		cg_mark_moved(s);
 		s->listings++;
 		s->psi_zero = 0;
 		for (size_t i = 0; i < s->nhier; i++)

@@ -78,12 +78,14 @@ def move(pid, paths):
             f.write(str(pid))
 
 
-def record_part(made):
+def record_part(made, has_memory):
     """Samples every 0.1 s (a listing every 10): a sleeping process, a
-    spinning one started mid-way, the sleeping one moved to another group."""
+    spinning one started mid-way, the sleeping one moved to another group;
+    in a third group a process whose memory grows."""
     paths = [path for _, path in made]
     other = [path + "-b" for path in paths]
-    for path in other:
+    third = [path + "-c" for path in paths]
+    for path in other + third:
         os.mkdir(path)
     procs = []
     out = tempfile.mkdtemp(prefix="vitals-cgrec-")
@@ -91,6 +93,7 @@ def record_part(made):
     try:
         idle = start("idle", paths, "0")
         procs.append(idle)
+        procs.append(start("leaker", third, "0", "8192", "3"))
         rec = subprocess.Popen([BIN, "record", "-o", trace, "--sample-interval", "0.1",
                                 "--duration", "4", "--no-gpu", "--quiet"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -107,7 +110,7 @@ def record_part(made):
             p.kill()
             p.wait()
         time.sleep(0.1)
-        for path in other:
+        for path in other + third:
             for _ in range(20):
                 try:
                     os.rmdir(path)
@@ -158,6 +161,14 @@ def record_part(made):
           last and last[-1] == "/" + NAME + "-b", last[-15:])
     after = [t for t in times if (t, "/" + NAME + "-b") in group]
     check("and the new group is listed", after)
+    if has_memory:
+        # read at listings only while its memory changes: a new value at each
+        grows = [group[(t, "/" + NAME + "-c")]["memory_anon_bytes"] for t in times
+                 if (t, "/" + NAME + "-c") in group]
+        grows = [v for v in grows if v is not None]
+        check("a growing group's memory breakdown follows it from listing to listing",
+              len(set(grows)) >= 3 and grows[-1] - grows[0] >= 8 << 20,
+              sorted(set(grows))[:6])
 
 
 def main():
@@ -229,7 +240,7 @@ def main():
             p.kill()
             p.wait()
         procs = []
-        record_part(made)
+        record_part(made, has_memory)
     finally:
         for p in procs:
             p.kill()

@@ -810,13 +810,17 @@ static void map_processes(struct cgroup_state *s, struct cg *g)
  * The group of a process started since the last listing, from its
  * /proc/PID/cgroup: the first hierarchy that puts it below the root, as
  * the listing does. NULL when unknown (a group made since the listing is
- * found at the next one).
+ * found at the next one); *nearest is then the closest known group above
+ * it (whose counters count it), or NULL.
  */
-static struct cg *cg_of_new_process(struct cgroup_state *s, const struct vitals_entity *e)
+static struct cg *cg_of_new_process(struct cgroup_state *s, const struct vitals_entity *e,
+                                    struct cg **nearest)
 {
 	const char *path = NULL;
 	size_t len = 0;
+	struct cg *g;
 
+	*nearest = NULL;
 	if (process_read_file(s->c->process_state, e, "cgroup", s->buf, sizeof(s->buf)) <= 0)
 		return NULL;
 	for (size_t i = 0; i < s->nhier; i++) {
@@ -833,11 +837,19 @@ static struct cg *cg_of_new_process(struct cgroup_state *s, const struct vitals_
 		if (n > 1)
 			break;
 	}
+	*nearest = NULL;
 	if (!path || len >= sizeof(s->path))
 		return NULL;
 	memcpy(s->path, path, len);
 	s->path[len] = '\0';
-	return cg_lookup(s, s->path);
+	g = cg_lookup(s, s->path);
+	for (char *slash; !g && !*nearest && (slash = strrchr(s->path, '/'));) {
+		slash[slash == s->path] = '\0'; /* "/a/b" -> "/a", "/a" -> "/" */
+		*nearest = cg_lookup(s, s->path);
+		if (slash == s->path)
+			break;
+	}
+	return g;
 }
 
 /* What the container attribute of a process in G says: as cg_finish() names G. */
@@ -1178,8 +1190,8 @@ static void cg_mark_active(struct cgroup_state *s)
 	for (size_t i = 0; c->process_state && i < c->all_processes.count; i++) {
 		struct vitals_entity *e = (struct vitals_entity *)c->all_processes.items[i];
 		struct proc_cgroup *pc = process_cgroup(e);
+		struct cg *g, *nearest = NULL;
 		int ran = 0;
-		struct cg *g;
 
 		/*
 		 * A process started since the listing, its group read again each
@@ -1187,15 +1199,18 @@ static void cg_mark_active(struct cgroup_state *s)
 		 * group after the fork (systemd, container runtimes).
 		 */
 		if (pc->listing != s->listings || pc->young) {
-			pc->group = cg_of_new_process(s, e);
+			pc->group = cg_of_new_process(s, e, &nearest);
 			pc->listing = s->listings;
 			pc->young = 1;
 			ran = 1;
 		}
 		g = (struct cg *)pc->group;
+		if (g)
+			g->mapped_gen = s->gen;
+		else
+			g = nearest; /* in a group made since the listing: the ones above it ran */
 		if (!g)
 			continue;
-		g->mapped_gen = s->gen;
 		if (!entity_has(e, VITALS_PROC_CPU_PERCENT) || e->v[VITALS_PROC_CPU_PERCENT] > 0 ||
 		    children_cpu(e) != pc->children)
 			ran = 1;
@@ -1350,7 +1365,9 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 
 		if (pc->listing != s->listings) {
 			/* at a walk: in no group's list; in between: started since the walk */
-			pc->group = s->walking ? NULL : cg_of_new_process(s, e);
+			struct cg *nearest;
+
+			pc->group = s->walking ? NULL : cg_of_new_process(s, e, &nearest);
 			pc->listing = s->listings;
 		}
 		pc->children = children_cpu(e);

@@ -1,7 +1,8 @@
 /*
  * The cost of the cgroup and GPU sources: CPU time per sample of a
  * collector with every default source, against the same collector without
- * the cgroup and GPU sources, in one run, rounds interleaved. As root it
+ * the cgroup and GPU sources, in one run, one sample of each in turn (the
+ * machine may be shared: a load that comes and goes weighs on both). As root it
  * first makes GROUPS control groups (in the v2 mount and the v1 memory and
  * cpuacct controllers, whichever exist), each holding one idle process, and
  * removes them at the end; otherwise the machine's own groups are measured.
@@ -10,7 +11,8 @@
  * no driver).
  *
  * Usage: sources [--seconds S] [--groups N] [--rounds R]
- * Prints one line per variant (bench=base, bench=sources) and the ratio.
+ * Prints one line per variant (bench=base, bench=sources: samples, the
+ * processes a sample saw, CPU time per sample, groups and GPUs) and the ratio.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -144,26 +146,50 @@ struct variant {
 	struct vitals_collector *c;
 	long samples;
 	double cpu_us;
-	double groups, gpus;
+	double groups, gpus, procs;
 };
 
-/* Sample V for SECONDS of wall time, adding to its totals. */
-static int run_round(struct variant *v, double seconds)
+/* CPU time of this process (every thread), in microseconds. */
+static double cpu_us(void)
 {
-	double t0 = wall_s(), cpu0 = bench_cpu_us();
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* One sample of V, timed, added to its totals. */
+static int sample_one(struct variant *v)
+{
+	double cpu0 = cpu_us();
+
+	if (vitals_collector_sample(v->c) != VITALS_OK) {
+		fprintf(stderr, "sources: sample: %s\n", vitals_collector_errmsg(v->c));
+		return -1;
+	}
+	v->cpu_us += cpu_us() - cpu0;
+	v->groups += (double)vitals_collector_count(v->c, VITALS_KIND_CGROUP);
+	v->gpus += (double)vitals_collector_count(v->c, VITALS_KIND_GPU);
+	v->procs += (double)vitals_collector_all_processes(v->c);
+	v->samples++;
+	return 0;
+}
+
+/*
+ * Sample both variants for SECONDS of wall time, one sample of each in
+ * turn (FIRST first), so that what else runs on the machine weighs on both
+ * alike.
+ */
+static int run_round(struct variant *v, int first, double seconds)
+{
+	double t0 = wall_s();
 	long n = 0;
 
 	while (n < 3 || wall_s() - t0 < seconds) {
-		if (vitals_collector_sample(v->c) != VITALS_OK) {
-			fprintf(stderr, "sources: sample: %s\n", vitals_collector_errmsg(v->c));
+		if (sample_one(&v[first]) < 0 || sample_one(&v[1 - first]) < 0)
 			return -1;
-		}
-		v->groups += (double)vitals_collector_count(v->c, VITALS_KIND_CGROUP);
-		v->gpus += (double)vitals_collector_count(v->c, VITALS_KIND_GPU);
 		n++;
 	}
-	v->cpu_us += bench_cpu_us() - cpu0;
-	v->samples += n;
 	return 0;
 }
 
@@ -175,8 +201,8 @@ int main(int argc, char **argv)
 	    {"base",
 	     VITALS_SOURCES_DEFAULT &
 	         ~(VITALS_SOURCE(VITALS_KIND_CGROUP) | VITALS_SOURCE(VITALS_KIND_GPU)),
-	     NULL, 0, 0, 0, 0},
-	    {"sources", VITALS_SOURCES_DEFAULT, NULL, 0, 0, 0, 0},
+	     NULL, 0, 0, 0, 0, 0},
+	    {"sources", VITALS_SOURCES_DEFAULT, NULL, 0, 0, 0, 0, 0},
 	};
 
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -221,13 +247,14 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int r = 0; r < rounds; r++)
-		for (int i = 0; i < 2; i++)
-			if (run_round(&v[(i + r) % 2], seconds / 2) < 0)
-				goto out;
+		if (run_round(v, r % 2, seconds) < 0)
+			goto out;
 	for (int i = 0; i < 2; i++)
-		printf("bench=%s samples=%ld us_per_sample=%.1f cgroups=%.0f gpus=%.0f\n",
-		       v[i].name, v[i].samples, v[i].cpu_us / (double)v[i].samples,
-		       v[i].groups / (double)v[i].samples, v[i].gpus / (double)v[i].samples);
+		printf("bench=%s samples=%ld processes=%.0f us_per_sample=%.1f cgroups=%.0f "
+		       "gpus=%.0f\n",
+		       v[i].name, v[i].samples, v[i].procs / (double)v[i].samples,
+		       v[i].cpu_us / (double)v[i].samples, v[i].groups / (double)v[i].samples,
+		       v[i].gpus / (double)v[i].samples);
 	{
 		double base = v[0].cpu_us / (double)v[0].samples;
 		double all = v[1].cpu_us / (double)v[1].samples;

@@ -125,6 +125,27 @@ int cg_procs_next(const char **p, int32_t *pid)
 	return 1;
 }
 
+int cg_pid_path(const char *buf, const char *controllers, const char **path, size_t *len)
+{
+	size_t n = strlen(controllers);
+
+	for (const char *p = buf; *p; p = next_line(p)) {
+		const char *c = strchr(p, ':'), *end;
+
+		if (!c || memchr(p, '\n', (size_t)(c - p)))
+			continue; /* no hierarchy id on this line */
+		c++;
+		if (strncmp(c, controllers, n) != 0 || c[n] != ':' || c[n + 1] != '/')
+			continue;
+		c += n + 1;
+		end = strchr(c, '\n');
+		*path = c;
+		*len = end ? (size_t)(end - c) : strlen(c);
+		return 0;
+	}
+	return -1;
+}
+
 /* Whether S (N bytes) is all lower-case hex digits. */
 static int all_hex(const char *s, size_t n)
 {

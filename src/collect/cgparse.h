@@ -39,6 +39,15 @@ int cg_blkio_parse(const char *buf, uint64_t *read_bytes, uint64_t *write_bytes)
  */
 int cg_procs_next(const char **p, int32_t *pid);
 
+/*
+ * In the text of /proc/PID/cgroup ("ID:CONTROLLERS:PATH" lines), the path
+ * of the process's group in the hierarchy whose controllers field is
+ * CONTROLLERS ("" for v2, "memory", "cpu,cpuacct"): *path points into BUF
+ * and *len is its length, without the newline. 0, or -1 when no line
+ * names that hierarchy.
+ */
+int cg_pid_path(const char *buf, const char *controllers, const char **path, size_t *len);
+
 /* What a cgroup path says about the container or service inside it. */
 #define CG_ID_MAX    80
 #define CG_LABEL_MAX 128

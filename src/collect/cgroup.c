@@ -9,10 +9,16 @@
  * name lists ("memory", "cpu,cpuacct"). Symbolic links ("cpu" ->
  * "cpu,cpuacct") are not followed, so no hierarchy is walked twice.
  *
- * Each sample walks the hierarchies, v2 first, reading cgroup.procs in
- * every directory. A group is one entity by path across hierarchies (v1
- * and v2 agree on paths under systemd and Docker); its values come from
- * the first hierarchy that has them. Each process gets the path of its
+ * Every 10 samples (or 10 seconds) a listing walks the hierarchies, v2
+ * first, reading cgroup.procs in every directory: it finds the groups that
+ * hold processes and reads all their values. The samples in between read
+ * only those groups' CPU time and memory (see SLOW_METRICS below), and
+ * only for groups one of whose processes ran since the sample before
+ * (cg_mark_active(); the others' values are carried over). A
+ * group is one entity by path across hierarchies (v1 and v2 agree on
+ * paths under systemd and Docker); each value is read from one hierarchy:
+ * the first that has it, v2 first, except CPU time, taken from v1's
+ * cpuacct.usage when the group is there. Each process gets the path of its
  * group as an attribute: the first hierarchy that puts it below the root.
  *
  * Containers are recognised from the paths (cgparse.c) and named by the
@@ -24,8 +30,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -42,16 +50,43 @@
 #define WALK_EVERY    10   /* samples between walks of the directories */
 #define WALK_SECONDS  10.0 /* and at most this long */
 /*
- * Limits are read again at each walk of the directories, and pressure
- * every PSI_PERIOD: the kernel updates its averages every 2 seconds.
+ * Each sample reads one or two files per active group: its CPU time
+ * (cpu.stat or cpuacct.usage) and its memory (memory.current or
+ * memory.usage_in_bytes).
+ * The rest is read at each listing of the directories and repeated in the
+ * samples between (SLOW_METRICS, and I/O, whose rates cover the time
+ * between two listings): the breakdown of memory.stat (the costliest file),
+ * peak, limit, pids, v1 throttling and user/system split, and pressure,
+ * whose avg10 is itself a 10-second average. Which groups hold processes,
+ * and how many, is also known from the listing; a process's group is
+ * remembered with the process (struct proc_cgroup), from the listing or,
+ * for a process started since, from its /proc/PID/cgroup.
  */
-#define PSI_PERIOD 2.0
-#define BIT(i)     ((uint64_t)1 << (i))
+#define BIT(i) ((uint64_t)1 << (i))
 #define PSI_METRICS                                                                                \
 	(BIT(VITALS_CG_CPU_SOME_AVG10) | BIT(VITALS_CG_MEM_SOME_AVG10) |                           \
 	 BIT(VITALS_CG_MEM_FULL_AVG10) | BIT(VITALS_CG_IO_SOME_AVG10) |                            \
 	 BIT(VITALS_CG_IO_FULL_AVG10))
-#define SLOW_METRICS (BIT(VITALS_CG_MEM_LIMIT) | BIT(VITALS_CG_PIDS_MAX) | PSI_METRICS)
+#define SLOW_METRICS                                                                               \
+	(BIT(VITALS_CG_MEM_LIMIT) | BIT(VITALS_CG_MEM_PEAK) | BIT(VITALS_CG_MEM_ANON) |            \
+	 BIT(VITALS_CG_MEM_FILE) | BIT(VITALS_CG_PIDS_CURRENT) | BIT(VITALS_CG_PIDS_MAX) |         \
+	 BIT(VITALS_CG_CPU_USER) | BIT(VITALS_CG_CPU_SYSTEM) | BIT(VITALS_CG_THROTTLED_PERIODS) |  \
+	 BIT(VITALS_CG_THROTTLED_SECONDS) | PSI_METRICS)
+/* What a sample reads of a group: carried over while none of its processes runs. */
+#define FAST_METRICS                                                                               \
+	(BIT(VITALS_CG_CPU_USAGE) | BIT(VITALS_CG_CPU_USER) | BIT(VITALS_CG_CPU_SYSTEM) |          \
+	 BIT(VITALS_CG_THROTTLED_PERIODS) | BIT(VITALS_CG_THROTTLED_SECONDS) |                     \
+	 BIT(VITALS_CG_MEM_CURRENT))
+/*
+ * Slow metrics that only the group's running tasks change: not read again
+ * at a listing while none ran since the last one (the memory ones also
+ * need its memory unchanged), except at every ABSENT_RETRY-th listing.
+ */
+#define STILL_METRICS                                                                              \
+	(BIT(VITALS_CG_MEM_PEAK) | BIT(VITALS_CG_MEM_ANON) | BIT(VITALS_CG_MEM_FILE) |             \
+	 BIT(VITALS_CG_PIDS_CURRENT) | BIT(VITALS_CG_CPU_USER) | BIT(VITALS_CG_CPU_SYSTEM) |       \
+	 BIT(VITALS_CG_THROTTLED_PERIODS) | BIT(VITALS_CG_THROTTLED_SECONDS))
+#define STILL_MEMORY (BIT(VITALS_CG_MEM_PEAK) | BIT(VITALS_CG_MEM_ANON) | BIT(VITALS_CG_MEM_FILE))
 #define PROCS_MAX    (8u << 20)
 #define FILE_BUF     16384
 #define DENTS_BUF    4096
@@ -113,35 +148,85 @@ static const char *const cg_file_names[CGF_COUNT] = {
 };
 
 #define FD_UNKNOWN   -1 /* not opened yet, or not held */
-#define FD_ABSENT    -2 /* the group has no such file (tried again every ABSENT_RETRY samples) */
-#define ABSENT_RETRY 64
+#define FD_ABSENT    -2 /* the group has no such file (tried again every ABSENT_RETRY listings) */
+#define ABSENT_RETRY 6
 
 struct hier {
 	int fd;
 	unsigned ctl;
+	unsigned v2_ctl; /* v2: the controllers its root offers (CTL_*), read at each walk */
 	char name[64];
 };
+
+/* The v2 controller a file comes with; 0 for the files of every group. */
+static unsigned v2_file_ctl(enum cg_file f)
+{
+	switch (f) {
+	case CGF_MEM_CURRENT:
+	case CGF_MEM_MAX:
+	case CGF_MEM_PEAK:
+	case CGF_MEM_STAT:
+		return CTL_MEM;
+	case CGF_IO_STAT:
+		return CTL_BLKIO;
+	case CGF_PIDS_CURRENT:
+	case CGF_PIDS_MAX:
+		return CTL_PIDS;
+	default:
+		return 0;
+	}
+}
 
 struct cg {
 	struct vitals_entity e;
 	struct cg *hnext;
 	char *path;
-	unsigned gen;       /* sample in which its directory was last seen */
-	unsigned procs_gen; /* sample in which it last held processes */
-	unsigned hiers;     /* CTL_V2 and/or other bits: where values came from this sample */
+	unsigned gen; /* sample in which its directory was last seen */
+	unsigned
+	    procs_gen;  /* sample in which it last held processes (or was read, between listings) */
+	int stale;      /* a held file stopped reading this sample: the group is gone */
+	unsigned hiers; /* CTL_V2 and/or other bits: where values came from this sample */
 	uint64_t nprocs;
 	/* raw counters of this sample and the one before */
 	uint64_t cpu_ns, rd, wr, prev_cpu_ns, prev_rd, prev_wr;
-	int have_cpu, have_io, have_prev_cpu, have_prev_io;
-	unsigned prev_gen; /* the sample of the prev_ counters: rates need the one before */
+	int have_cpu, have_io, have_prev_cpu;
 	/*
-	 * Values read less often than every sample (SLOW_METRICS): whether
-	 * known, whether valid (not unlimited), the value, when read; and which
-	 * metrics are settled in this sample (read, or kept, even if missing).
+	 * The hierarchies read between listings: of its CPU time (cpu_src in
+	 * this sample, prev_cpu_src in the last: a rate needs the same counter)
+	 * and of its memory; else the first that listed it (first_h).
+	 */
+	int cpu_h, mem_h, first_h, cpu_src, prev_cpu_src;
+	/*
+	 * Between listings, a group whose processes did not run since the last
+	 * sample is not read: its FAST_METRICS of the last reading are carried
+	 * over. mapped_gen: the sample in which some process was known to be in
+	 * it; active_gen: in which one of them, or of a descendant's, ran.
+	 */
+	struct cg *parent; /* the group of the parent directory, set at walks */
+	unsigned mapped_gen, active_gen, quiet_gen;
+	/*
+	 * moved_gen: the last sample in which it was active or could not be
+	 * judged; slow_gen: the listing sample whose slow values it holds (read,
+	 * or found unchanged), with its memory then (slow_mem, slow_have_mem).
+	 */
+	unsigned moved_gen, slow_gen;
+	int slow_have_mem;
+	double slow_mem;
+	int fast_known, fast_have_cpu;
+	uint64_t fast_valid;
+	double fast_v[VITALS_CG_METRIC_COUNT];
+	unsigned prev_gen; /* the sample of the prev_ counters: rates need the one before */
+	/* I/O, read at listings: the listing of the last reading, its time, its rates */
+	unsigned io_listing;
+	int io_rates;
+	double io_mono, io_rrate, io_wrate;
+	/*
+	 * Values read at listings only (SLOW_METRICS): whether known, whether
+	 * valid (not unlimited), the value; and which metrics are settled in
+	 * this sample (read, or kept, even if missing).
 	 */
 	uint64_t slow_known, slow_valid, settled;
 	double slow_v[VITALS_CG_METRIC_COUNT];
-	double slow_mono[VITALS_CG_METRIC_COUNT];
 	struct cg_container ct;
 	int fd[HIER_MAX][CGF_COUNT]; /* held descriptors, FD_UNKNOWN or FD_ABSENT */
 	int dirfd[HIER_MAX];         /* its directory in each hierarchy, held, or -1 */
@@ -173,9 +258,19 @@ struct cgroup_state {
 	 */
 	struct visit_item *order;
 	size_t norder, order_cap;
-	unsigned walk_gen; /* sample of the last walk */
+	unsigned walk_gen;      /* sample of the last walk */
+	unsigned prev_walk_gen; /* and of the one before, during a walk */
+	unsigned listings;      /* walks so far: the listing number of struct proc_cgroup */
 	double walk_mono;
 	int walking;
+	struct cg *root_group; /* the group "/" */
+	uint64_t psi_zero;     /* pressure metrics ("some") that are 0 for the root at this walk */
+	/*
+	 * Every hierarchy is a cgroup file system, whose counters move only
+	 * when the group's processes run (a tree of plain files, as in tests,
+	 * can say anything: every group is read there).
+	 */
+	int kernel_counters;
 	double now; /* monotonic time of this sample */
 	size_t nlive, live_cap;
 	unsigned gen;
@@ -253,6 +348,7 @@ static struct cg *cg_get(struct cgroup_state *s, const char *path)
 		return NULL;
 	}
 	cg_classify(path, &g->ct);
+	g->cpu_h = g->mem_h = g->first_h = g->cpu_src = g->prev_cpu_src = -1;
 	for (int h = 0; h < HIER_MAX; h++) {
 		g->dirfd[h] = -1;
 		for (int f = 0; f < CGF_COUNT; f++)
@@ -301,7 +397,10 @@ static int file_fd(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum 
 	*transient = 0;
 	if (*slot >= 0)
 		return *slot;
-	if (*slot == FD_ABSENT && s->gen % ABSENT_RETRY != 0)
+	if (*slot == FD_ABSENT && !(s->walking && s->listings % ABSENT_RETRY == 0))
+		return -1;
+	/* no group of a v2 tree has the files of a controller its root lacks */
+	if ((s->hier[h].ctl & CTL_V2) && (v2_file_ctl(f) & ~s->hier[h].v2_ctl))
 		return -1;
 	fd = open_at(dirfd, cg_file_names[f], 0);
 	if (fd < 0) {
@@ -329,6 +428,47 @@ static void file_drop(struct cgroup_state *s, struct cg *g, int h, enum cg_file 
 	g->fd[h][f] = FD_UNKNOWN;
 }
 
+/*
+ * One pread from offset 0 into BUF (CAP bytes, NUL-terminated). The files
+ * of cgroupfs are seq files: a read short of what was asked is the end of
+ * the file, and a second read to see end-of-file would render the whole
+ * file again (as dear as the first). Only a full buffer reads on, with
+ * fd_pread_buf(). Bytes read, or -errno.
+ */
+static ssize_t cg_pread(int fd, char *buf, size_t cap)
+{
+	ssize_t n;
+
+	do {
+		n = pread(fd, buf, cap - 1, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		buf[0] = '\0';
+		return -errno;
+	}
+	if ((size_t)n == cap - 1)
+		return fd_pread_buf(fd, buf, cap);
+	buf[n] = '\0';
+	return n;
+}
+
+/* As cg_pread(), into a growing buffer: 0, -E2BIG when over its max, or -errno. */
+static int cg_pread_all(int fd, struct vbuf *b)
+{
+	ssize_t n;
+
+	if (!b->data && vbuf_reserve(b, 4095) < 0)
+		return -ENOMEM;
+	do {
+		n = pread(fd, b->data, b->cap - 1, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n == b->cap - 1)
+		return fd_pread_all(fd, b);
+	b->len = (size_t)n;
+	b->data[n] = '\0';
+	return 0;
+}
+
 /* File F of G in hierarchy H into s->buf. 0, or -1 when it is not there or unreadable. */
 static int read_file(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f)
 {
@@ -338,11 +478,13 @@ static int read_file(struct cgroup_state *s, struct cg *g, int h, int dirfd, enu
 	s->buf[0] = '\0';
 	if (fd < 0)
 		return -1;
-	n = fd_pread_buf(fd, s->buf, sizeof(s->buf));
-	if (transient)
+	n = cg_pread(fd, s->buf, sizeof(s->buf));
+	if (transient) {
 		close_fd(fd);
-	else if (n < 0)
+	} else if (n < 0) {
 		file_drop(s, g, h, f);
+		g->stale = 1;
+	}
 	return n >= 0 ? 0 : -1;
 }
 
@@ -352,18 +494,34 @@ static void set_value(struct cg *g, int i, double v)
 		entity_set(&g->e, i, v);
 }
 
-/* A file with one number or "max": the value, or nothing when unlimited or unreadable. */
-/* Whether slow metric I of G is settled for this sample: from its last reading when recent. */
+/*
+ * Whether slow metric I of G is as the last listing left it, at a listing:
+ * none of its processes ran since (the process source followed them all
+ * along), and for memory metrics its memory is the same.
+ */
+static int cg_still(const struct cgroup_state *s, const struct cg *g, int i)
+{
+	if (!s->kernel_counters || !s->c->process_state || !(STILL_METRICS & BIT(i)) ||
+	    g->slow_gen != s->prev_walk_gen || g->moved_gen >= g->slow_gen ||
+	    s->listings % ABSENT_RETRY == 0)
+		return 0;
+	if (!(STILL_MEMORY & BIT(i)))
+		return 1;
+	return g->slow_have_mem && entity_has(&g->e, VITALS_CG_MEM_CURRENT) &&
+	       g->e.v[VITALS_CG_MEM_CURRENT] == g->slow_mem;
+}
+
+/*
+ * Whether metric I of G is settled for this sample: already read, or, for
+ * a slow metric between listings, known from the last listing (set again).
+ */
 static int slow_settled(struct cgroup_state *s, struct cg *g, int i)
 {
-	int fresh;
-
 	if (entity_has(&g->e, i) || (g->settled & BIT(i)))
 		return 1;
 	if (!(SLOW_METRICS & BIT(i)) || !(g->slow_known & BIT(i)))
 		return 0;
-	fresh = (PSI_METRICS & BIT(i)) ? s->now - g->slow_mono[i] < PSI_PERIOD : !s->walking;
-	if (!fresh)
+	if (s->walking && !cg_still(s, g, i))
 		return 0;
 	g->settled |= BIT(i);
 	if (g->slow_valid & BIT(i))
@@ -371,8 +529,16 @@ static int slow_settled(struct cgroup_state *s, struct cg *g, int i)
 	return 1;
 }
 
+/* Both metrics A and B of G settled (each one tried). */
+static int slow_settled2(struct cgroup_state *s, struct cg *g, int a, int b)
+{
+	int sa = slow_settled(s, g, a), sb = slow_settled(s, g, b);
+
+	return sa && sb;
+}
+
 /* Metric I of G was read now: valid with V, or missing (unlimited). */
-static void slow_read(struct cgroup_state *s, struct cg *g, int i, int valid, double v)
+static void slow_read(struct cg *g, int i, int valid, double v)
 {
 	g->settled |= BIT(i);
 	if (valid)
@@ -382,9 +548,19 @@ static void slow_read(struct cgroup_state *s, struct cg *g, int i, int valid, do
 	g->slow_known |= BIT(i);
 	g->slow_valid = valid ? g->slow_valid | BIT(i) : g->slow_valid & ~BIT(i);
 	g->slow_v[i] = v;
-	g->slow_mono[i] = s->now;
 }
 
+/* Metric I of G from the line KEY of a flat keyed file (s->buf), times SCALE. */
+static void slow_read_key(struct cgroup_state *s, struct cg *g, int i, const char *key,
+                          double scale)
+{
+	uint64_t v = 0;
+	int valid = cg_kv_get(s->buf, key, &v) == 0;
+
+	slow_read(g, i, valid, (double)v * scale);
+}
+
+/* A file with one number or "max": the value, or nothing when unlimited or unreadable. */
 static void read_limit(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f,
                        int i, uint64_t unlimited_from)
 {
@@ -394,7 +570,23 @@ static void read_limit(struct cgroup_state *s, struct cg *g, int h, int dirfd, e
 	if (slow_settled(s, g, i) || read_file(s, g, h, dirfd, f) < 0)
 		return;
 	valid = cg_value_parse(s->buf, &v) == 0 && v < unlimited_from;
-	slow_read(s, g, i, valid, (double)v);
+	slow_read(g, i, valid, (double)v);
+}
+
+/* Memory in use (a fast value): from the hierarchy of the last listing in between. */
+static void read_mem(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f,
+                     uint64_t unlimited_from)
+{
+	uint64_t v = 0;
+
+	if (s->walking ? entity_has(&g->e, VITALS_CG_MEM_CURRENT) : g->mem_h != h)
+		return;
+	if (read_file(s, g, h, dirfd, f) < 0 || cg_value_parse(s->buf, &v) != 0 ||
+	    v >= unlimited_from)
+		return;
+	entity_set(&g->e, VITALS_CG_MEM_CURRENT, (double)v);
+	if (s->walking)
+		g->mem_h = h;
 }
 
 static void read_pressure(struct cgroup_state *s, struct cg *g, int h, int dirfd, enum cg_file f,
@@ -407,21 +599,37 @@ static void read_pressure(struct cgroup_state *s, struct cg *g, int h, int dirfd
 			slow_settled(s, g, full);
 		return;
 	}
+	/*
+	 * A task stalled in a group is stalled for the root too, so no group
+	 * stalls more than the root: where the root's "some" is 0, every
+	 * group's "some" and "full" are 0, and their files need not be read.
+	 */
+	if (g != s->root_group && (s->psi_zero & BIT(some))) {
+		slow_read(g, some, 1, 0);
+		if (full >= 0)
+			slow_read(g, full, 1, 0);
+		return;
+	}
 	if (read_file(s, g, h, dirfd, f) < 0 || psi_parse(s->buf, &r) < 0)
 		return;
-	slow_read(s, g, some, 1, r.some.avg10);
+	slow_read(g, some, 1, r.some.avg10);
 	if (full >= 0)
-		slow_read(s, g, full, r.have_full, r.full.avg10);
+		slow_read(g, full, r.have_full, r.full.avg10);
+	if (g == s->root_group && r.some.avg10 == 0)
+		s->psi_zero |= BIT(some);
 }
 
 static void read_v2(struct cgroup_state *s, struct cg *g, int h, int dirfd)
 {
-	uint64_t v, a, b;
+	uint64_t v = 0, a = 0, b = 0;
+	/* between listings: CPU time and memory only, from where the listing found them */
+	int cpu = s->walking ? !g->have_cpu && (g->cpu_h < 0 || g->cpu_h == h) : g->cpu_h == h;
 
-	if (!g->have_cpu && read_file(s, g, h, dirfd, CGF_CPU_STAT) == 0) {
+	if (cpu && read_file(s, g, h, dirfd, CGF_CPU_STAT) == 0) {
 		if (cg_kv_get(s->buf, "usage_usec", &v) == 0) {
 			g->cpu_ns = v * 1000;
 			g->have_cpu = 1;
+			g->cpu_src = h;
 			set_value(g, VITALS_CG_CPU_USAGE, (double)v / 1e6);
 		}
 		if (cg_kv_get(s->buf, "user_usec", &v) == 0)
@@ -433,17 +641,17 @@ static void read_v2(struct cgroup_state *s, struct cg *g, int h, int dirfd)
 		if (cg_kv_get(s->buf, "throttled_usec", &v) == 0)
 			set_value(g, VITALS_CG_THROTTLED_SECONDS, (double)v / 1e6);
 	}
-	read_limit(s, g, h, dirfd, CGF_MEM_CURRENT, VITALS_CG_MEM_CURRENT, UINT64_MAX);
+	read_mem(s, g, h, dirfd, CGF_MEM_CURRENT, UINT64_MAX);
+	if (!s->walking)
+		return;
 	read_limit(s, g, h, dirfd, CGF_MEM_MAX, VITALS_CG_MEM_LIMIT, UINT64_MAX);
 	read_limit(s, g, h, dirfd, CGF_MEM_PEAK, VITALS_CG_MEM_PEAK, UINT64_MAX);
-	if (!entity_has(&g->e, VITALS_CG_MEM_ANON) &&
+	if (!slow_settled2(s, g, VITALS_CG_MEM_ANON, VITALS_CG_MEM_FILE) &&
 	    read_file(s, g, h, dirfd, CGF_MEM_STAT) == 0) {
-		if (cg_kv_get(s->buf, "anon", &v) == 0)
-			set_value(g, VITALS_CG_MEM_ANON, (double)v);
-		if (cg_kv_get(s->buf, "file", &v) == 0)
-			set_value(g, VITALS_CG_MEM_FILE, (double)v);
+		slow_read_key(s, g, VITALS_CG_MEM_ANON, "anon", 1);
+		slow_read_key(s, g, VITALS_CG_MEM_FILE, "file", 1);
 	}
-	if (!g->have_io && read_file(s, g, h, dirfd, CGF_IO_STAT) == 0 &&
+	if (s->walking && !g->have_io && read_file(s, g, h, dirfd, CGF_IO_STAT) == 0 &&
 	    cg_iostat_parse(s->buf, &a, &b) == 0) {
 		g->rd = a;
 		g->wr = b;
@@ -460,46 +668,48 @@ static void read_v2(struct cgroup_state *s, struct cg *g, int h, int dirfd)
 
 static void read_v1(struct cgroup_state *s, struct cg *g, int h, int dirfd, unsigned ctl)
 {
-	uint64_t v, a, b;
+	uint64_t v = 0, a = 0, b = 0;
 	/* v1 reports "no limit" as a huge page-rounded number */
 	const uint64_t unlimited = (uint64_t)1 << 62;
 
+	if (ctl & CTL_MEM)
+		read_mem(s, g, h, dirfd, CGF_V1_USAGE, unlimited);
+	/*
+	 * CPU time from cpuacct.usage when the group is there: one number, half
+	 * the cost of v2's cpu.stat (which a listing reads first, once).
+	 */
+	if ((ctl & CTL_CPUACCT) && (s->walking ? g->cpu_src != h : g->cpu_h == h) &&
+	    read_file(s, g, h, dirfd, CGF_CPUACCT_USAGE) == 0 && cg_value_parse(s->buf, &v) == 0) {
+		g->cpu_ns = v;
+		g->have_cpu = 1;
+		g->cpu_src = h;
+		entity_set(&g->e, VITALS_CG_CPU_USAGE, (double)v / 1e9);
+	}
+	if (!s->walking)
+		return;
 	if (ctl & CTL_MEM) {
-		read_limit(s, g, h, dirfd, CGF_V1_USAGE, VITALS_CG_MEM_CURRENT, unlimited);
 		read_limit(s, g, h, dirfd, CGF_V1_LIMIT, VITALS_CG_MEM_LIMIT, unlimited);
 		read_limit(s, g, h, dirfd, CGF_V1_MAX_USAGE, VITALS_CG_MEM_PEAK, unlimited);
-		if (!entity_has(&g->e, VITALS_CG_MEM_ANON) &&
+		if (!slow_settled2(s, g, VITALS_CG_MEM_ANON, VITALS_CG_MEM_FILE) &&
 		    read_file(s, g, h, dirfd, CGF_MEM_STAT) == 0) {
-			if (cg_kv_get(s->buf, "total_rss", &v) == 0)
-				set_value(g, VITALS_CG_MEM_ANON, (double)v);
-			if (cg_kv_get(s->buf, "total_cache", &v) == 0)
-				set_value(g, VITALS_CG_MEM_FILE, (double)v);
+			slow_read_key(s, g, VITALS_CG_MEM_ANON, "total_rss", 1);
+			slow_read_key(s, g, VITALS_CG_MEM_FILE, "total_cache", 1);
 		}
 	}
-	if ((ctl & CTL_CPUACCT) && !g->have_cpu) {
-		if (read_file(s, g, h, dirfd, CGF_CPUACCT_USAGE) == 0 &&
-		    cg_value_parse(s->buf, &v) == 0) {
-			g->cpu_ns = v;
-			g->have_cpu = 1;
-			set_value(g, VITALS_CG_CPU_USAGE, (double)v / 1e9);
-		}
-		if (read_file(s, g, h, dirfd, CGF_CPUACCT_STAT) == 0) {
-			double hz = (double)s->c->clock_ticks;
+	if ((ctl & CTL_CPUACCT) && !slow_settled2(s, g, VITALS_CG_CPU_USER, VITALS_CG_CPU_SYSTEM) &&
+	    read_file(s, g, h, dirfd, CGF_CPUACCT_STAT) == 0) {
+		double hz = (double)s->c->clock_ticks;
 
-			if (cg_kv_get(s->buf, "user", &v) == 0)
-				set_value(g, VITALS_CG_CPU_USER, (double)v / hz);
-			if (cg_kv_get(s->buf, "system", &v) == 0)
-				set_value(g, VITALS_CG_CPU_SYSTEM, (double)v / hz);
-		}
+		slow_read_key(s, g, VITALS_CG_CPU_USER, "user", 1 / hz);
+		slow_read_key(s, g, VITALS_CG_CPU_SYSTEM, "system", 1 / hz);
 	}
-	if ((ctl & CTL_CPU) && !entity_has(&g->e, VITALS_CG_THROTTLED_PERIODS) &&
+	if ((ctl & CTL_CPU) &&
+	    !slow_settled2(s, g, VITALS_CG_THROTTLED_PERIODS, VITALS_CG_THROTTLED_SECONDS) &&
 	    read_file(s, g, h, dirfd, CGF_CPU_STAT) == 0) {
-		if (cg_kv_get(s->buf, "nr_throttled", &v) == 0)
-			set_value(g, VITALS_CG_THROTTLED_PERIODS, (double)v);
-		if (cg_kv_get(s->buf, "throttled_time", &v) == 0)
-			set_value(g, VITALS_CG_THROTTLED_SECONDS, (double)v / 1e9);
+		slow_read_key(s, g, VITALS_CG_THROTTLED_PERIODS, "nr_throttled", 1);
+		slow_read_key(s, g, VITALS_CG_THROTTLED_SECONDS, "throttled_time", 1e-9);
 	}
-	if ((ctl & CTL_BLKIO) && !g->have_io &&
+	if ((ctl & CTL_BLKIO) && s->walking && !g->have_io &&
 	    ((read_file(s, g, h, dirfd, CGF_BLKIO_RECURSIVE) == 0 &&
 	      cg_blkio_parse(s->buf, &a, &b) == 0) ||
 	     (read_file(s, g, h, dirfd, CGF_BLKIO) == 0 && cg_blkio_parse(s->buf, &a, &b) == 0))) {
@@ -513,6 +723,8 @@ static void read_v1(struct cgroup_state *s, struct cg *g, int h, int dirfd, unsi
 	}
 }
 
+static int cg_quiet(const struct cgroup_state *s, const struct cg *g);
+
 /* Start a group's values for this sample (the first hierarchy that sees it). */
 static int cg_begin(struct cgroup_state *s, struct cg *g)
 {
@@ -521,9 +733,38 @@ static int cg_begin(struct cgroup_state *s, struct cg *g)
 	g->procs_gen = s->gen;
 	entity_clear(&g->e);
 	g->settled = 0;
-	g->nprocs = 0;
-	g->hiers = 0;
+	g->stale = 0;
 	g->have_cpu = g->have_io = 0;
+	g->cpu_src = -1;
+	if (s->walking) {
+		/* counted again, and found again; kept between listings */
+		g->nprocs = 0;
+		g->hiers = 0;
+		g->mem_h = g->first_h = -1;
+		if (cg_quiet(s, g) && g->fast_have_cpu) {
+			/*
+			 * Its CPU time cannot have moved (a process moved in by another
+			 * is found by this listing, and read from the next sample on);
+			 * its memory is read, to bound what is carried over.
+			 */
+			uint64_t cpu = g->fast_valid & FAST_METRICS & ~BIT(VITALS_CG_MEM_CURRENT);
+
+			for (int i = 0; cpu; i++, cpu >>= 1)
+				if (cpu & 1)
+					entity_set(&g->e, i, g->fast_v[i]);
+			g->have_cpu = 1;
+			g->cpu_src = g->prev_cpu_src;
+		}
+
+	} else {
+		/* the values read at listings only, as the last one read them */
+		uint64_t slow = g->slow_known & SLOW_METRICS;
+
+		g->settled = slow;
+		for (int i = 0; slow; i++, slow >>= 1)
+			if ((slow & 1) && (g->slow_valid & BIT(i)))
+				entity_set(&g->e, i, g->slow_v[i]);
+	}
 	if (s->nlive == s->live_cap) {
 		size_t ncap = s->live_cap ? s->live_cap * 2 : 64;
 		struct cg **p = realloc(s->live, ncap * sizeof(*p));
@@ -537,7 +778,7 @@ static int cg_begin(struct cgroup_state *s, struct cg *g)
 	return VITALS_OK;
 }
 
-/* Give each listed process the path of G, unless a hierarchy before put it deeper. */
+/* Give each listed process the group G, unless a hierarchy before put it deeper. */
 static void map_processes(struct cgroup_state *s, struct cg *g)
 {
 	const char *p = s->procs.data;
@@ -549,19 +790,74 @@ static void map_processes(struct cgroup_state *s, struct cg *g)
 	while ((r = cg_procs_next(&p, &pid)) != 0) {
 		/* the process source's own entity: it lives until that source's next sample */
 		struct vitals_entity *e;
-		const char *cur;
+		struct proc_cgroup *pc;
 
 		if (r < 0)
 			continue;
 		e = (struct vitals_entity *)process_find(s->c->process_state, (pid_t)pid);
 		if (!e)
 			continue;
-		cur = e->attr[VITALS_PROC_ATTR_CGROUP];
-		if (cur && strcmp(cur, "/") != 0)
+		pc = process_cgroup(e);
+		if (pc->listing == s->listings && pc->group && pc->group != s->root_group)
 			continue;
-		e->attr[VITALS_PROC_ATTR_CGROUP] = g->path;
-		e->attr[VITALS_PROC_ATTR_CONTAINER] = NULL;
+		pc->group = g;
+		pc->listing = s->listings;
+		pc->young = 0;
 	}
+}
+
+/*
+ * The group of a process started since the last listing, from its
+ * /proc/PID/cgroup: the first hierarchy that puts it below the root, as
+ * the listing does. NULL when unknown (a group made since the listing is
+ * found at the next one); *nearest is then the closest known group above
+ * it (whose counters count it), or NULL.
+ */
+static struct cg *cg_of_new_process(struct cgroup_state *s, const struct vitals_entity *e,
+                                    struct cg **nearest)
+{
+	const char *path = NULL;
+	size_t len = 0;
+	struct cg *g;
+
+	*nearest = NULL;
+	if (process_read_file(s->c->process_state, e, "cgroup", s->buf, sizeof(s->buf)) <= 0)
+		return NULL;
+	for (size_t i = 0; i < s->nhier; i++) {
+		const struct hier *h = &s->hier[i];
+		const char *p;
+		size_t n;
+
+		if (cg_pid_path(s->buf, h->ctl & CTL_V2 ? "" : h->name, &p, &n) < 0)
+			continue;
+		if (!path || n > 1) {
+			path = p;
+			len = n;
+		}
+		if (n > 1)
+			break;
+	}
+	*nearest = NULL;
+	if (!path || len >= sizeof(s->path))
+		return NULL;
+	memcpy(s->path, path, len);
+	s->path[len] = '\0';
+	g = cg_lookup(s, s->path);
+	for (char *slash; !g && !*nearest && (slash = strrchr(s->path, '/'));) {
+		slash[slash == s->path] = '\0'; /* "/a/b" -> "/a", "/a" -> "/" */
+		*nearest = cg_lookup(s, s->path);
+		if (slash == s->path)
+			break;
+	}
+	return g;
+}
+
+/* What the container attribute of a process in G says: as cg_finish() names G. */
+static const char *cg_container_label(const struct cg *g)
+{
+	if (g->named && g->name_buf[0])
+		return g->name_buf;
+	return g->ct.label[0] ? g->ct.label : NULL;
 }
 
 static int walk(struct cgroup_state *s, const struct hier *h, int dirfd, size_t pathlen, int depth);
@@ -594,17 +890,19 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 		    g, hidx, depth == 0 || g->dirfd[hidx] == dirfd ? dirfd : -1};
 	}
 	/*
-	 * Every process is in the root of a hierarchy or below it, so the first
-	 * hierarchy's root already listed what the others' roots would (the
-	 * longest lists, read and sorted by the kernel): only deeper groups of
-	 * the later hierarchies can put a process somewhere else.
+	 * Processes are listed at walks only: in between, the groups of the last
+	 * walk that held processes are read again. Every process is in the root
+	 * of a hierarchy or below it, so the first hierarchy's root already
+	 * listed what the others' roots would (the longest lists, read and
+	 * sorted by the kernel): only deeper groups of the later hierarchies can
+	 * put a process somewhere else.
 	 */
-	if (hidx > 0 && (g->procs_gen == s->gen || strcmp(g->path, "/") == 0))
+	if (!s->walking || (hidx > 0 && (g->procs_gen == s->gen || g == s->root_group)))
 		fd = -1; /* and a group that an earlier hierarchy listed keeps those processes */
 	else
 		fd = file_fd(s, g, hidx, dirfd, CGF_PROCS, &transient);
 	if (fd >= 0) {
-		r = fd_pread_all(fd, &s->procs);
+		r = cg_pread_all(fd, &s->procs);
 		if (transient)
 			close_fd(fd);
 		else if (r < 0 && r != -E2BIG)
@@ -617,12 +915,16 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 				nprocs += r > 0;
 		}
 	}
-	if (nprocs || g->procs_gen == s->gen) {
+	if (nprocs || g->procs_gen == s->gen || !s->walking) {
 		if (cg_begin(s, g) < 0)
 			return VITALS_E_NOMEM;
 		if (nprocs > g->nprocs)
 			g->nprocs = nprocs;
-		g->hiers |= h->ctl & CTL_V2 ? CTL_V2 : CTL_MEM;
+		if (s->walking) {
+			g->hiers |= h->ctl & CTL_V2 ? CTL_V2 : CTL_MEM;
+			if (g->first_h < 0)
+				g->first_h = hidx;
+		}
 		if (h->ctl & CTL_V2)
 			read_v2(s, g, hidx, dirfd);
 		else
@@ -682,8 +984,16 @@ static int walk(struct cgroup_state *s, const struct hier *h, int dirfd, size_t 
 {
 	char *buf = s->dents[depth];
 	int hidx = (int)(h - s->hier), status = VITALS_OK;
+	struct stat st;
 	long n;
 
+	/*
+	 * A directory's link count is 2 plus its subdirectories (cgroupfs keeps
+	 * it so, as most file systems do): most groups are leaves, and a stat
+	 * costs a tenth of listing their dozens of files.
+	 */
+	if (fstat(dirfd, &st) == 0 && st.st_nlink == 2)
+		return VITALS_OK;
 	if (lseek(dirfd, 0, SEEK_SET) < 0)
 		return VITALS_OK;
 	while (status == VITALS_OK && (n = syscall(SYS_getdents64, dirfd, buf, DENTS_BUF)) > 0) {
@@ -734,8 +1044,8 @@ static void cg_finish(struct cgroup_state *s, struct cg *g, double now)
 	const struct docker_entry *d = NULL;
 	double dt = s->c->dt;
 
-	if (g->prev_gen + 1 != s->gen) /* not in the last sample: no rate yet */
-		g->have_prev_cpu = g->have_prev_io = 0;
+	if (g->prev_gen + 1 != s->gen || g->prev_cpu_src != g->cpu_src)
+		g->have_prev_cpu = 0; /* not in the last sample, or another counter: no rate yet */
 
 	e->name = last_component(g->path);
 	e->attr[VITALS_CG_ATTR_RUNTIME] = g->ct.runtime;
@@ -767,20 +1077,180 @@ static void cg_finish(struct cgroup_state *s, struct cg *g, double now)
 
 	entity_rate(e, VITALS_CG_CPU_PERCENT, g->have_prev_cpu && g->have_cpu, g->prev_cpu_ns,
 	            g->cpu_ns, dt, 100.0 / 1e9);
-	if (g->have_io) {
-		entity_set(e, VITALS_CG_READ_BYTES, (double)g->rd);
-		entity_set(e, VITALS_CG_WRITE_BYTES, (double)g->wr);
-	}
-	entity_rate(e, VITALS_CG_READ_BYTES_RATE, g->have_prev_io && g->have_io, g->prev_rd, g->rd,
-	            dt, 1.0);
-	entity_rate(e, VITALS_CG_WRITE_BYTES_RATE, g->have_prev_io && g->have_io, g->prev_wr, g->wr,
-	            dt, 1.0);
 	g->prev_gen = s->gen;
 	g->have_prev_cpu = g->have_cpu;
 	g->prev_cpu_ns = g->cpu_ns;
-	g->have_prev_io = g->have_io;
-	g->prev_rd = g->rd;
-	g->prev_wr = g->wr;
+	g->prev_cpu_src = g->cpu_src;
+	if (s->walking) {
+		g->slow_gen = s->gen;
+		g->slow_have_mem = entity_has(e, VITALS_CG_MEM_CURRENT);
+		g->slow_mem = e->v[VITALS_CG_MEM_CURRENT];
+	}
+	if (g->quiet_gen != s->gen) {
+		g->fast_known = 1;
+		g->fast_have_cpu = g->have_cpu;
+		g->fast_valid = e->valid & FAST_METRICS;
+		memcpy(g->fast_v, e->v, sizeof(g->fast_v));
+	}
+
+	/*
+	 * I/O is read at listings: its rates are over the time since the
+	 * listing before (when the group was read then), and both are repeated
+	 * until the next listing.
+	 */
+	if (g->have_io) {
+		double io_dt = s->c->mono - g->io_mono;
+
+		g->io_rates = g->io_listing && g->io_listing + 1 == s->listings &&
+		              g->rd >= g->prev_rd && g->wr >= g->prev_wr && io_dt > 0;
+		if (g->io_rates) {
+			g->io_rrate = (double)(g->rd - g->prev_rd) / io_dt;
+			g->io_wrate = (double)(g->wr - g->prev_wr) / io_dt;
+		}
+		g->io_listing = s->listings;
+		g->io_mono = s->c->mono;
+		g->prev_rd = g->rd;
+		g->prev_wr = g->wr;
+	}
+	if (g->io_listing == s->listings) {
+		entity_set(e, VITALS_CG_READ_BYTES, (double)g->prev_rd);
+		entity_set(e, VITALS_CG_WRITE_BYTES, (double)g->prev_wr);
+		if (g->io_rates) {
+			entity_set(e, VITALS_CG_READ_BYTES_RATE, g->io_rrate);
+			entity_set(e, VITALS_CG_WRITE_BYTES_RATE, g->io_wrate);
+		}
+	}
+}
+
+/*
+ * The controllers a v2 root offers (its cgroup.controllers), as CTL_*
+ * bits; all of them when it cannot be read.
+ */
+static unsigned v2_controllers(struct cgroup_state *s, int rootfd)
+{
+	unsigned ctl = 0;
+	ssize_t n = read_small_at(rootfd, "cgroup.controllers", s->buf, sizeof(s->buf));
+
+	if (n < 0)
+		return CTL_MEM | CTL_BLKIO | CTL_PIDS | CTL_CPU;
+	for (char *save = NULL, *t = strtok_r(s->buf, " \n", &save); t;
+	     t = strtok_r(NULL, " \n", &save)) {
+		if (strcmp(t, "memory") == 0)
+			ctl |= CTL_MEM;
+		else if (strcmp(t, "io") == 0)
+			ctl |= CTL_BLKIO;
+		else if (strcmp(t, "pids") == 0)
+			ctl |= CTL_PIDS;
+		else if (strcmp(t, "cpu") == 0)
+			ctl |= CTL_CPU;
+	}
+	return ctl;
+}
+
+/* CPU seconds of the reaped children of process entity E (0 when unknown). */
+static double children_cpu(const struct vitals_entity *e)
+{
+	double t = 0;
+
+	if (entity_has(e, VITALS_PROC_CHILDREN_USER))
+		t += e->v[VITALS_PROC_CHILDREN_USER];
+	if (entity_has(e, VITALS_PROC_CHILDREN_SYSTEM))
+		t += e->v[VITALS_PROC_CHILDREN_SYSTEM];
+	return t;
+}
+
+/* The group of G's parent directory; NULL for the root. */
+static struct cg *cg_parent(struct cgroup_state *s, const struct cg *g)
+{
+	const char *slash = strrchr(g->path, '/');
+	size_t n;
+
+	if (!slash || g->path[1] == '\0')
+		return NULL;
+	n = slash == g->path ? 1 : (size_t)(slash - g->path);
+	if (n >= sizeof(s->path))
+		return NULL;
+	memcpy(s->path, g->path, n);
+	s->path[n] = '\0';
+	return cg_lookup(s, s->path);
+}
+
+/*
+ * Between listings, from the process source's sample: which groups hold a
+ * known process, and which hold one that ran since the last sample (its
+ * CPU time moved, by /proc/PID/stat, or a child of it was reaped), or one
+ * new since the listing, whose group its /proc/PID/cgroup gives. A group
+ * counts its descendants (as the kernel's counters do), so a running
+ * process makes its group and all above active.
+ */
+static void cg_mark_active(struct cgroup_state *s)
+{
+	const struct vitals_collector *c = s->c;
+
+	for (size_t i = 0; c->process_state && i < c->all_processes.count; i++) {
+		struct vitals_entity *e = (struct vitals_entity *)c->all_processes.items[i];
+		struct proc_cgroup *pc = process_cgroup(e);
+		struct cg *g, *nearest = NULL;
+		int ran = 0;
+
+		/*
+		 * A process started since the listing, its group read again each
+		 * sample until the next: a new process often moves itself to its
+		 * group after the fork (systemd, container runtimes).
+		 */
+		if (pc->listing != s->listings || pc->young) {
+			pc->group = cg_of_new_process(s, e, &nearest);
+			pc->listing = s->listings;
+			pc->young = 1;
+			ran = 1;
+		}
+		g = (struct cg *)pc->group;
+		if (g)
+			g->mapped_gen = s->gen;
+		else
+			g = nearest; /* in a group made since the listing: the ones above it ran */
+		if (!g)
+			continue;
+		if (!entity_has(e, VITALS_PROC_CPU_PERCENT) || e->v[VITALS_PROC_CPU_PERCENT] > 0 ||
+		    children_cpu(e) != pc->children)
+			ran = 1;
+		for (; ran && g && g->active_gen != s->gen; g = g->parent)
+			g->active_gen = s->gen;
+	}
+}
+
+/* Note the groups of the last listing that were active, or could not be judged, this sample. */
+static void cg_mark_moved(struct cgroup_state *s)
+{
+	for (size_t i = 0; i < s->norder; i++) {
+		struct cg *g = s->order[i].g;
+
+		if (g->mapped_gen != s->gen || g->active_gen == s->gen)
+			g->moved_gen = s->gen;
+	}
+}
+
+/* Whether G can be left unread this sample: its processes are known and none ran. */
+static int cg_quiet(const struct cgroup_state *s, const struct cg *g)
+{
+	return s->kernel_counters && s->c->process_state && g->fast_known &&
+	       g->prev_gen + 1 == s->gen && g->mapped_gen == s->gen && g->active_gen != s->gen;
+}
+
+/* G, left unread this sample, with the values of its last reading. */
+static int cg_carry(struct cgroup_state *s, struct cg *g)
+{
+	uint64_t fast = g->fast_valid;
+
+	if (cg_begin(s, g) < 0)
+		return VITALS_E_NOMEM;
+	g->quiet_gen = s->gen;
+	for (int i = 0; fast; i++, fast >>= 1)
+		if (fast & 1)
+			entity_set(&g->e, i, g->fast_v[i]);
+	g->have_cpu = g->fast_have_cpu;
+	g->cpu_src = g->prev_cpu_src;
+	return VITALS_OK;
 }
 
 static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, size_t len)
@@ -796,25 +1266,41 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 	s->walking =
 	    s->gen - s->walk_gen >= WALK_EVERY || now - s->walk_mono >= WALK_SECONDS || s->gen == 1;
 	if (s->walking) {
+		/* what ran since the last sample, by the groups of the last listing */
+		cg_mark_active(s);
+		cg_mark_moved(s);
 		/* every directory of every hierarchy: groups made or removed since are found */
 		s->truncated = 0;
 		s->norder = 0;
+		s->prev_walk_gen = s->walk_gen;
 		s->walk_gen = s->gen;
 		s->walk_mono = now;
+		s->listings++;
+		s->psi_zero = 0;
+		for (size_t i = 0; i < s->nhier; i++)
+			if (s->hier[i].ctl & CTL_V2)
+				s->hier[i].v2_ctl = v2_controllers(s, s->hier[i].fd);
+		s->root_group = cg_get(s, "/");
+		if (!s->root_group)
+			return VITALS_E_NOMEM;
 		for (size_t i = 0; i < s->nhier && status == VITALS_OK; i++) {
-			struct cg *root = cg_get(s, "/");
-
 			s->path[0] = '\0';
-			if (!root)
-				return VITALS_E_NOMEM;
-			status = visit(s, &s->hier[i], root, s->hier[i].fd, 0, 0);
+			status = visit(s, &s->hier[i], s->root_group, s->hier[i].fd, 0, 0);
 		}
 	} else {
-		/* the directories of the last walk, through their held descriptors */
+		/* the groups of the last walk that held processes, through their held descriptors
+		 */
+		cg_mark_active(s);
+		cg_mark_moved(s);
 		for (size_t i = 0; i < s->norder && status == VITALS_OK; i++) {
 			const struct visit_item *it = &s->order[i];
 			int fd = it->dirfd;
 
+			if (cg_quiet(s, it->g)) {
+				if (it->g->procs_gen != s->gen && cg_carry(s, it->g) < 0)
+					return VITALS_E_NOMEM;
+				continue;
+			}
 			if (fd < 0)
 				fd = open_at(s->hier[it->hidx].fd, it->g->path + 1,
 				             O_DIRECTORY | O_NOFOLLOW);
@@ -826,6 +1312,23 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 	}
 	if (status != VITALS_OK)
 		return status;
+	if (s->walking) {
+		/* only the directories of groups holding processes are read until the next walk */
+		size_t n = 0;
+
+		for (size_t i = 0; i < s->norder; i++) {
+			struct cg *g = s->order[i].g;
+			int h = s->order[i].hidx;
+
+			if (g->procs_gen != s->gen)
+				continue;
+			g->cpu_h = g->cpu_src;
+			if (h == g->cpu_h || h == g->mem_h ||
+			    (g->cpu_h < 0 && g->mem_h < 0 && h == g->first_h))
+				s->order[n++] = s->order[i];
+		}
+		s->norder = n;
+	}
 	/* forget groups whose directory is gone; the rest stay for their counters */
 	for (size_t b = 0; s->walking && b < s->nbuckets; b++) {
 		struct cg **pp = &s->hash[b];
@@ -842,21 +1345,35 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 			pp = &g->hnext;
 		}
 	}
+	for (size_t b = 0; s->walking && b < s->nbuckets; b++)
+		for (struct cg *g = s->hash[b]; g; g = g->hnext)
+			g->parent = cg_parent(s, g);
 	for (size_t i = 0; i < s->nlive; i++) {
 		struct cg *g = s->live[i];
 
+		if (g->stale && !s->walking)
+			continue; /* removed since the walk (its files stopped reading) */
 		cg_finish(s, g, now);
 		if (collector_publish(c, VITALS_KIND_CGROUP, &g->e) < 0)
 			return VITALS_E_NOMEM;
 	}
-	/* the processes' containers, now that the groups are named */
+	/* each process's group and container, now that the groups are named */
 	for (size_t i = 0; c->process_state && i < c->all_processes.count; i++) {
 		struct vitals_entity *e = (struct vitals_entity *)c->all_processes.items[i];
-		const char *path = e->attr[VITALS_PROC_ATTR_CGROUP];
-		struct cg *g = path ? cg_lookup(s, path) : NULL;
+		struct proc_cgroup *pc = process_cgroup(e);
+		const struct cg *g;
 
-		if (g)
-			e->attr[VITALS_PROC_ATTR_CONTAINER] = g->e.attr[VITALS_CG_ATTR_CONTAINER];
+		if (pc->listing != s->listings) {
+			/* at a walk: in no group's list; in between: started since the walk */
+			struct cg *nearest;
+
+			pc->group = s->walking ? NULL : cg_of_new_process(s, e, &nearest);
+			pc->listing = s->listings;
+		}
+		pc->children = children_cpu(e);
+		g = pc->group;
+		e->attr[VITALS_PROC_ATTR_CGROUP] = g ? g->path : NULL;
+		e->attr[VITALS_PROC_ATTR_CONTAINER] = g ? cg_container_label(g) : NULL;
 	}
 	if (s->truncated)
 		snprintf(reason, len, "more than %d groups or directories: some were skipped",
@@ -1027,6 +1544,14 @@ static int cgroup_init(struct vitals_collector *c, void **state, char *reason, s
 	if (!s->nhier) {
 		snprintf(reason, len, "no cgroup hierarchy under %s", s->root);
 		goto out_free;
+	}
+	s->kernel_counters = 1;
+	for (size_t i = 0; i < s->nhier; i++) {
+		struct statfs sfs;
+
+		if (fstatfs(s->hier[i].fd, &sfs) != 0 ||
+		    (sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC))
+			s->kernel_counters = 0;
 	}
 	*state = s;
 	return VITALS_OK;

@@ -182,4 +182,26 @@ int cgroup_fd_budget(void);
 /* Process lookups for vitals_collector_process() (process.c). */
 const struct vitals_entity *process_find(const void *state, pid_t pid);
 
+/*
+ * What the cgroup source remembers of a process between samples: its group
+ * and the listing of the groups that said so. Zero for a new process (a
+ * reused pid is a new process), so a process is never taken for another.
+ */
+struct proc_cgroup {
+	const void *group; /* the cgroup source's; NULL: no known group */
+	unsigned listing;  /* the cgroup source's listing it is of; 0: never */
+	double children;   /* CPU seconds of its reaped children when last seen */
+	int young;         /* started since the listing: its group is read again each sample */
+};
+
+/* That of process entity E (one the process source published). */
+struct proc_cgroup *process_cgroup(struct vitals_entity *e);
+
+/*
+ * Read /proc/PID/NAME of process entity E into BUF (NUL-terminated).
+ * Bytes read, or -errno.
+ */
+ssize_t process_read_file(const void *state, const struct vitals_entity *e, const char *name,
+                          char *buf, size_t cap);
+
 #endif

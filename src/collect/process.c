@@ -47,9 +47,10 @@
 #define ANCESTRY_MAX 4096 /* bound on a walk up the tree */
 
 struct proc {
-	struct vitals_entity e;
-	struct proc *hnext; /* pid hash chain */
-	struct proc *fnext; /* free list */
+	struct vitals_entity e; /* first: process_cgroup() finds the rest from it */
+	struct proc_cgroup cg;  /* the cgroup source's, zero for a new process */
+	struct proc *hnext;     /* pid hash chain */
+	struct proc *fnext;     /* free list */
 	pid_t pid;
 	uint64_t start_ticks;
 	unsigned gen;  /* sample generation when last seen */
@@ -125,6 +126,11 @@ const struct vitals_entity *process_find(const void *state, pid_t pid)
 		if (p->pid == pid && p->gen == s->gen)
 			return &p->e;
 	return NULL;
+}
+
+struct proc_cgroup *process_cgroup(struct vitals_entity *e)
+{
+	return &((struct proc *)e)->cg;
 }
 
 static struct proc *proc_lookup(const struct process_state *s, pid_t pid)
@@ -236,6 +242,22 @@ static int proc_base(const struct process_state *s, const struct proc *p, const 
 	}
 	snprintf(path, cap, "%d/%s", (int)p->pid, name);
 	return s->c->proc_fd;
+}
+
+ssize_t process_read_file(const void *state, const struct vitals_entity *e, const char *name,
+                          char *buf, size_t cap)
+{
+	const struct process_state *s = state;
+	const struct proc *p = (const struct proc *)e;
+	char rel[64];
+	int fd = open_at(proc_base(s, p, name, rel, sizeof(rel)), rel, 0);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = fd_pread_buf(fd, buf, cap);
+	close_fd(fd);
+	return n;
 }
 
 /*

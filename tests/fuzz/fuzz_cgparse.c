@@ -1,6 +1,6 @@
 /*
  * Fuzz the parsers of the cgroup and container sources: cgroup files, cgroup
- * paths, HTTP answers and the Docker API's container list. The first byte
+ * paths, /proc/PID/cgroup, HTTP answers and the Docker API's container list. The first byte
  * picks the parser; the rest is the input. Every string the parsers fill
  * must be NUL-terminated within its buffer.
  */
@@ -60,6 +60,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (p < buf || p > buf + len || (n > 0 && pid <= 0))
 				abort();
 		}
+		/* and as /proc/PID/cgroup */
+		if (cg_pid_path(buf, "memory", &p, &body) == 0 &&
+		    (p <= buf || p + body > buf + len || *p != '/' || memchr(p, '\n', body)))
+			abort();
+		if (cg_pid_path(buf, "", &p, &body) == 0 && (p + body > buf + len || *p != '/'))
+			abort();
 		break;
 	case 5:
 		cg_classify(buf, &ct);

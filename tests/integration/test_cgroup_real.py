@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Real control groups: the test makes its own, moves helpers in, and
 watches their memory and CPU appear in `vitals snapshot` and their
-processes mapped to the group.
+processes mapped to the group. Then it records ten samples a second
+while a group holds a sleeping process (read only at listings: its values
+carried over), a spinning one starts in it (its group from
+/proc/PID/cgroup at once, its CPU seen in the same sample) and the sleeping
+one moves to another group (found there within a listing period).
 
 It needs root and a writable cgroup file system (CI runs as root): a
 group under the v2 mount (pure v2 at /sys/fs/cgroup, or the "unified"
@@ -13,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 BIN = os.environ.get("VITALS_BIN", "vitals")
@@ -65,6 +70,105 @@ def start(helper, groups, *args):
         p.kill()
         raise RuntimeError("%s did not start" % helper)
     return p
+
+
+def move(pid, paths):
+    for path in paths:
+        with open(os.path.join(path, "cgroup.procs"), "w") as f:
+            f.write(str(pid))
+
+
+def record_part(made, has_memory):
+    """Samples every 0.1 s (a listing every 10): a sleeping process, a
+    spinning one started mid-way, the sleeping one moved to another group;
+    in a third group a process whose memory grows."""
+    paths = [path for _, path in made]
+    other = [path + "-b" for path in paths]
+    third = [path + "-c" for path in paths]
+    for path in other + third:
+        os.mkdir(path)
+    procs = []
+    out = tempfile.mkdtemp(prefix="vitals-cgrec-")
+    trace = os.path.join(out, "t.jsonl")
+    try:
+        idle = start("idle", paths, "0")
+        procs.append(idle)
+        procs.append(start("leaker", third, "0", "8192", "3"))
+        rec = subprocess.Popen([BIN, "record", "-o", trace, "--sample-interval", "0.1",
+                                "--duration", "4", "--no-gpu", "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.3)
+        busy = start("busy", paths)
+        procs.append(busy)
+        time.sleep(1.0)
+        move(idle.pid, other)
+        _, err = rec.communicate(timeout=60)
+        check("record exits 0", rec.returncode == 0, err)
+        rows = [json.loads(line) for line in open(trace)]
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        time.sleep(0.1)
+        for path in other + third:
+            for _ in range(20):
+                try:
+                    os.rmdir(path)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+    times = sorted({r["time"] for r in rows})
+    group = {}
+    proc = {}
+    for r in rows:
+        if r["kind"] == "cgroup":
+            group[(r["time"], r["id"])] = r
+        elif r["kind"] == "process" and r.get("pid") in (idle.pid, busy.pid):
+            proc[(r["time"], r["pid"])] = r
+    mine = [group.get((t, "/" + NAME)) for t in times]
+    check("the group is in every sample", all(mine), sum(1 for g in mine if g))
+    if not all(mine):
+        return
+    check("its memory is in every sample (carried over between readings)",
+          all(g["memory_bytes"] is not None for g in mine))
+    seen = [t for t in times if (t, busy.pid) in proc]
+    check("the spinning process is recorded", seen)
+    if seen:
+        # before its exec it is the test's fork, still in the test's group
+        execd = [proc[(t, busy.pid)] for t in seen if proc[(t, busy.pid)]["name"] == "busy"]
+        check("started between listings, it is mapped to its group at once",
+              execd and execd[0]["cgroup"] == "/" + NAME,
+              [(r["name"], r["cgroup"]) for r in execd[:3]])
+        spinning = [t for t in seen if (proc[(t, busy.pid)]["cpu_percent"] or 0) > 30]
+        lagging = [t for t in spinning if (group[(t, "/" + NAME)]["cpu_percent"] or 0) < 5]
+        check("whenever it spins, its group's CPU shows it in the same sample",
+              spinning and not lagging, (len(spinning), lagging[:3]))
+        before = [g for t, g in zip(times, mine) if t < seen[0]][1:]
+        check("before it, the group of a sleeping process uses no CPU",
+              before and all((g["cpu_percent"] or 0) < 2 for g in before),
+              [g["cpu_percent"] for g in before])
+    # the CPU time of the group is the sum of its rates over time
+    used = mine[-1]["cpu_usage_seconds"] - mine[0]["cpu_usage_seconds"]
+    stamps = [time.mktime(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + t[19:-1])
+              for t in times]
+    summed = sum((mine[i]["cpu_percent"] or 0) / 100 * (stamps[i] - stamps[i - 1])
+                 for i in range(1, len(mine)))
+    check("its CPU percents add up to its CPU time",
+          used > 0.3 and abs(summed - used) <= 0.15 * used + 0.05, (summed, used))
+    # moved at moved_at: found in the other group within a listing period (1 s) and a sample
+    last = [proc[(t, idle.pid)]["cgroup"] for t in times if (t, idle.pid) in proc]
+    check("the moved process is found in its new group within a listing period",
+          last and last[-1] == "/" + NAME + "-b", last[-15:])
+    after = [t for t in times if (t, "/" + NAME + "-b") in group]
+    check("and the new group is listed", after)
+    if has_memory:
+        # read at listings only while its memory changes: a new value at each
+        grows = [group[(t, "/" + NAME + "-c")]["memory_anon_bytes"] for t in times
+                 if (t, "/" + NAME + "-c") in group]
+        grows = [v for v in grows if v is not None]
+        check("a growing group's memory breakdown follows it from listing to listing",
+              len(set(grows)) >= 3 and grows[-1] - grows[0] >= 8 << 20,
+              sorted(set(grows))[:6])
 
 
 def main():
@@ -132,6 +236,11 @@ def main():
             e = byp.get(p.pid)
             check("process %d is mapped to the group" % p.pid,
                   e is not None and e["cgroup"] == "/" + NAME, e)
+        for p in procs:
+            p.kill()
+            p.wait()
+        procs = []
+        record_part(made, has_memory)
     finally:
         for p in procs:
             p.kill()

@@ -7,11 +7,13 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vitals/vitals.h>
 
@@ -100,7 +102,8 @@ static void test_v2_fixture(void **state)
 	assert_true(value(ssh, VITALS_CG_MEM_FILE) == 2097152);
 	assert_true(value(ssh, VITALS_CG_READ_BYTES) == 1048576 + 100);
 	assert_true(value(ssh, VITALS_CG_WRITE_BYTES) == 200);
-	assert_true(value(ssh, VITALS_CG_READ_BYTES_RATE) == 0);
+	/* I/O is read at listings of the directories: no rate before the second */
+	assert_true(isnan(value(ssh, VITALS_CG_READ_BYTES_RATE)));
 	assert_true(value(ssh, VITALS_CG_PIDS_CURRENT) == 1);
 	assert_true(isnan(value(ssh, VITALS_CG_PIDS_MAX)));
 	assert_true(value(ssh, VITALS_CG_CPU_SOME_AVG10) == 1.5);
@@ -173,6 +176,7 @@ static void test_rates_mapping_and_removal(void **state)
 	tu_write(root, "app/cpu.stat", "usage_usec 1000000\nuser_usec 1000000\nsystem_usec 0\n");
 	tu_write(root, "app/io.stat", "8:0 rbytes=0 wbytes=0\n");
 	tu_write(root, "app/memory.max", "max\n");
+	tu_write(root, "app/memory.stat", "anon 0\nfile 0\n");
 	c = collector_at(root, 1);
 	g = group(c, "/app");
 	assert_non_null(g);
@@ -184,13 +188,42 @@ static void test_rates_mapping_and_removal(void **state)
 
 	tu_write(root, "app/cpu.stat", "usage_usec 1500000\nuser_usec 1500000\nsystem_usec 0\n");
 	tu_write(root, "app/io.stat", "8:0 rbytes=1000 wbytes=3000\n8:16 rbytes=24 wbytes=0\n");
+	tu_write(root, "app/memory.stat", "anon 4096\nfile 0\n");
 	usleep(20000);
 	assert_int_equal(vitals_collector_sample(c), VITALS_OK);
 	dt = vitals_collector_interval(c);
 	g = group(c, "/app");
 	assert_true(fabs(value(g, VITALS_CG_CPU_PERCENT) - 0.5 / dt * 100) < 1e-6);
-	assert_true(fabs(value(g, VITALS_CG_READ_BYTES_RATE) - 1024 / dt) < 1e-6);
-	assert_true(fabs(value(g, VITALS_CG_WRITE_BYTES_RATE) - 3000 / dt) < 1e-6);
+	/*
+	 * I/O and the memory breakdown are read at the next listing (within 10
+	 * samples): until then the last listing's values (none here), then the
+	 * rates over the time between the two listings.
+	 */
+	assert_true(value(g, VITALS_CG_READ_BYTES) == 0);
+	assert_true(isnan(value(g, VITALS_CG_READ_BYTES_RATE)));
+	assert_true(value(g, VITALS_CG_MEM_ANON) == 0);
+	{
+		double between = dt;
+		int n = 0;
+
+		while (value(group(c, "/app"), VITALS_CG_READ_BYTES) == 0 && n++ < 10) {
+			usleep(20000);
+			assert_int_equal(vitals_collector_sample(c), VITALS_OK);
+			between += vitals_collector_interval(c);
+			assert_true(value(group(c, "/app"), VITALS_CG_CPU_USAGE) == 1.5);
+		}
+		g = group(c, "/app");
+		assert_true(value(g, VITALS_CG_READ_BYTES) == 1024);
+		assert_true(fabs(value(g, VITALS_CG_READ_BYTES_RATE) * between / 1024 - 1) < 1e-9);
+		assert_true(fabs(value(g, VITALS_CG_WRITE_BYTES_RATE) * between / 3000 - 1) < 1e-9);
+		assert_true(value(g, VITALS_CG_MEM_ANON) == 4096);
+		/* and repeated in the samples after, until the next listing */
+		assert_int_equal(vitals_collector_sample(c), VITALS_OK);
+		g = group(c, "/app");
+		assert_true(value(g, VITALS_CG_READ_BYTES) == 1024);
+		assert_true(fabs(value(g, VITALS_CG_READ_BYTES_RATE) * between / 1024 - 1) < 1e-9);
+		assert_true(value(g, VITALS_CG_MEM_ANON) == 4096);
+	}
 
 	/* a new limit is read at the next walk of the directories, within 10 samples */
 	tu_write(root, "app/memory.max", "1048576\n");
@@ -415,6 +448,160 @@ static void test_file_parsers(void **state)
 	}
 	assert_int_equal(n, 3);
 	assert_int_equal(bad, 3);
+
+	/* /proc/PID/cgroup: the line of one hierarchy, by its controllers */
+	{
+		const char *pc = "9:pids:/user.slice\n4:memory:/docker/abc\n2:cpu,cpuacct:/\n"
+		                 "0::/system.slice/ssh.service\n";
+		size_t len;
+
+		assert_int_equal(cg_pid_path(pc, "memory", &p, &len), 0);
+		assert_true(len == 11 && strncmp(p, "/docker/abc", len) == 0);
+		assert_int_equal(cg_pid_path(pc, "", &p, &len), 0);
+		assert_true(len == 25 && strncmp(p, "/system.slice/ssh.service", len) == 0);
+		assert_int_equal(cg_pid_path(pc, "cpu,cpuacct", &p, &len), 0);
+		assert_true(len == 1 && *p == '/');
+		assert_int_equal(cg_pid_path(pc, "cpu", &p, &len), -1); /* not "cpu,cpuacct" */
+		assert_int_equal(cg_pid_path(pc, "blkio", &p, &len), -1);
+		assert_int_equal(cg_pid_path("garbage\n:memory\n3:memory:x\n", "memory", &p, &len),
+		                 -1);
+	}
+}
+
+/*
+ * Processes are listed at each listing of the directories: a process
+ * moved to another group is found there within a listing period (10
+ * samples), and keeps its group of the last listing until then.
+ */
+static void test_moved_process(void **state)
+{
+	char *root = tu_tmpdir();
+	struct vitals_collector *c;
+	const struct vitals_entity *me;
+	int n = 0;
+
+	(void)state;
+	tu_write(root, "cgroup.controllers", "memory\n");
+	tu_write(root, "cgroup.procs", "");
+	tu_writef(root, "a/cgroup.procs", "%d\n", (int)getpid());
+	tu_write(root, "a/memory.current", "4096\n");
+	tu_write(root, "b/cgroup.procs", "");
+	tu_write(root, "b/memory.current", "8192\n");
+	c = collector_at(root, 1);
+	me = vitals_collector_process(c, getpid());
+	assert_string_equal(attr(me, VITALS_PROC_ATTR_CGROUP), "/a");
+	assert_non_null(group(c, "/a"));
+	assert_null(group(c, "/b"));
+
+	tu_write(root, "a/cgroup.procs", "");
+	tu_writef(root, "b/cgroup.procs", "%d\n", (int)getpid());
+	assert_int_equal(vitals_collector_sample(c), VITALS_OK);
+	/* between listings: the group of the last one, and its groups */
+	me = vitals_collector_process(c, getpid());
+	assert_string_equal(attr(me, VITALS_PROC_ATTR_CGROUP), "/a");
+	assert_true(value(group(c, "/a"), VITALS_CG_MEM_CURRENT) == 4096);
+	while (strcmp(attr(me, VITALS_PROC_ATTR_CGROUP), "/b") != 0 && n++ < 10) {
+		assert_int_equal(vitals_collector_sample(c), VITALS_OK);
+		me = vitals_collector_process(c, getpid());
+	}
+	assert_string_equal(attr(me, VITALS_PROC_ATTR_CGROUP), "/b");
+	assert_true(value(group(c, "/b"), VITALS_CG_MEM_CURRENT) == 8192);
+	assert_true(value(group(c, "/b"), VITALS_CG_PROCESSES) == 1);
+	assert_null(group(c, "/a"));
+	vitals_collector_free(c);
+	tu_rmrf(root);
+	free(root);
+}
+
+/*
+ * What the root of a v2 tree says spares reading the groups: no group has
+ * the files of a controller the root does not offer, and no group stalls
+ * where the root does not (its "some" at 0). The tree below contradicts
+ * the root on purpose, so that what is not read shows.
+ */
+static void test_root_says(void **state)
+{
+	char *root = tu_tmpdir();
+	struct vitals_collector *c;
+	const struct vitals_entity *g;
+
+	(void)state;
+	tu_write(root, "cgroup.controllers", "cpu io\n");
+	tu_writef(root, "cgroup.procs", "%d\n", (int)getpid());
+	tu_write(root, "cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+	tu_write(root, "io.pressure",
+	         "some avg10=2.00 avg60=0.00 avg300=0.00 total=9\n"
+	         "full avg10=1.00 avg60=0.00 avg300=0.00 total=9\n");
+	tu_write(root, "app/cgroup.procs", "1\n");
+	tu_write(root, "app/cpu.stat", "usage_usec 10\n");
+	tu_write(root, "app/memory.current", "4096\n"); /* no memory controller at the root */
+	tu_write(root, "app/cpu.pressure", "some avg10=5.00 avg60=0.00 avg300=0.00 total=1\n");
+	tu_write(root, "app/io.pressure",
+	         "some avg10=1.50 avg60=0.00 avg300=0.00 total=9\n"
+	         "full avg10=0.50 avg60=0.00 avg300=0.00 total=9\n");
+	c = collector_at(root, 0);
+	g = group(c, "/app");
+	assert_non_null(g);
+	assert_true(value(g, VITALS_CG_CPU_USAGE) == 10e-6);
+	assert_true(isnan(value(g, VITALS_CG_MEM_CURRENT)));
+	assert_true(value(g, VITALS_CG_CPU_SOME_AVG10) == 0);
+	assert_true(value(g, VITALS_CG_IO_SOME_AVG10) == 1.5);
+	assert_true(value(g, VITALS_CG_IO_FULL_AVG10) == 0.5);
+	vitals_collector_free(c);
+	tu_rmrf(root);
+	free(root);
+}
+
+/*
+ * A process started between listings gets its group from its
+ * /proc/PID/cgroup at once. The tree mirrors this process's own v2 path,
+ * so that what the kernel says names a group of the tree.
+ */
+static void test_new_process(void **state)
+{
+	char *root = tu_tmpdir(), mine[512], rel[600], buf[4096];
+	struct vitals_collector *c;
+	const struct vitals_entity *child;
+	const char *p;
+	size_t len;
+	pid_t pid;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	(void)state;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	if (cg_pid_path(buf, "", &p, &len) < 0 || len >= sizeof(mine)) {
+		tu_rmrf(root);
+		free(root);
+		skip(); /* no v2 hierarchy here */
+	}
+	memcpy(mine, p, len);
+	mine[len] = '\0';
+	tu_write(root, "cgroup.controllers", "memory\n");
+	tu_write(root, "cgroup.procs", "");
+	if (strcmp(mine, "/") != 0) {
+		snprintf(rel, sizeof(rel), "%s/cgroup.procs", mine + 1);
+		tu_writef(root, rel, "%d\n", (int)getpid());
+	}
+	c = collector_at(root, 1);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(vitals_collector_sample(c), VITALS_OK);
+	child = vitals_collector_process(c, pid);
+	assert_non_null(child);
+	assert_non_null(attr(child, VITALS_PROC_ATTR_CGROUP));
+	assert_string_equal(attr(child, VITALS_PROC_ATTR_CGROUP), mine);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	vitals_collector_free(c);
+	tu_rmrf(root);
+	free(root);
 }
 
 static void classify(const char *path, const char *runtime, const char *label)
@@ -502,6 +689,9 @@ int main(void)
 	    cmocka_unit_test(test_absent),
 	    cmocka_unit_test(test_over_descriptor_budget),
 	    cmocka_unit_test(test_file_parsers),
+	    cmocka_unit_test(test_moved_process),
+	    cmocka_unit_test(test_new_process),
+	    cmocka_unit_test(test_root_says),
 	    cmocka_unit_test(test_classify),
 	    cmocka_unit_test(test_docker_list),
 	};

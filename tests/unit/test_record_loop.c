@@ -1,0 +1,282 @@
+/*
+ * The recording loop that `vitals record` and the dashboard's tracing
+ * share (src/record/loop.h): samples on a steady schedule that does not
+ * drift, the missed slots of a stall given up rather than taken in a
+ * burst, writes at their interval, a snapshot and a stop asked between
+ * samples, and events that come during the last wait kept in the file.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <vitals/record.h>
+
+#include "analyze/series.h"
+#include "record/loop.h"
+#include "testutil.h"
+#include "util/clock.h"
+
+#define MAX_TIMES 512
+
+/* One recording: a collector of this process only, a recorder on DIR/out.parquet. */
+struct fixture {
+	char *dir;
+	char path[512];
+	struct vitals_collector *c;
+	struct vitals_trace *trace;
+	struct vitals_batch *rows;
+	struct record_loop l;
+	/* What the hooks saw and what they should do. */
+	double times[MAX_TIMES]; /* when each sample began, seconds after the first began */
+	size_t ntimes;
+	int64_t first_us;
+	uint64_t stall_at;     /* sleep STALL seconds after this sample (1-based); 0: never */
+	double stall;          /* seconds */
+	uint64_t snapshot_at;  /* ask a snapshot after this sample; 0: never */
+	uint64_t stop_at;      /* ask a stop after this sample; 0: never */
+	int asked_snapshot;    /* asked already */
+	int snapped;           /* snapshots taken */
+	int checks_after_stop; /* check() calls after it said stop */
+	int stopped;
+	int says;
+};
+
+static void hook_wait(struct record_loop *l, double seconds)
+{
+	struct timespec ts;
+
+	(void)l;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
+static unsigned hook_check(struct record_loop *l)
+{
+	struct fixture *f = l->ctx;
+
+	if (f->stopped) {
+		/* The last look: an event that came meanwhile is kept. */
+		struct record_loop_event ev = {clock_utc_us(), "test", "after the stop", NULL};
+
+		f->checks_after_stop++;
+		assert_int_equal(record_loop_events(l, &ev, 1), 0);
+		return RECORD_LOOP_STOP;
+	}
+	if (f->snapshot_at && l->samples >= f->snapshot_at && !f->asked_snapshot) {
+		struct record_loop_event ev = {clock_utc_us(), "test", "before the snapshot",
+		                               "{\"k\":\"v\"}"};
+
+		f->asked_snapshot = 1;
+		assert_int_equal(record_loop_events(l, &ev, 1), 0);
+		return RECORD_LOOP_SNAPSHOT;
+	}
+	if (f->stop_at && l->samples >= f->stop_at) {
+		f->stopped = 1;
+		return RECORD_LOOP_STOP;
+	}
+	return 0;
+}
+
+static void hook_sampled(struct record_loop *l)
+{
+	struct fixture *f = l->ctx;
+
+	/* The collector's own time of the sample: when it began, not what it cost. */
+	if (!f->ntimes)
+		f->first_us = vitals_collector_time(l->c);
+	if (f->ntimes < MAX_TIMES) {
+		f->times[f->ntimes] = (double)(vitals_collector_time(l->c) - f->first_us) / 1e6;
+		f->ntimes++;
+	}
+	if (f->stall_at && l->samples == f->stall_at)
+		hook_wait(l, f->stall);
+}
+
+static void hook_snapped(struct record_loop *l)
+{
+	struct fixture *f = l->ctx;
+
+	f->snapped++;
+}
+
+static void hook_say(struct record_loop *l, const char *msg)
+{
+	struct fixture *f = l->ctx;
+
+	(void)msg;
+	f->says++;
+}
+
+static const struct record_loop_hooks hooks = {
+    .wait = hook_wait,
+    .check = hook_check,
+    .sampled = hook_sampled,
+    .snapped = hook_snapped,
+    .say = hook_say,
+};
+
+static struct fixture *fixture_new(double interval, double write_interval, double duration)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct vitals_collector_options co;
+	struct vitals_recorder_options ro;
+	struct vitals_recorder *r;
+	char err[512];
+
+	assert_non_null(f);
+	f->dir = tu_tmpdir();
+	snprintf(f->path, sizeof(f->path), "%s/out.parquet", f->dir);
+	vitals_collector_options_init(&co);
+	co.sources = VITALS_SOURCE(VITALS_KIND_SYSTEM) | VITALS_SOURCE(VITALS_KIND_PROCESS);
+	co.scope.pid = getpid();
+	co.scope.depth = 0;
+	assert_int_equal(vitals_collector_new(&f->c, &co, err, sizeof(err)), 0);
+	assert_int_equal(vitals_trace_new(&f->trace), 0);
+	assert_int_equal(vitals_batch_new(&f->rows, vitals_trace_schema(f->trace)), 0);
+	vitals_recorder_options_init(&ro);
+	assert_int_equal(vitals_recorder_open(&r, f->path, vitals_trace_schema(f->trace), &ro, NULL,
+	                                      err, sizeof(err)),
+	                 0);
+	record_loop_init(&f->l, f->c, f->trace, f->rows, r);
+	f->l.sample_interval = interval;
+	f->l.write_interval = write_interval;
+	f->l.duration = duration;
+	f->l.hooks = &hooks;
+	f->l.ctx = f;
+	return f;
+}
+
+static void fixture_free(struct fixture *f)
+{
+	char err[512];
+
+	if (f->l.r)
+		assert_int_equal(record_loop_close(&f->l, err, sizeof(err)), 0);
+	assert_null(f->l.r);
+	vitals_batch_free(f->rows);
+	vitals_trace_free(f->trace);
+	vitals_collector_free(f->c);
+	tu_rmrf(f->dir);
+	free(f->dir);
+	free(f);
+}
+
+/* Rows of kind KIND in F's output, and the events' texts joined by '|' into TEXTS. */
+static size_t rows_of(struct fixture *f, const char *kind, char *texts, size_t len)
+{
+	struct series_options so;
+	struct series_set *set;
+	const char *cols[] = {"rss_bytes"};
+	const char *kinds[] = {kind};
+	char err[512];
+	size_t n = 0;
+
+	series_options_init(&so);
+	so.columns = cols;
+	so.column_count = 1;
+	so.kinds = kinds;
+	so.kind_count = 1;
+	so.events = 1;
+	assert_int_equal(series_load(&set, f->path, &so, err, sizeof(err)), 0);
+	for (size_t i = 0; i < set->count; i++)
+		n += set->series[i].n;
+	if (texts) {
+		texts[0] = '\0';
+		for (size_t i = 0; i < set->event_count; i++) {
+			size_t used = strlen(texts);
+
+			snprintf(texts + used, len - used, "%s%s", used ? "|" : "",
+			         set->events[i].text);
+		}
+	}
+	series_set_free(set);
+	return n;
+}
+
+/* 120 samples at 0.05 s: each on its slot of the grid, none late by more than a slot. */
+static void test_schedule(void **state)
+{
+	struct fixture *f = fixture_new(0.05, 1, 6);
+	double worst = 0;
+
+	(void)state;
+	assert_int_equal(record_loop_run(&f->l), 0);
+	assert_int_equal(f->l.samples, 120);
+	assert_int_equal(f->ntimes, 120);
+	for (size_t k = 0; k < f->ntimes; k++) {
+		double late = f->times[k] - 0.05 * (double)k;
+
+		assert_true(late > -0.002); /* never early */
+		if (late > worst)
+			worst = late;
+	}
+	/* No drift: the last sample is on its slot, not 120 sample costs later. */
+	assert_true(worst < 0.05);
+	assert_true(f->times[119] - f->times[0] < 0.05 * 119 + 0.05);
+	/* Writes every second: 5 in 6 s, give or take the last one. */
+	assert_in_range(f->l.writes, 4, 6);
+	assert_int_equal(f->says, 0);
+	fixture_free(f);
+}
+
+/* A stall of 0.3 s gives up the missed slots and keeps the grid; it does not burst. */
+static void test_stall(void **state)
+{
+	struct fixture *f = fixture_new(0.05, 10, 2);
+
+	(void)state;
+	f->stall_at = 10;
+	f->stall = 0.3;
+	assert_int_equal(record_loop_run(&f->l), 0);
+	/* 40 slots, of which about 5 were lost to the stall. */
+	assert_in_range(f->l.samples, 33, 38);
+	for (size_t k = 1; k < f->ntimes; k++) {
+		double phase = fmod(f->times[k], 0.05);
+
+		/* The sample after the stall is late; every other one is on a slot. */
+		if (k != 10)
+			assert_true(phase < 0.025 || phase > 0.045);
+		/* No two samples closer than half an interval: no burst. */
+		assert_true(f->times[k] - f->times[k - 1] > 0.02);
+	}
+	fixture_free(f);
+}
+
+/* A snapshot, then a stop: events before and after are in the file, the count holds. */
+static void test_snapshot_stop_events(void **state)
+{
+	struct fixture *f = fixture_new(0.05, 10, 0);
+	char texts[256];
+	uint64_t samples;
+
+	(void)state;
+	f->snapshot_at = 3;
+	f->stop_at = 6;
+	assert_int_equal(record_loop_run(&f->l), 0);
+	samples = f->l.samples;
+	/* Samples 1..3 on the schedule, the snapshot's (4), then 5 and 6 on the schedule. */
+	assert_int_equal(samples, 6);
+	assert_int_equal(f->snapped, 1);
+	assert_int_equal(f->l.writes, 1);
+	assert_int_equal(f->checks_after_stop, 1);
+	/* The file as written at the snapshot: samples 1..3 and the snapshot's. */
+	assert_int_equal(rows_of(f, "system", NULL, 0), 4);
+	assert_int_equal(record_loop_close(&f->l, texts, sizeof(texts)), 0);
+	assert_int_equal(rows_of(f, "system", texts, sizeof(texts)), samples);
+	assert_string_equal(texts, "before the snapshot|after the stop");
+	fixture_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_schedule),
+	    cmocka_unit_test(test_stall),
+	    cmocka_unit_test(test_snapshot_stop_events),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

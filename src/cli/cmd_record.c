@@ -310,43 +310,6 @@ static void on_child(int sig)
 
 /* ---- time --------------------------------------------------------------- */
 
-/* The IANA name of the local time zone ("Europe/Paris"), or "UTC"/"" when unknown. */
-static void local_zone(char *buf, size_t len)
-{
-	const char *tz = getenv("TZ");
-	char link[512];
-	ssize_t n;
-
-	buf[0] = '\0';
-	if (tz && *tz) {
-		snprintf(buf, len, "%s", tz[0] == ':' ? tz + 1 : tz);
-		return;
-	}
-	n = readlink("/etc/localtime", link, sizeof(link) - 1);
-	if (n > 0) {
-		const char *z;
-
-		link[n] = '\0';
-		z = strstr(link, "zoneinfo/");
-		if (z) {
-			snprintf(buf, len, "%s", z + strlen("zoneinfo/"));
-			return;
-		}
-	}
-	{
-		FILE *f = fopen("/etc/timezone", "r");
-
-		if (f) {
-			if (fgets(buf, (int)len, f))
-				buf[strcspn(buf, "\n")] = '\0';
-			fclose(f);
-			if (buf[0])
-				return;
-		}
-	}
-	snprintf(buf, len, "UTC");
-}
-
 /* ---- the recording ------------------------------------------------------- */
 
 struct rec {
@@ -363,8 +326,7 @@ struct rec {
 	int fifo_fd;              /* read end (held read-write, so writers never block), or -1 */
 	char line[4096 + 64];
 	size_t line_len;
-	struct vitals_kv meta[9];
-	char zone[128], interval[32], started[40], command[1024];
+	struct record_meta meta;
 	time_t last_write_wall; /* when the last write worked; 0 before */
 	double started_mono, segment_mono, last_status_mono, last_cpu;
 	int tty;
@@ -387,15 +349,14 @@ static int rec_open_segment(struct rec *s)
 
 	vitals_recorder_options_init(&o);
 	o.write.codec = (enum vitals_codec)s->a->codec;
-	o.write.meta = s->meta;
-	o.write.meta_count = sizeof(s->meta) / sizeof(s->meta[0]);
+	o.write.meta = s->meta.kv;
+	o.write.meta_count = s->meta.count;
 	rc = vitals_recorder_open(&s->loop.r, s->segment, vitals_trace_schema(s->trace), &o,
 	                          &recovered, err, sizeof(err));
 	if (rc < 0)
 		return cli_error("record", "%s", err);
 	/* The recorder never holds more than two write intervals of samples in memory. */
-	vitals_recorder_set_max_pending(s->loop.r, (size_t)(2 * ceil(s->a->write / s->a->sample)) *
-	                                               (vitals_collector_all_processes(s->c) + 64));
+	record_loop_cap_pending(&s->loop, 0);
 	if (recovered > 0)
 		fprintf(stderr,
 		        "vitals record: folded %" PRId64
@@ -664,28 +625,14 @@ static pid_t spawn(char **cmd, const char *fifo, const sigset_t *mask, int *gate
 
 static void rec_meta(struct rec *s)
 {
-	const char *host = vitals_collector_hostname(s->c), *boot = vitals_collector_boot_id(s->c);
-	const char *kernel = vitals_collector_kernel(s->c);
-	size_t k = 0;
+	char command[1024] = "";
 
-	local_zone(s->zone, sizeof(s->zone));
-	snprintf(s->interval, sizeof(s->interval), "%g", s->a->sample);
-	cli_fmt_time_utc(s->started, sizeof(s->started), clock_utc_us());
-	s->command[0] = '\0';
 	for (char **p = s->a->cmd; p && *p; p++) {
-		size_t used = strlen(s->command);
+		size_t used = strlen(command);
 
-		snprintf(s->command + used, sizeof(s->command) - used, "%s%s", used ? " " : "", *p);
+		snprintf(command + used, sizeof(command) - used, "%s%s", used ? " " : "", *p);
 	}
-	s->meta[k++] = (struct vitals_kv){"vitals.schema_version", "1"};
-	s->meta[k++] = (struct vitals_kv){"vitals.version", vitals_version()};
-	s->meta[k++] = (struct vitals_kv){"vitals.host", host ? host : ""};
-	s->meta[k++] = (struct vitals_kv){"vitals.kernel", kernel ? kernel : ""};
-	s->meta[k++] = (struct vitals_kv){"vitals.boot_id", boot ? boot : ""};
-	s->meta[k++] = (struct vitals_kv){"vitals.timezone", s->zone};
-	s->meta[k++] = (struct vitals_kv){"vitals.sample_interval_seconds", s->interval};
-	s->meta[k++] = (struct vitals_kv){"vitals.started", s->started};
-	s->meta[k++] = (struct vitals_kv){"vitals.command", s->command};
+	record_meta_init(&s->meta, s->c, NULL, s->a->sample, command);
 }
 
 int cmd_record(int argc, char **argv)
@@ -796,7 +743,7 @@ int cmd_record(int argc, char **argv)
 		int e = 0;
 		ssize_t n;
 
-		rec_event(&s, clock_utc_us(), "command", s.command);
+		rec_event(&s, clock_utc_us(), "command", s.meta.command);
 		close(gate);
 		gate = -1;
 		while ((n = read(errpipe, &e, sizeof(e))) < 0 && errno == EINTR)

@@ -4,8 +4,12 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <vitals/vitals.h>
 
 #include "record/loop.h"
 #include "util/clock.h"
@@ -203,4 +207,81 @@ int record_loop_close(struct record_loop *l, char *err, size_t errlen)
 	rc = vitals_recorder_close(l->r, err, errlen);
 	l->r = NULL;
 	return rc;
+}
+
+void record_loop_cap_pending(struct record_loop *l, size_t extra_rows)
+{
+	double per_write = ceil(l->write_interval / l->sample_interval);
+
+	if (!l->r)
+		return;
+	vitals_recorder_set_max_pending(
+	    l->r,
+	    (size_t)(2 * per_write) * (vitals_collector_all_processes(l->c) + 64 + extra_rows));
+}
+
+void record_local_zone(char *buf, size_t len)
+{
+	const char *tz = getenv("TZ");
+	char link[512];
+	ssize_t n;
+	FILE *f;
+
+	buf[0] = '\0';
+	if (tz && *tz) {
+		snprintf(buf, len, "%s", tz[0] == ':' ? tz + 1 : tz);
+		return;
+	}
+	n = readlink("/etc/localtime", link, sizeof(link) - 1);
+	if (n > 0) {
+		const char *z;
+
+		link[n] = '\0';
+		z = strstr(link, "zoneinfo/");
+		if (z) {
+			snprintf(buf, len, "%s", z + strlen("zoneinfo/"));
+			return;
+		}
+	}
+	f = fopen("/etc/timezone", "re");
+	if (f) {
+		if (fgets(buf, (int)len, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+		if (buf[0])
+			return;
+	}
+	snprintf(buf, len, "UTC");
+}
+
+void record_meta_init(struct record_meta *m, const struct vitals_collector *c, const char *zone,
+                      double sample_interval, const char *command)
+{
+	const char *host = vitals_collector_hostname(c), *boot = vitals_collector_boot_id(c);
+	const char *kernel = vitals_collector_kernel(c);
+	int64_t now = clock_utc_us();
+	time_t secs = (time_t)(now / 1000000);
+	struct tm tm;
+	char day[32] = "";
+	size_t k = 0;
+
+	if (zone)
+		snprintf(m->zone, sizeof(m->zone), "%s", zone);
+	else
+		record_local_zone(m->zone, sizeof(m->zone));
+	snprintf(m->interval, sizeof(m->interval), "%g", sample_interval);
+	if (gmtime_r(&secs, &tm))
+		strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(m->started, sizeof(m->started), "%s.%06ldZ", day, (long)(now % 1000000));
+	snprintf(m->command, sizeof(m->command), "%s", command ? command : "");
+	m->kv[k++] = (struct vitals_kv){"vitals.schema_version", "1"};
+	m->kv[k++] = (struct vitals_kv){"vitals.version", vitals_version()};
+	m->kv[k++] = (struct vitals_kv){"vitals.host", host ? host : ""};
+	m->kv[k++] = (struct vitals_kv){"vitals.kernel", kernel ? kernel : ""};
+	m->kv[k++] = (struct vitals_kv){"vitals.boot_id", boot ? boot : ""};
+	m->kv[k++] = (struct vitals_kv){"vitals.timezone", m->zone};
+	m->kv[k++] = (struct vitals_kv){"vitals.sample_interval_seconds", m->interval};
+	m->kv[k++] = (struct vitals_kv){"vitals.started", m->started};
+	m->kv[k++] = (struct vitals_kv){"vitals.command", m->command};
+	m->count = k;
 }

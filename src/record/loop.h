@@ -134,7 +134,37 @@ int record_loop_events(struct record_loop *l, const struct record_loop_event *ev
  */
 int record_loop_close(struct record_loop *l, char *err, size_t errlen);
 
+/*
+ * Cap the rows L's recorder holds in memory while its journal cannot be
+ * written (vitals_recorder_set_max_pending()) at two write intervals of
+ * samples of every process the collector sees, and EXTRA_ROWS more per
+ * sample (events that may come in between).
+ */
+void record_loop_cap_pending(struct record_loop *l, size_t extra_rows);
+
 /* User + system CPU seconds this process has used; < 0 when unknown. */
 double record_cpu_seconds(void);
+
+/*
+ * A recording's file metadata (docs/schema.md: vitals.host, .timezone,
+ * .sample_interval_seconds, .started, .command...), for
+ * vitals_write_options.meta. The strings live in the struct.
+ */
+struct record_meta {
+	struct vitals_kv kv[9];
+	size_t count;
+	char zone[128], interval[32], started[40], command[1024];
+};
+
+/*
+ * Fill M for a recording of C at SAMPLE_INTERVAL seconds, started now,
+ * in time zone ZONE (NULL: record_local_zone()), by COMMAND.
+ */
+void record_meta_init(struct record_meta *m, const struct vitals_collector *c, const char *zone,
+                      double sample_interval, const char *command);
+
+/* The IANA name of the local time zone ("Europe/Paris"): TZ, /etc/localtime, /etc/timezone or
+ * "UTC". */
+void record_local_zone(char *buf, size_t len);
 
 #endif

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "record/loop.h"
 #include "serve/internal.h"
 #include "util/clock.h"
 
@@ -719,30 +720,6 @@ static void server_free(struct server *s)
 	free(s);
 }
 
-static void local_zone(char *buf, size_t len)
-{
-	const char *tz = getenv("TZ");
-	char link[512];
-	ssize_t n;
-
-	if (tz && *tz) {
-		snprintf(buf, len, "%s", tz[0] == ':' ? tz + 1 : tz);
-		return;
-	}
-	n = readlink("/etc/localtime", link, sizeof(link) - 1);
-	if (n > 0) {
-		const char *z;
-
-		link[n] = '\0';
-		z = strstr(link, "zoneinfo/");
-		if (z) {
-			snprintf(buf, len, "%s", z + strlen("zoneinfo/"));
-			return;
-		}
-	}
-	snprintf(buf, len, "UTC");
-}
-
 int server_start(struct server **out, const struct serve_options *o, char *err, size_t errlen)
 {
 	struct server *s;
@@ -773,7 +750,7 @@ int server_start(struct server **out, const struct serve_options *o, char *err, 
 	}
 	if (o->metrics_match && !(s->o.metrics_match = strdup(o->metrics_match)))
 		goto out_nomem;
-	local_zone(s->zone, sizeof(s->zone));
+	record_local_zone(s->zone, sizeof(s->zone));
 	if (o->token && *o->token) {
 		if (strlen(o->token) >= sizeof(s->token) || strlen(o->token) < 8) {
 			snprintf(err, errlen, "--token: the token must have 8 to %zu characters",

@@ -309,8 +309,7 @@ struct tracer {
 	struct vitals_trace *trace;
 	struct vitals_batch *rows;
 	struct record_loop loop; /* its recorder is the file's */
-	struct vitals_kv meta[9];
-	char zone[128], interval[32], started[40];
+	struct record_meta meta;
 
 	struct pending_event *pend;
 	size_t npend, cap;
@@ -726,8 +725,6 @@ int tracer_start(struct server *s, const struct trace_request *tr, char *err, si
 	struct vitals_recorder_options ro;
 	struct vitals_recorder *r;
 	struct stat st;
-	const char *host, *kernel, *boot;
-	size_t k = 0;
 	int64_t recovered = 0;
 	int rc = 500;
 
@@ -772,44 +769,23 @@ int tracer_start(struct server *s, const struct trace_request *tr, char *err, si
 		snprintf(err, errlen, "out of memory");
 		goto out_fail;
 	}
-	host = vitals_collector_hostname(t->c);
-	kernel = vitals_collector_kernel(t->c);
-	boot = vitals_collector_boot_id(t->c);
-	snprintf(t->zone, sizeof(t->zone), "%s", s->zone);
-	snprintf(t->interval, sizeof(t->interval), "%g", tr->sample_interval);
-	{
-		time_t now = time(NULL);
-		struct tm tm;
-
-		gmtime_r(&now, &tm);
-		strftime(t->started, sizeof(t->started), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
-	t->meta[k++] = (struct vitals_kv){"vitals.schema_version", "1"};
-	t->meta[k++] = (struct vitals_kv){"vitals.version", vitals_version()};
-	t->meta[k++] = (struct vitals_kv){"vitals.host", host ? host : ""};
-	t->meta[k++] = (struct vitals_kv){"vitals.kernel", kernel ? kernel : ""};
-	t->meta[k++] = (struct vitals_kv){"vitals.boot_id", boot ? boot : ""};
-	t->meta[k++] = (struct vitals_kv){"vitals.timezone", t->zone};
-	t->meta[k++] = (struct vitals_kv){"vitals.sample_interval_seconds", t->interval};
-	t->meta[k++] = (struct vitals_kv){"vitals.started", t->started};
-	t->meta[k++] = (struct vitals_kv){"vitals.command", "vitals dashboard"};
+	record_meta_init(&t->meta, t->c, s->zone, tr->sample_interval, "vitals dashboard");
 	snprintf(t->path, sizeof(t->path), "%s/%s", s->data_dir, tr->output);
 	vitals_recorder_options_init(&ro);
-	ro.write.meta = t->meta;
-	ro.write.meta_count = k;
+	ro.write.meta = t->meta.kv;
+	ro.write.meta_count = t->meta.count;
 	if (vitals_recorder_open(&r, t->path, vitals_trace_schema(t->trace), &ro, &recovered, err,
 	                         errlen) < 0) {
 		rc = 500;
 		goto out_fail;
 	}
-	vitals_recorder_set_max_pending(
-	    r, (size_t)(2 * ceil(tr->write_interval / tr->sample_interval)) *
-	           (vitals_collector_all_processes(t->c) + 64 + 4096));
 	record_loop_init(&t->loop, t->c, t->trace, t->rows, r);
 	t->loop.sample_interval = tr->sample_interval;
 	t->loop.write_interval = tr->write_interval;
 	t->loop.hooks = &trace_hooks;
 	t->loop.ctx = s;
+	/* Room for events from the API between samples, too. */
+	record_loop_cap_pending(&t->loop, 4096);
 	pthread_mutex_lock(&t->mu);
 	t->req = *tr;
 	snprintf(t->name, sizeof(t->name), "%s", tr->output);

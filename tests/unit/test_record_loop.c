@@ -270,12 +270,47 @@ static void test_snapshot_stop_events(void **state)
 	fixture_free(f);
 }
 
+/* The file's metadata both recordings write: the same keys, a UTC start to the microsecond. */
+static void test_meta(void **state)
+{
+	struct fixture *f = fixture_new(0.05, 10, 0);
+	struct record_meta m;
+	const char *keys[] = {"vitals.schema_version",
+	                      "vitals.version",
+	                      "vitals.host",
+	                      "vitals.kernel",
+	                      "vitals.boot_id",
+	                      "vitals.timezone",
+	                      "vitals.sample_interval_seconds",
+	                      "vitals.started",
+	                      "vitals.command"};
+
+	(void)state;
+	record_meta_init(&m, f->c, "Europe/Paris", 0.25, "make test");
+	assert_int_equal(m.count, sizeof(keys) / sizeof(keys[0]));
+	for (size_t i = 0; i < m.count; i++)
+		assert_string_equal(m.kv[i].key, keys[i]);
+	assert_string_equal(m.kv[5].value, "Europe/Paris");
+	assert_string_equal(m.kv[6].value, "0.25");
+	assert_string_equal(m.kv[8].value, "make test");
+	/* 2026-12-02T05:21:07.123456Z */
+	assert_int_equal(strlen(m.started), 27);
+	assert_int_equal(m.started[10], 'T');
+	assert_int_equal(m.started[19], '.');
+	assert_int_equal(m.started[26], 'Z');
+	record_meta_init(&m, f->c, NULL, 1, NULL);
+	assert_true(m.zone[0] != '\0');
+	assert_string_equal(m.kv[8].value, "");
+	fixture_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_schedule),
 	    cmocka_unit_test(test_stall),
 	    cmocka_unit_test(test_snapshot_stop_events),
+	    cmocka_unit_test(test_meta),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,10 +53,11 @@ int record_loop_sample(struct record_loop *l)
 	double t0 = clock_mono_seconds(), c0 = record_cpu_seconds();
 	struct vitals_sample_cost cost;
 	char msg[sizeof(l->error)];
-	int rc = l->r ? vitals_collector_sample(l->c) : VITALS_E_INVAL;
+	int rc;
 
-	if (rc == VITALS_E_INVAL && !l->r)
-		return rc;
+	if (!l->r)
+		return VITALS_E_INVAL; /* closed: a rotation that failed */
+	rc = vitals_collector_sample(l->c);
 	if (rc < 0) {
 		snprintf(msg, sizeof(msg), "sampling: %s", vitals_collector_errmsg(l->c));
 		loop_say(l, msg);

@@ -30,7 +30,7 @@
  * it waits before a 503 (docs/api.md, Limits).
  */
 #define SERVE_HEAVY_WAIT     5
-#define SERVE_HEAVY_BRIEF_MS 250
+#define SERVE_HEAVY_BRIEF_MS 1000
 
 #ifndef VITALS_WEB_BUILD_DIR
 #define VITALS_WEB_BUILD_DIR ""

@@ -123,7 +123,10 @@ def distinct(wrk, port):
     report(not wrong and field("timeouts", "") == "0" and "Socket errors" not in out,
            "distinct requests: the rest (%d) are 503 with Retry-After and a JSON error, no "
            "timeout" % non2xx, (wrong[:5], re.findall(r"Socket errors.*", out)))
-    report(maxms < 7000, "distinct requests: no answer took much past 5 s (%.0f ms at most)"
+    # The wait is bounded at 5 s; the answer's own computation comes on top (slower
+    # under AddressSanitizer).
+    bound = 15000 if SANITIZED else 7000
+    report(maxms < bound, "distinct requests: no answer took much past 5 s (%.0f ms at most)"
            % maxms)
 
 

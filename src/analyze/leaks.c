@@ -449,6 +449,8 @@ static struct leak_suspect *item_new(struct analysis *an)
 	r->items[r->count].series = -1;
 	r->items[r->count].start_time = -1;
 	r->items[r->count].members = 1;
+	r->items[r->count].explained_by = -1;
+	r->items[r->count].explained_start_time = -1;
 	r->items[r->count].heap_rate = NAN;
 	r->items[r->count].projection = NAN;
 	return &r->items[r->count++];
@@ -785,6 +787,183 @@ static int gauge_in_scope(const struct leak_options *o, const char *id)
 	return comps <= o->depth;
 }
 
+/*
+ * The value of column C of S at time T, linear between its valid points
+ * around T (at most GAP apart); NaN outside them. *POS: where the last
+ * look ended (the times asked go up).
+ */
+static double value_at(const struct series *s, int c, int64_t t, int64_t gap, size_t *pos)
+{
+	size_t i = *pos, prev;
+
+	while (i < s->n && (s->t[i] < t || !s->valid[c][i]))
+		i++;
+	*pos = i > 0 ? i - 1 : 0;
+	if (i == s->n)
+		return NAN;
+	if (s->t[i] == t)
+		return s->v[c][i];
+	for (prev = i; prev-- > 0;)
+		if (s->valid[c][prev])
+			break;
+	if (prev >= i || s->t[i] - s->t[prev] > gap)
+		return NAN;
+	return s->v[c][prev] + (s->v[c][i] - s->v[c][prev]) * (double)(t - s->t[prev]) /
+	                           (double)(s->t[i] - s->t[prev]);
+}
+
+/*
+ * Whether process suspect P explains the growth of cgroup suspect G: P
+ * grows at two thirds to one and a half times G's rate, from about the
+ * same time (within a quarter of G's growth), and G less P, from the
+ * earlier of the two starts, is flat (its rate under a third of G's):
+ * the same growth at the same time. A trace does not say which cgroup a
+ * process series is in, so the shape is the test; a process in another
+ * group that grows the same way at the same time would pass it too.
+ */
+static int explains(struct analysis *an, const struct leak_suspect *g, int gc,
+                    const struct leak_suspect *p, int rss, int *rc)
+{
+	const struct series *gs = &an->set->series[g->series], *ps = &an->set->series[p->series];
+	struct leak_options o = *an->o;
+	struct leak_suspect rest;
+	int64_t gap = 3 * series_gap(gs), from, *t = NULL;
+	size_t n = 0, pos = 0;
+	double *v = NULL;
+	int yes = 0;
+
+	if (!(p->rate >= g->rate * 2 / 3 && p->rate <= g->rate * 3 / 2))
+		return 0;
+	if (llabs(p->start - g->start) > (g->last - g->start) / 4)
+		return 0;
+	if (gap < 3 * series_gap(ps))
+		gap = 3 * series_gap(ps);
+	from = p->start < g->start ? p->start : g->start;
+	t = malloc((gs->n + 1) * sizeof(*t));
+	v = malloc((gs->n + 1) * sizeof(*v));
+	if (!t || !v) {
+		*rc = fail_nomem(an);
+		goto out_free;
+	}
+	for (size_t i = 0; i < gs->n; i++) {
+		double pv;
+
+		if (!gs->valid[gc][i] || gs->t[i] < from || gs->t[i] < g->first ||
+		    gs->t[i] > g->last)
+			continue;
+		pv = value_at(ps, rss, gs->t[i], gap, &pos);
+		if (isnan(pv))
+			continue;
+		t[n] = gs->t[i];
+		v[n] = gs->v[gc][i] - pv;
+		n++;
+	}
+	/* Most of the growth must be seen beside the process, or nothing is said. */
+	if (n < WINDOWS || n < g->points / 2)
+		goto out_free;
+	o.skip = 0;
+	o.min_duration = 0;
+	memset(&rest, 0, sizeof(rest));
+	*rc = leak_fit(t, v, n, 1, &o, &rest);
+	if (*rc < 0) {
+		*rc = fail_nomem(an);
+		goto out_free;
+	}
+	yes = isfinite(rest.rate) && fabs(rest.rate) < g->rate / 3;
+out_free:
+	free(t);
+	free(v);
+	return yes;
+}
+
+/*
+ * Each cgroup suspect whose growth a process suspect explains is marked
+ * as its (explained_by), to be listed right after it. Of several, the
+ * fastest.
+ */
+static int explain_cgroups(struct analysis *an, int gc, int rss)
+{
+	struct leak_report *r = an->rep;
+	int rc = VITALS_OK;
+
+	for (size_t i = 0; i < r->count; i++) {
+		struct leak_suspect *g = &r->items[i];
+		const struct leak_suspect *best = NULL;
+
+		if (g->kind != LEAK_CGROUP || !g->suspect)
+			continue;
+		for (size_t j = 0; j < r->count; j++) {
+			const struct leak_suspect *p = &r->items[j];
+
+			if (p->kind != LEAK_PROCESS || !p->suspect ||
+			    (best && p->rate <= best->rate))
+				continue;
+			if (explains(an, g, gc, p, rss, &rc))
+				best = p;
+			if (rc < 0)
+				return rc;
+		}
+		if (best) {
+			g->explained_by = best->pid;
+			g->explained_start_time = best->start_time;
+		}
+	}
+	return rc;
+}
+
+/* Whether E is explained by process item P. */
+static int explained_by(const struct leak_suspect *e, const struct leak_suspect *p)
+{
+	return e->explained_by >= 0 && p->kind == LEAK_PROCESS && p->pid == e->explained_by &&
+	       p->start_time == e->explained_start_time;
+}
+
+/*
+ * Put each suspect explained by a process right after it (they are sorted
+ * by rate; a group grows a little faster than the process it holds).
+ */
+static int place_explained(struct analysis *an)
+{
+	struct leak_report *r = an->rep;
+	struct leak_suspect *out;
+	uint8_t *done;
+	size_t k = 0;
+
+	out = malloc((r->suspects + 1) * sizeof(*out));
+	done = calloc(r->suspects + 1, 1);
+	if (!out || !done) {
+		free(out);
+		free(done);
+		return fail_nomem(an);
+	}
+	for (size_t i = 0; i < r->suspects; i++) {
+		const struct leak_suspect *it = &r->items[i];
+		int found = 0;
+
+		if (done[i])
+			continue;
+		/* An explained one waits for its process, when that is listed. */
+		for (size_t j = 0; it->kind != LEAK_PROCESS && j < r->suspects && !found; j++)
+			found = explained_by(it, &r->items[j]);
+		if (found)
+			continue;
+		out[k++] = *it;
+		done[i] = 1;
+		for (size_t j = 0; j < r->suspects; j++)
+			if (!done[j] && explained_by(&r->items[j], it)) {
+				out[k++] = r->items[j];
+				done[j] = 1;
+			}
+	}
+	for (size_t i = 0; i < r->suspects; i++)
+		if (!done[i])
+			out[k++] = r->items[i]; /* not reached: every process is listed */
+	memcpy(r->items, out, r->suspects * sizeof(*out));
+	free(out);
+	free(done);
+	return VITALS_OK;
+}
+
 static int cmp_item(const void *a, const void *b)
 {
 	const struct leak_suspect *x = a, *y = b;
@@ -944,6 +1123,8 @@ int leaks_analyze(const struct series_set *set, const struct leak_options *o,
 				for (int d = 0; q >= 0 && d < 4096; d++) {
 					if ((long)tr.procs[q] == st->series) {
 						st->suspect = 0;
+						st->explained_by = p->pid;
+						st->explained_start_time = p->start_time;
 						break;
 					}
 					q = tr.parent[q];
@@ -952,6 +1133,11 @@ int leaks_analyze(const struct series_set *set, const struct leak_options *o,
 					break;
 			}
 		}
+	}
+	if (cg >= 0 && rss >= 0) {
+		rc = explain_cgroups(&an, cg, rss);
+		if (rc < 0)
+			goto out;
 	}
 	for (size_t i = 0; i < an.rep->count; i++) {
 		struct leak_suspect *it = &an.rep->items[i];
@@ -962,6 +1148,9 @@ int leaks_analyze(const struct series_set *set, const struct leak_options *o,
 		qsort(an.rep->items, an.rep->count, sizeof(*an.rep->items), cmp_item);
 	while (an.rep->suspects < an.rep->count && an.rep->items[an.rep->suspects].suspect)
 		an.rep->suspects++;
+	rc = place_explained(&an);
+	if (rc < 0)
+		goto out;
 	if (!o->all)
 		an.rep->count = an.rep->suspects;
 out:

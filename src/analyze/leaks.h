@@ -59,6 +59,19 @@
  * A series that passes with confidence >= min_confidence is a suspect.
  * Suspects are ranked by rate, fastest first.
  *
+ * A group and the process it holds. A cgroup that holds a leaking process
+ * grows as fast as the process (a little faster: whatever else the group
+ * gains), so by rate alone the group would be named before the process
+ * that leaks. A cgroup suspect whose growth a process suspect explains --
+ * the process grows at 2/3 to 3/2 of its rate, from about the same time
+ * (within a quarter of the group's growth), and the group less the
+ * process is flat (rate under a third of the group's) -- is marked with
+ * that process (explained_by) and listed right after it. The trace does
+ * not say which cgroup a process series is in, so this is a test of
+ * shape: every group that holds one leaker follows it (user.slice and its
+ * session alike). A subtree explained by a process inside it is not a
+ * suspect (above) and names that process the same way.
+ *
  * Projection. When the trace holds the machine's available memory
  * (`mem_available_bytes` of kind `system`), a byte suspect's projection is
  * the time until that (its last value) would be used up at the suspect's
@@ -136,6 +149,13 @@ struct leak_suspect {
 	size_t points;       /* points analysed (after the warm-up, before reduction) */
 	enum leak_heap_verdict heap; /* processes with a logged heap */
 	double heap_rate;            /* bytes/s of the heap in use, NaN unknown */
+	/*
+	 * Cgroups and subtrees whose growth a process suspect explains: that
+	 * process's pid and start time (a suspect is listed right after it);
+	 * else -1.
+	 */
+	int64_t explained_by;
+	int64_t explained_start_time;
 };
 
 struct leak_report {

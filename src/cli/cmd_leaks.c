@@ -233,7 +233,12 @@ static const char *fmt_amount(char *buf, size_t len, const struct leak_suspect *
 static const char *note(char *buf, size_t len, const struct leak_suspect *s)
 {
 	buf[0] = '\0';
-	if (s->kind == LEAK_SUBTREE)
+	if (s->explained_by >= 0 && s->kind == LEAK_SUBTREE)
+		snprintf(buf, len, "%zu processes, grows with process %lld", s->members,
+		         (long long)s->explained_by);
+	else if (s->explained_by >= 0)
+		snprintf(buf, len, "grows with process %lld", (long long)s->explained_by);
+	else if (s->kind == LEAK_SUBTREE)
 		snprintf(buf, len, "%zu processes", s->members);
 	else if (s->heap == LEAK_HEAP_GROWS)
 		snprintf(buf, len, "heap in use grows too: a leak");
@@ -387,6 +392,11 @@ static void print_json(const struct leaks_args *a, const struct series_set *set,
 		json_key(&w, "heap");
 		json_string(&w, heap_name(s->heap));
 		json_num(&w, "heap_rate_per_second", s->heap_rate);
+		json_key(&w, "explained_by");
+		if (s->explained_by >= 0)
+			json_int(&w, s->explained_by);
+		else
+			json_null(&w);
 		json_object_end(&w);
 	}
 	json_array_end(&w);
@@ -422,7 +432,8 @@ static void csv_num(double v)
 static void print_csv(const struct leak_report *r, size_t shown)
 {
 	printf("rank,suspect,kind,id,name,metric,pid,start_time,rate_per_second,confidence,"
-	       "growth_start,growth,first_value,last_value,projection_seconds,members,heap\n");
+	       "growth_start,growth,first_value,last_value,projection_seconds,members,heap,"
+	       "explained_by\n");
 	for (size_t i = 0; i < shown; i++) {
 		const struct leak_suspect *s = &r->items[i];
 		char when[40];
@@ -444,7 +455,10 @@ static void print_csv(const struct leak_report *r, size_t shown)
 		csv_num(s->first_value);
 		csv_num(s->last_value);
 		csv_num(s->projection);
-		printf(",%zu,%s\n", s->members, heap_name(s->heap) ? heap_name(s->heap) : "");
+		printf(",%zu,%s,", s->members, heap_name(s->heap) ? heap_name(s->heap) : "");
+		if (s->explained_by >= 0)
+			printf("%lld", (long long)s->explained_by);
+		putchar('\n');
 	}
 }
 

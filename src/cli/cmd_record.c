@@ -13,7 +13,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,6 +20,7 @@
 #include <vitals/vitals.h>
 
 #include "cli/cli.h"
+#include "record/loop.h"
 #include "util/clock.h"
 
 static const char usage_text[] =
@@ -310,53 +310,6 @@ static void on_child(int sig)
 
 /* ---- time --------------------------------------------------------------- */
 
-static double cpu_seconds(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) < 0)
-		return 0;
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-/* The IANA name of the local time zone ("Europe/Paris"), or "UTC"/"" when unknown. */
-static void local_zone(char *buf, size_t len)
-{
-	const char *tz = getenv("TZ");
-	char link[512];
-	ssize_t n;
-
-	buf[0] = '\0';
-	if (tz && *tz) {
-		snprintf(buf, len, "%s", tz[0] == ':' ? tz + 1 : tz);
-		return;
-	}
-	n = readlink("/etc/localtime", link, sizeof(link) - 1);
-	if (n > 0) {
-		const char *z;
-
-		link[n] = '\0';
-		z = strstr(link, "zoneinfo/");
-		if (z) {
-			snprintf(buf, len, "%s", z + strlen("zoneinfo/"));
-			return;
-		}
-	}
-	{
-		FILE *f = fopen("/etc/timezone", "r");
-
-		if (f) {
-			if (fgets(buf, (int)len, f))
-				buf[strcspn(buf, "\n")] = '\0';
-			fclose(f);
-			if (buf[0])
-				return;
-		}
-	}
-	snprintf(buf, len, "UTC");
-}
-
 /* ---- the recording ------------------------------------------------------- */
 
 struct rec {
@@ -364,27 +317,26 @@ struct rec {
 	struct vitals_collector *c;
 	struct vitals_trace *trace;
 	struct vitals_batch *rows;
-	struct vitals_recorder *r;
-	char *segment; /* the file being written now */
-	char *fifo;    /* FILE.events */
-	int fifo_fd;   /* read end (held read-write, so writers never block), or -1 */
+	struct record_loop loop;  /* its recorder is the segment's */
+	const sigset_t *waitmask; /* the signal mask while waiting */
+	pid_t child;              /* the command, until it is waited for; or 0 */
+	int child_status;         /* its status once waited for, or -1 */
+	char *segment;            /* the file being written now */
+	char *fifo;               /* FILE.events */
+	int fifo_fd;              /* read end (held read-write, so writers never block), or -1 */
 	char line[4096 + 64];
 	size_t line_len;
-	struct vitals_kv meta[9];
-	char zone[128], interval[32], started[40], command[1024];
-	char last_error[1024];  /* of the last failed write, said once */
+	struct record_meta meta;
 	time_t last_write_wall; /* when the last write worked; 0 before */
-	uint64_t samples;
-	double started_mono, segment_mono, last_write_mono, last_status_mono, last_cpu;
+	double started_mono, segment_mono, last_status_mono, last_cpu;
 	int tty;
 };
 
-/* Say a failure on standard error, once until it changes: a full disk fails every time. */
-static void rec_say(struct rec *s, const char *msg)
+/* Say a failure on standard error (the loop says each one once until it changes). */
+static void rec_say(struct record_loop *l, const char *msg)
 {
-	if (strcmp(s->last_error, msg) == 0)
-		return;
-	snprintf(s->last_error, sizeof(s->last_error), "%s", msg);
+	struct rec *s = l->ctx;
+
 	fprintf(stderr, "%svitals record: %s\n", s->tty && !s->a->quiet ? "\n" : "", msg);
 }
 
@@ -397,15 +349,14 @@ static int rec_open_segment(struct rec *s)
 
 	vitals_recorder_options_init(&o);
 	o.write.codec = (enum vitals_codec)s->a->codec;
-	o.write.meta = s->meta;
-	o.write.meta_count = sizeof(s->meta) / sizeof(s->meta[0]);
-	rc = vitals_recorder_open(&s->r, s->segment, vitals_trace_schema(s->trace), &o, &recovered,
-	                          err, sizeof(err));
+	o.write.meta = s->meta.kv;
+	o.write.meta_count = s->meta.count;
+	rc = vitals_recorder_open(&s->loop.r, s->segment, vitals_trace_schema(s->trace), &o,
+	                          &recovered, err, sizeof(err));
 	if (rc < 0)
 		return cli_error("record", "%s", err);
 	/* The recorder never holds more than two write intervals of samples in memory. */
-	vitals_recorder_set_max_pending(s->r, (size_t)(2 * ceil(s->a->write / s->a->sample)) *
-	                                          (vitals_collector_all_processes(s->c) + 64));
+	record_loop_cap_pending(&s->loop, 0);
 	if (recovered > 0)
 		fprintf(stderr,
 		        "vitals record: folded %" PRId64
@@ -413,7 +364,6 @@ static int rec_open_segment(struct rec *s)
 		        "that did not finish, back into %s\n",
 		        recovered, s->segment, s->segment);
 	s->segment_mono = clock_mono_seconds();
-	s->last_write_mono = s->segment_mono;
 	return CLI_EXIT_OK;
 }
 
@@ -437,11 +387,8 @@ static int rec_rotate(struct rec *s)
 {
 	char err[1024], *next;
 
-	if (vitals_recorder_close(s->r, err, sizeof(err)) < 0) {
-		s->r = NULL;
+	if (record_loop_close(&s->loop, err, sizeof(err)) < 0)
 		return cli_error("record", "%s", err);
-	}
-	s->r = NULL;
 	next = segment_name(s->a->output);
 	if (!next)
 		return cli_error("record", "out of memory");
@@ -457,12 +404,9 @@ static int rec_rotate(struct rec *s)
 
 static int rec_event(struct rec *s, int64_t at, const char *source, const char *text)
 {
-	vitals_batch_clear(s->rows);
-	if (vitals_trace_add_event(s->trace, s->rows, at, source, text, NULL) < 0)
-		return -1;
-	if (vitals_recorder_add(s->r, s->rows) < 0)
-		rec_say(s, vitals_recorder_errmsg(s->r));
-	return 0;
+	struct record_loop_event ev = {at, source, text, NULL};
+
+	return record_loop_events(&s->loop, &ev, 1);
 }
 
 /*
@@ -490,11 +434,11 @@ static void rec_fifo_line(struct rec *s, char *line)
 	}
 	if (!*text)
 		return;
-	vitals_batch_clear(s->rows);
-	if (vitals_trace_add_event(s->trace, s->rows, at, source, text, fields) < 0)
-		return;
-	if (vitals_recorder_add(s->r, s->rows) < 0)
-		rec_say(s, vitals_recorder_errmsg(s->r));
+	{
+		struct record_loop_event ev = {at, source, text, fields};
+
+		record_loop_events(&s->loop, &ev, 1);
+	}
 }
 
 static void rec_read_fifo(struct rec *s)
@@ -528,7 +472,7 @@ static void rec_read_fifo(struct rec *s)
 static void rec_status(struct rec *s, int final)
 {
 	char el[32], size[16], when[40] = "none yet";
-	double now = clock_mono_seconds(), cpu = cpu_seconds();
+	double now = clock_mono_seconds(), cpu = record_cpu_seconds();
 	double pct = now > s->last_status_mono
 	                 ? 100.0 * (cpu - s->last_cpu) / (now - s->last_status_mono)
 	                 : 0;
@@ -553,45 +497,86 @@ static void rec_status(struct rec *s, int final)
 	fprintf(stderr,
 	        "\r\033[Krecording %s  %s  samples %" PRIu64
 	        "  file %s  last write %s  cpu %.1f%%%s",
-	        s->segment, el, s->samples, size, when, pct, final ? "\n" : "");
+	        s->segment, el, s->loop.samples, size, when, pct, final ? "\n" : "");
 	fflush(stderr);
 }
 
-static int rec_sample(struct rec *s)
-{
-	double t0 = clock_mono_seconds(), c0 = cpu_seconds();
-	struct vitals_sample_cost cost;
-	int rc = vitals_collector_sample(s->c);
+/* ---- the loop's hooks (record/loop.h) ----------------------------------- */
 
-	if (rc < 0)
-		return cli_error("record", "sampling: %s", vitals_collector_errmsg(s->c));
-	vitals_batch_clear(s->rows);
-	cost.seconds = clock_mono_seconds() - t0;
-	cost.cpu_seconds = cpu_seconds() - c0;
-	if (vitals_trace_add_sample(s->trace, s->rows, s->c, s->a->processes, &cost) < 0)
-		return cli_error("record", "out of memory");
-	if (vitals_recorder_add(s->r, s->rows) < 0)
-		rec_say(s, vitals_recorder_errmsg(s->r));
-	s->samples++;
-	return CLI_EXIT_OK;
+static void rec_sampled(struct record_loop *l)
+{
+	rec_status(l->ctx, 0);
 }
 
-/* Write; a failure is said once, and so is the first write that works again. */
-static int rec_write(struct rec *s)
+/* After a write: say when writing works again, and start the next segment when due. */
+static int rec_wrote(struct record_loop *l, int rc, int recovered)
 {
-	s->last_write_mono = clock_mono_seconds();
-	if (vitals_recorder_write(s->r) < 0) {
-		rec_say(s, vitals_recorder_errmsg(s->r));
-		return -1;
-	}
-	s->last_write_wall = time(NULL);
-	if (s->last_error[0]) {
+	struct rec *s = l->ctx;
+	double now = clock_mono_seconds();
+
+	if (rc == 0)
+		s->last_write_wall = time(NULL);
+	if (recovered)
 		fprintf(stderr, "%svitals record: %s is written again\n",
 		        s->tty && !s->a->quiet ? "\n" : "", s->segment);
-		s->last_error[0] = '\0';
-	}
+	if ((s->a->rotate_seconds > 0 && now - s->segment_mono >= s->a->rotate_seconds) ||
+	    (s->a->rotate_bytes && vitals_recorder_file_bytes(l->r) >= s->a->rotate_bytes))
+		return rec_rotate(s) ? VITALS_E_IO : 0;
 	return 0;
 }
+
+/* Sleep, with signals let in only here, until the time is up or an event line comes. */
+static void rec_wait(struct record_loop *l, double left)
+{
+	struct rec *s = l->ctx;
+	struct timespec ts;
+	struct pollfd pfd;
+
+	if (stop_signal || child_exited)
+		return;
+	ts.tv_sec = (time_t)left;
+	ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+	pfd.fd = s->fifo_fd;
+	pfd.events = POLLIN;
+	ppoll(&pfd, s->fifo_fd >= 0 ? 1 : 0, &ts, s->waitmask);
+}
+
+/* Event lines, the command's exit (an event, and the end), a signal (the end). */
+static unsigned rec_check(struct record_loop *l)
+{
+	struct rec *s = l->ctx;
+
+	if (s->fifo_fd >= 0)
+		rec_read_fifo(s);
+	if (child_exited && s->child) {
+		int status;
+
+		child_exited = 0;
+		if (waitpid(s->child, &status, WNOHANG) == s->child) {
+			char text[64];
+
+			s->child_status = status;
+			s->child = 0;
+			if (WIFEXITED(status))
+				snprintf(text, sizeof(text), "exit status %d", WEXITSTATUS(status));
+			else
+				snprintf(text, sizeof(text), "killed by signal %d (%s)",
+				         WTERMSIG(status), strsignal(WTERMSIG(status)));
+			rec_event(s, clock_utc_us(), "command", text);
+			return RECORD_LOOP_STOP;
+		}
+	}
+	child_exited = 0;
+	return stop_signal ? RECORD_LOOP_STOP : 0;
+}
+
+static const struct record_loop_hooks rec_hooks = {
+    .wait = rec_wait,
+    .check = rec_check,
+    .sampled = rec_sampled,
+    .wrote = rec_wrote,
+    .say = rec_say,
+};
 
 /* Start the command, held at a gate until the first sample is taken. */
 static pid_t spawn(char **cmd, const char *fifo, const sigset_t *mask, int *gate, int *errpipe)
@@ -640,28 +625,14 @@ static pid_t spawn(char **cmd, const char *fifo, const sigset_t *mask, int *gate
 
 static void rec_meta(struct rec *s)
 {
-	const char *host = vitals_collector_hostname(s->c), *boot = vitals_collector_boot_id(s->c);
-	const char *kernel = vitals_collector_kernel(s->c);
-	size_t k = 0;
+	char command[1024] = "";
 
-	local_zone(s->zone, sizeof(s->zone));
-	snprintf(s->interval, sizeof(s->interval), "%g", s->a->sample);
-	cli_fmt_time_utc(s->started, sizeof(s->started), clock_utc_us());
-	s->command[0] = '\0';
 	for (char **p = s->a->cmd; p && *p; p++) {
-		size_t used = strlen(s->command);
+		size_t used = strlen(command);
 
-		snprintf(s->command + used, sizeof(s->command) - used, "%s%s", used ? " " : "", *p);
+		snprintf(command + used, sizeof(command) - used, "%s%s", used ? " " : "", *p);
 	}
-	s->meta[k++] = (struct vitals_kv){"vitals.schema_version", "1"};
-	s->meta[k++] = (struct vitals_kv){"vitals.version", vitals_version()};
-	s->meta[k++] = (struct vitals_kv){"vitals.host", host ? host : ""};
-	s->meta[k++] = (struct vitals_kv){"vitals.kernel", kernel ? kernel : ""};
-	s->meta[k++] = (struct vitals_kv){"vitals.boot_id", boot ? boot : ""};
-	s->meta[k++] = (struct vitals_kv){"vitals.timezone", s->zone};
-	s->meta[k++] = (struct vitals_kv){"vitals.sample_interval_seconds", s->interval};
-	s->meta[k++] = (struct vitals_kv){"vitals.started", s->started};
-	s->meta[k++] = (struct vitals_kv){"vitals.command", s->command};
+	record_meta_init(&s->meta, s->c, NULL, s->a->sample, command);
 }
 
 int cmd_record(int argc, char **argv)
@@ -672,10 +643,7 @@ int cmd_record(int argc, char **argv)
 	struct sigaction sa;
 	sigset_t block, old;
 	char err[1024];
-	pid_t child = 0;
-	int gate = -1, errpipe = -1, child_status = -1, exit_code = CLI_EXIT_OK, rc;
-	uint64_t k = 0;
-	double start;
+	int gate = -1, errpipe = -1, exit_code = CLI_EXIT_OK, rc;
 
 	rc = record_parse(argc, argv, &a);
 	if (rc >= 0)
@@ -683,6 +651,7 @@ int cmd_record(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.a = &a;
 	s.fifo_fd = -1;
+	s.child_status = -1;
 	s.tty = isatty(STDERR_FILENO);
 
 	/* Signals arrive only while waiting, so a sample or a write is never cut. */
@@ -701,6 +670,7 @@ int cmd_record(int argc, char **argv)
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &old);
+	s.waitmask = &old;
 
 	if (asprintf(&s.fifo, "%s.events", a.output) < 0) {
 		s.fifo = NULL;
@@ -708,13 +678,14 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	if (a.cmd) {
-		child = spawn(a.cmd, s.fifo, &old, &gate, &errpipe);
-		if (child < 0) {
+		s.child = spawn(a.cmd, s.fifo, &old, &gate, &errpipe);
+		if (s.child < 0) {
+			s.child = 0;
 			exit_code =
 			    cli_error("record", "cannot start %s: %s", a.cmd[0], strerror(errno));
 			goto out;
 		}
-		a.scope.pid = child;
+		a.scope.pid = s.child;
 		a.scope.depth = -1;
 	}
 	vitals_collector_options_init(&co);
@@ -734,6 +705,14 @@ int cmd_record(int argc, char **argv)
 		exit_code = cli_error("record", "out of memory");
 		goto out;
 	}
+	record_loop_init(&s.loop, s.c, s.trace, s.rows, NULL);
+	s.loop.sample_interval = a.sample;
+	s.loop.write_interval = a.write;
+	s.loop.duration = a.duration;
+	s.loop.processes = a.processes;
+	s.loop.stop_on_error = 1;
+	s.loop.hooks = &rec_hooks;
+	s.loop.ctx = &s;
 	rec_meta(&s);
 	s.segment =
 	    (a.rotate_seconds > 0 || a.rotate_bytes) ? segment_name(a.output) : strdup(a.output);
@@ -759,12 +738,12 @@ int cmd_record(int argc, char **argv)
 			s.fifo_fd = -1;
 		}
 	}
-	if (child) {
+	if (s.child) {
 		/* Let the command run now that everything is ready; its exec closes the pipe. */
 		int e = 0;
 		ssize_t n;
 
-		rec_event(&s, clock_utc_us(), "command", s.command);
+		rec_event(&s, clock_utc_us(), "command", s.meta.command);
 		close(gate);
 		gate = -1;
 		while ((n = read(errpipe, &e, sizeof(e))) < 0 && errno == EINTR)
@@ -774,134 +753,57 @@ int cmd_record(int argc, char **argv)
 		if (n == (ssize_t)sizeof(e)) {
 			cli_error("record", "cannot run %s: %s", a.cmd[0], strerror(e));
 			exit_code = 127;
-			waitpid(child, NULL, 0);
-			child = 0;
+			waitpid(s.child, NULL, 0);
+			s.child = 0;
 			goto out_close;
 		}
 	}
 
-	start = clock_mono_seconds();
-	s.last_status_mono = start;
-	s.last_cpu = cpu_seconds();
-	for (;;) {
-		double now, next;
-		struct timespec ts;
-		struct pollfd pfd;
-
-		if (rec_sample(&s))
-			goto out_close;
-		/*
-		 * The next slot of the steady schedule. A sample that comes late (a
-		 * busy machine) is taken at once, so the count holds; only when more
-		 * than a whole interval behind are the missed slots given up.
-		 */
-		now = clock_mono_seconds();
-		k++;
-		next = start + (double)k * a.sample;
-		if (now - next > a.sample) {
-			k = (uint64_t)floor((now - start) / a.sample);
-			next = start + (double)k * a.sample;
-		}
-		if (a.duration > 0 && next - start >= a.duration - 1e-9)
-			break; /* duration / interval samples, the first at the start */
-		rec_status(&s, 0);
-		for (;;) {
-			double left;
-
-			if (stop_signal || child_exited)
-				break;
-			now = clock_mono_seconds();
-			if (now - s.last_write_mono >= a.write - 1e-9) {
-				rec_write(&s);
-				if ((a.rotate_seconds > 0 &&
-				     now - s.segment_mono >= a.rotate_seconds) ||
-				    (a.rotate_bytes &&
-				     vitals_recorder_file_bytes(s.r) >= a.rotate_bytes)) {
-					if (rec_rotate(&s)) {
-						exit_code = CLI_EXIT_FAILURE;
-						goto out_close;
-					}
-				}
-				continue;
-			}
-			left = next - now;
-			if (left <= 0)
-				break;
-			if (a.write - (now - s.last_write_mono) < left)
-				left = a.write - (now - s.last_write_mono);
-			ts.tv_sec = (time_t)left;
-			ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-			pfd.fd = s.fifo_fd;
-			pfd.events = POLLIN;
-			/* Signals are let in only here. */
-			if (ppoll(&pfd, s.fifo_fd >= 0 ? 1 : 0, &ts, &old) > 0)
-				rec_read_fifo(&s);
-		}
-		if (s.fifo_fd >= 0)
-			rec_read_fifo(&s);
-		if (child_exited && child) {
-			int status;
-
-			child_exited = 0;
-			if (waitpid(child, &status, WNOHANG) == child) {
-				char text[64];
-
-				child_status = status;
-				child = 0;
-				if (WIFEXITED(status))
-					snprintf(text, sizeof(text), "exit status %d",
-					         WEXITSTATUS(status));
-				else
-					snprintf(text, sizeof(text), "killed by signal %d (%s)",
-					         WTERMSIG(status), strsignal(WTERMSIG(status)));
-				rec_event(&s, clock_utc_us(), "command", text);
-				break;
-			}
-		}
-		child_exited = 0;
-		if (stop_signal)
-			break;
-	}
-	if (stop_signal && child) {
+	s.last_status_mono = clock_mono_seconds();
+	s.last_cpu = record_cpu_seconds();
+	if (record_loop_run(&s.loop) < 0)
+		exit_code = CLI_EXIT_FAILURE;
+	if (stop_signal && s.child) {
 		/* Pass the signal on and wait for the command; a second signal kills it. */
 		int killed = 0;
 
-		kill(child, stop_signal);
-		while (waitpid(child, &child_status, WNOHANG) == 0) {
+		kill(s.child, stop_signal);
+		while (waitpid(s.child, &s.child_status, WNOHANG) == 0) {
 			struct timespec ts = {0, 100000000};
 
 			if (stop_count > 1 && !killed) {
-				kill(child, SIGKILL);
+				kill(s.child, SIGKILL);
 				killed = 1;
 			}
 			ppoll(NULL, 0, &ts, &old);
 		}
-		child = 0;
+		s.child = 0;
 	}
 out_close:
 	if (s.fifo_fd >= 0)
 		rec_read_fifo(&s);
-	if (s.r && vitals_recorder_close(s.r, err, sizeof(err)) < 0) {
-		cli_error("record", "%s", err);
-		exit_code = CLI_EXIT_FAILURE;
-	} else if (s.r) {
-		s.last_write_wall = time(NULL);
+	if (s.loop.r) {
+		if (record_loop_close(&s.loop, err, sizeof(err)) < 0) {
+			cli_error("record", "%s", err);
+			exit_code = CLI_EXIT_FAILURE;
+		} else {
+			s.last_write_wall = time(NULL);
+		}
 	}
-	s.r = NULL;
 	rec_status(&s, 1);
-	if (exit_code == CLI_EXIT_OK && child_status >= 0 && a.cmd)
-		exit_code = WIFEXITED(child_status) ? WEXITSTATUS(child_status)
-		                                    : 128 + WTERMSIG(child_status);
+	if (exit_code == CLI_EXIT_OK && s.child_status >= 0 && a.cmd)
+		exit_code = WIFEXITED(s.child_status) ? WEXITSTATUS(s.child_status)
+		                                      : 128 + WTERMSIG(s.child_status);
 out:
 	if (s.fifo_fd >= 0) {
 		close(s.fifo_fd);
 		unlink(s.fifo);
 	}
-	if (s.r)
-		vitals_recorder_abort(s.r);
-	if (child > 0) {
-		kill(child, SIGTERM);
-		waitpid(child, NULL, 0);
+	if (s.loop.r)
+		vitals_recorder_abort(s.loop.r);
+	if (s.child > 0) {
+		kill(s.child, SIGTERM);
+		waitpid(s.child, NULL, 0);
 	}
 	if (gate >= 0)
 		close(gate);

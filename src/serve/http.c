@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,8 +20,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "record/loop.h"
 #include "serve/internal.h"
 #include "util/clock.h"
+
+/*
+ * Seconds a request that reads trace files waits for its turn at most, and
+ * the longest wait foreseen at which it still queues; past it, the moment
+ * it waits before a 503 (docs/api.md, Limits).
+ */
+#define SERVE_HEAVY_WAIT     5
+#define SERVE_HEAVY_BRIEF_MS 1000
 
 #ifndef VITALS_WEB_BUILD_DIR
 #define VITALS_WEB_BUILD_DIR ""
@@ -87,7 +97,7 @@ enum MHD_Result reply_json(struct request *rq, unsigned status, struct jbuf *j)
 }
 
 static enum MHD_Result reply_error_full(struct request *rq, unsigned status, long line,
-                                        const char *msg, const char *allow)
+                                        const char *msg, const char *allow, unsigned retry_after)
 {
 	struct MHD_Response *r;
 	struct jbuf j;
@@ -122,6 +132,12 @@ static enum MHD_Result reply_error_full(struct request *rq, unsigned status, lon
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (allow)
 		MHD_add_response_header(r, "Allow", allow);
+	if (retry_after) {
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%u", retry_after);
+		MHD_add_response_header(r, "Retry-After", secs);
+	}
 	if (status == 401)
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"vitals\"");
 	add_common_headers(r);
@@ -138,12 +154,12 @@ enum MHD_Result reply_error(struct request *rq, unsigned status, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return reply_error_full(rq, status, -1, msg, NULL);
+	return reply_error_full(rq, status, -1, msg, NULL, 0);
 }
 
 enum MHD_Result reply_error_line(struct request *rq, unsigned status, size_t line, const char *msg)
 {
-	return reply_error_full(rq, status, (long)line, msg, NULL);
+	return reply_error_full(rq, status, (long)line, msg, NULL, 0);
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -401,6 +417,58 @@ struct conn_state {
 	int too_large;
 };
 
+/*
+ * A turn for a request that reads trace files (at most heavy_max at a
+ * time). It waits its turn up to SERVE_HEAVY_WAIT seconds; when the wait
+ * foreseen -- those waiting before it, times what a request took lately,
+ * over the turns -- is longer than that, it waits only a moment
+ * (SERVE_HEAVY_BRIEF_MS, in case a turn comes free, and so that a client
+ * that asks again at once does not turn the server into a 503 loop). No
+ * turn: -1, with *RETRY the seconds to say in Retry-After. 0: heavy_leave()
+ * after.
+ */
+static int heavy_enter(struct server *s, unsigned *retry)
+{
+	unsigned waiting = __atomic_add_fetch(&s->heavy_waiting, 1, __ATOMIC_RELAXED);
+	double cost = (double)__atomic_load_n(&s->heavy_cost_us, __ATOMIC_RELAXED) / 1e6;
+	double foreseen = (double)waiting * cost / (double)s->heavy_max;
+	struct timespec ts;
+	int rc = 0;
+
+	*retry = foreseen < 1 ? 1 : foreseen > 60 ? 60 : (unsigned)ceil(foreseen);
+	if (sem_trywait(&s->heavy) == 0)
+		goto out;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (foreseen > SERVE_HEAVY_WAIT) {
+		ts.tv_nsec += SERVE_HEAVY_BRIEF_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+	} else {
+		ts.tv_sec += SERVE_HEAVY_WAIT;
+		*retry = SERVE_HEAVY_WAIT;
+	}
+	while (sem_timedwait(&s->heavy, &ts) < 0) {
+		if (errno == EINTR)
+			continue;
+		rc = -1;
+		break;
+	}
+out:
+	__atomic_sub_fetch(&s->heavy_waiting, 1, __ATOMIC_RELAXED);
+	return rc;
+}
+
+/* The turn is over; it took SECONDS. */
+static void heavy_leave(struct server *s, double seconds)
+{
+	uint64_t us = seconds > 0 ? (uint64_t)(seconds * 1e6) : 0;
+	uint64_t avg = __atomic_load_n(&s->heavy_cost_us, __ATOMIC_RELAXED);
+
+	/* A moving average over the last few (a race loses one sample, no more). */
+	__atomic_store_n(&s->heavy_cost_us, avg ? (avg * 7 + us) / 8 : us, __ATOMIC_RELAXED);
+	sem_post(&s->heavy);
+}
+
 static enum MHD_Result dispatch(struct request *rq, struct conn_state *cs)
 {
 	const struct route *rt = route_find(rq->url);
@@ -413,7 +481,7 @@ static enum MHD_Result dispatch(struct request *rq, struct conn_state *cs)
 			return reply_error(rq, 404, "no such endpoint: %.200s", rq->url);
 		if (!get)
 			return reply_error_full(rq, 405, -1, "only GET and HEAD serve files",
-			                        "GET, HEAD");
+			                        "GET, HEAD", 0);
 		return serve_static(rq);
 	}
 	if ((get && !rt->get) || (post && !rt->post) || (!get && !post)) {
@@ -421,7 +489,7 @@ static enum MHD_Result dispatch(struct request *rq, struct conn_state *cs)
 
 		snprintf(allow, sizeof(allow), "%s%s%s", rt->get ? "GET, HEAD" : "",
 		         rt->get && rt->post ? ", " : "", rt->post ? "POST" : "");
-		return reply_error_full(rq, 405, -1, "method not allowed here", allow);
+		return reply_error_full(rq, 405, -1, "method not allowed here", allow, 0);
 	}
 	if (rt->get != api_health && (post || !rq->srv->loopback) && !rq_token_ok(rq))
 		return reply_error(
@@ -437,6 +505,8 @@ static enum MHD_Result dispatch(struct request *rq, struct conn_state *cs)
 	            rt->get == api_trace || rt->get == api_events_get)) {
 		static __thread int reniced;
 		enum MHD_Result ret;
+		unsigned retry;
+		double t0;
 
 		if (!reniced) {
 			/* This connection's thread yields to the tracer (a raise is not allowed
@@ -444,10 +514,19 @@ static enum MHD_Result dispatch(struct request *rq, struct conn_state *cs)
 			setpriority(PRIO_PROCESS, (id_t)gettid(), 5);
 			reniced = 1;
 		}
-		while (sem_wait(&rq->srv->heavy) < 0)
-			continue;
+		if (heavy_enter(rq->srv, &retry) < 0) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg),
+			         "the server is busy: %u requests that read traces wait for %u "
+			         "turns; try again in %u s",
+			         __atomic_load_n(&rq->srv->heavy_waiting, __ATOMIC_RELAXED),
+			         rq->srv->heavy_max, retry);
+			return reply_error_full(rq, 503, -1, msg, NULL, retry);
+		}
+		t0 = clock_mono_seconds();
 		ret = rt->get(rq);
-		sem_post(&rq->srv->heavy);
+		heavy_leave(rq->srv, clock_mono_seconds() - t0);
 		return ret;
 	}
 	if (post) {
@@ -641,30 +720,6 @@ static void server_free(struct server *s)
 	free(s);
 }
 
-static void local_zone(char *buf, size_t len)
-{
-	const char *tz = getenv("TZ");
-	char link[512];
-	ssize_t n;
-
-	if (tz && *tz) {
-		snprintf(buf, len, "%s", tz[0] == ':' ? tz + 1 : tz);
-		return;
-	}
-	n = readlink("/etc/localtime", link, sizeof(link) - 1);
-	if (n > 0) {
-		const char *z;
-
-		link[n] = '\0';
-		z = strstr(link, "zoneinfo/");
-		if (z) {
-			snprintf(buf, len, "%s", z + strlen("zoneinfo/"));
-			return;
-		}
-	}
-	snprintf(buf, len, "UTC");
-}
-
 int server_start(struct server **out, const struct serve_options *o, char *err, size_t errlen)
 {
 	struct server *s;
@@ -695,7 +750,7 @@ int server_start(struct server **out, const struct serve_options *o, char *err, 
 	}
 	if (o->metrics_match && !(s->o.metrics_match = strdup(o->metrics_match)))
 		goto out_nomem;
-	local_zone(s->zone, sizeof(s->zone));
+	record_local_zone(s->zone, sizeof(s->zone));
 	if (o->token && *o->token) {
 		if (strlen(o->token) >= sizeof(s->token) || strlen(o->token) < 8) {
 			snprintf(err, errlen, "--token: the token must have 8 to %zu characters",

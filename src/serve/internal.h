@@ -69,10 +69,16 @@ struct server {
 	/*
 	 * Requests that read trace files run at most `heavy_max` at a time, at
 	 * a lower priority than the tracer, so a flood of them neither starves
-	 * sampling nor grows memory without bound.
+	 * sampling nor grows memory without bound. The others wait for a turn
+	 * (`heavy_waiting` of them), but not longer than the server can keep
+	 * its word: past a wait of a few seconds, foreseen from the time the
+	 * last ones took (`heavy_cost_us`, a moving average), they are answered
+	 * 503 with Retry-After (http.c).
 	 */
 	sem_t heavy;
 	unsigned heavy_max;
+	unsigned heavy_waiting;
+	uint64_t heavy_cost_us;
 
 	/* Answers of /api/series by request and file identity (api.c). */
 	pthread_mutex_t cache_mu;

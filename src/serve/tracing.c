@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <vitals/record.h>
 
+#include "record/loop.h"
 #include "serve/internal.h"
 #include "util/clock.h"
 
@@ -293,6 +293,7 @@ struct tracer {
 	int active;
 	int stop_req;
 	uint64_t snap_req, snap_done;
+	uint64_t snap_taking; /* the request the thread is taking a snapshot for */
 	struct trace_request req;
 	char name[256];
 	char path[PATH_MAX];
@@ -307,9 +308,8 @@ struct tracer {
 	struct vitals_collector *c;
 	struct vitals_trace *trace;
 	struct vitals_batch *rows;
-	struct vitals_recorder *r;
-	struct vitals_kv meta[9];
-	char zone[128], interval[32], started[40];
+	struct record_loop loop; /* its recorder is the file's */
+	struct record_meta meta;
 
 	struct pending_event *pend;
 	size_t npend, cap;
@@ -564,62 +564,10 @@ static void publish_event(struct server *s, const struct pending_event *p)
 	jbuf_release(&j);
 }
 
-static double cpu_seconds(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) < 0)
-		return -1;
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-/* Take one sample into the recording (called on the thread, without the lock). */
-static void trace_one(struct server *s, struct tracer *t)
-{
-	double t0 = clock_mono_seconds(), c0 = cpu_seconds();
-	struct vitals_sample_cost cost;
-
-	if (vitals_collector_sample(t->c) < 0) {
-		pthread_mutex_lock(&t->mu);
-		snprintf(t->error, sizeof(t->error), "sampling: %s", vitals_collector_errmsg(t->c));
-		pthread_mutex_unlock(&t->mu);
-		return;
-	}
-	cost.seconds = clock_mono_seconds() - t0;
-	cost.cpu_seconds = cpu_seconds() - c0;
-	vitals_batch_clear(t->rows);
-	if (vitals_trace_add_sample(t->trace, t->rows, t->c, 1, &cost) == 0 &&
-	    vitals_recorder_add(t->r, t->rows) < 0) {
-		pthread_mutex_lock(&t->mu);
-		snprintf(t->error, sizeof(t->error), "%s", vitals_recorder_errmsg(t->r));
-		pthread_mutex_unlock(&t->mu);
-	}
-	pthread_mutex_lock(&t->mu);
-	t->samples++;
-	pthread_mutex_unlock(&t->mu);
-	publish_sample(s, t);
-}
-
-static void trace_write(struct tracer *t)
-{
-	int rc = vitals_recorder_write(t->r);
-
-	pthread_mutex_lock(&t->mu);
-	if (rc < 0) {
-		snprintf(t->error, sizeof(t->error), "%s", vitals_recorder_errmsg(t->r));
-	} else {
-		t->error[0] = '\0';
-		t->last_write_us = clock_utc_us();
-		t->rows_written = vitals_recorder_rows_written(t->r);
-		t->file_bytes = vitals_recorder_file_bytes(t->r);
-	}
-	pthread_mutex_unlock(&t->mu);
-}
-
-/* Take the pending events into the recording. */
+/* Take the pending events into the recording, and tell the pages. */
 static void trace_events(struct server *s, struct tracer *t)
 {
+	struct record_loop_event *ev;
 	struct pending_event *p;
 	size_t n;
 
@@ -633,17 +581,21 @@ static void trace_events(struct server *s, struct tracer *t)
 		free(p);
 		return;
 	}
-	vitals_batch_clear(t->rows);
-	for (size_t i = 0; i < n; i++)
-		vitals_trace_add_event(t->trace, t->rows, p[i].at, p[i].source, p[i].text,
-		                       p[i].fields);
-	if (vitals_recorder_add(t->r, t->rows) < 0) {
+	ev = calloc(n, sizeof(*ev));
+	if (ev) {
+		for (size_t i = 0; i < n; i++)
+			ev[i] = (struct record_loop_event){p[i].at, p[i].source, p[i].text,
+			                                   p[i].fields};
+		record_loop_events(&t->loop, ev, n);
+		free(ev);
+	} else {
 		pthread_mutex_lock(&t->mu);
-		snprintf(t->error, sizeof(t->error), "%s", vitals_recorder_errmsg(t->r));
+		snprintf(t->error, sizeof(t->error), "out of memory: %zu events lost", n);
 		pthread_mutex_unlock(&t->mu);
 	}
 	for (size_t i = 0; i < n; i++) {
-		publish_event(s, &p[i]);
+		if (ev)
+			publish_event(s, &p[i]);
 		free(p[i].text);
 		free(p[i].source);
 		free(p[i].fields);
@@ -651,71 +603,108 @@ static void trace_events(struct server *s, struct tracer *t)
 	free(p);
 }
 
+/* ---- the loop's hooks (record/loop.h), on the thread --------------------- */
+
+static void trace_sampled(struct record_loop *l)
+{
+	struct server *s = l->ctx;
+	struct tracer *t = s->tracer;
+
+	pthread_mutex_lock(&t->mu);
+	t->samples = l->samples;
+	pthread_mutex_unlock(&t->mu);
+	publish_sample(s, t);
+}
+
+static int trace_wrote(struct record_loop *l, int rc, int recovered)
+{
+	struct server *s = l->ctx;
+	struct tracer *t = s->tracer;
+
+	(void)recovered;
+	if (rc < 0)
+		return 0; /* said: t->error holds it */
+	pthread_mutex_lock(&t->mu);
+	t->error[0] = '\0';
+	t->last_write_us = clock_utc_us();
+	t->rows_written = vitals_recorder_rows_written(l->r);
+	t->file_bytes = vitals_recorder_file_bytes(l->r);
+	pthread_mutex_unlock(&t->mu);
+	return 0;
+}
+
+static void trace_say(struct record_loop *l, const char *msg)
+{
+	struct server *s = l->ctx;
+	struct tracer *t = s->tracer;
+
+	pthread_mutex_lock(&t->mu);
+	snprintf(t->error, sizeof(t->error), "%s", msg);
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* Events from the API, then a stop or a snapshot asked by tracer_stop()/tracer_snapshot(). */
+static unsigned trace_check(struct record_loop *l)
+{
+	struct server *s = l->ctx;
+	struct tracer *t = s->tracer;
+	unsigned what = 0;
+
+	trace_events(s, t);
+	pthread_mutex_lock(&t->mu);
+	if (t->stop_req) {
+		what = RECORD_LOOP_STOP;
+	} else if (t->snap_req != t->snap_done) {
+		t->snap_taking = t->snap_req;
+		what = RECORD_LOOP_SNAPSHOT;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return what;
+}
+
+static void trace_snapped(struct record_loop *l)
+{
+	struct server *s = l->ctx;
+	struct tracer *t = s->tracer;
+
+	pthread_mutex_lock(&t->mu);
+	t->snap_done = t->snap_taking;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* Sleep until the time is up, or a stop, a snapshot or events are asked for. */
+static void trace_wait(struct record_loop *l, double left)
+{
+	struct server *s = l->ctx;
+	struct tracer *t = s->tracer;
+	struct timespec ts;
+	double wall;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = (double)ts.tv_nsec / 1e9 + left;
+	ts.tv_sec += (time_t)wall;
+	ts.tv_nsec = (long)((wall - floor(wall)) * 1e9);
+	pthread_mutex_lock(&t->mu);
+	if (!t->stop_req && t->snap_req == t->snap_done && !t->npend)
+		pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static const struct record_loop_hooks trace_hooks = {
+    .wait = trace_wait,
+    .check = trace_check,
+    .sampled = trace_sampled,
+    .wrote = trace_wrote,
+    .snapped = trace_snapped,
+    .say = trace_say,
+};
+
 static void *trace_thread(void *arg)
 {
 	struct server *s = arg;
-	struct tracer *t = s->tracer;
-	double start = clock_mono_seconds(), last_write = start;
-	uint64_t k = 0;
 
-	for (;;) {
-		double now, next;
-		int stop;
-
-		trace_one(s, t);
-		k++;
-		now = clock_mono_seconds();
-		next = start + (double)k * t->req.sample_interval;
-		if (now - next > t->req.sample_interval) {
-			k = (uint64_t)floor((now - start) / t->req.sample_interval);
-			next = start + (double)k * t->req.sample_interval;
-		}
-		for (;;) {
-			uint64_t snap;
-			struct timespec ts;
-			double left, wall;
-
-			trace_events(s, t);
-			pthread_mutex_lock(&t->mu);
-			stop = t->stop_req;
-			snap = t->snap_req;
-			pthread_mutex_unlock(&t->mu);
-			if (stop)
-				break;
-			now = clock_mono_seconds();
-			if (snap != t->snap_done) {
-				trace_one(s, t);
-				trace_write(t);
-				last_write = clock_mono_seconds();
-				pthread_mutex_lock(&t->mu);
-				t->snap_done = snap;
-				pthread_cond_broadcast(&t->cv);
-				pthread_mutex_unlock(&t->mu);
-				continue;
-			}
-			if (now - last_write >= t->req.write_interval - 1e-9) {
-				trace_write(t);
-				last_write = now;
-				continue;
-			}
-			left = next - now;
-			if (left <= 0)
-				break;
-			if (t->req.write_interval - (now - last_write) < left)
-				left = t->req.write_interval - (now - last_write);
-			clock_gettime(CLOCK_REALTIME, &ts);
-			wall = (double)ts.tv_nsec / 1e9 + left;
-			ts.tv_sec += (time_t)wall;
-			ts.tv_nsec = (long)((wall - floor(wall)) * 1e9);
-			pthread_mutex_lock(&t->mu);
-			if (!t->stop_req && t->snap_req == t->snap_done && !t->npend)
-				pthread_cond_timedwait(&t->cv, &t->mu, &ts);
-			pthread_mutex_unlock(&t->mu);
-		}
-		if (stop)
-			break;
-	}
-	trace_events(s, t);
+	record_loop_run(&s->tracer->loop);
 	return NULL;
 }
 
@@ -734,9 +723,8 @@ int tracer_start(struct server *s, const struct trace_request *tr, char *err, si
 	struct tracer *t = s->tracer;
 	struct vitals_collector_options co;
 	struct vitals_recorder_options ro;
+	struct vitals_recorder *r;
 	struct stat st;
-	const char *host, *kernel, *boot;
-	size_t k = 0;
 	int64_t recovered = 0;
 	int rc = 500;
 
@@ -781,40 +769,23 @@ int tracer_start(struct server *s, const struct trace_request *tr, char *err, si
 		snprintf(err, errlen, "out of memory");
 		goto out_fail;
 	}
-	host = vitals_collector_hostname(t->c);
-	kernel = vitals_collector_kernel(t->c);
-	boot = vitals_collector_boot_id(t->c);
-	snprintf(t->zone, sizeof(t->zone), "%s", s->zone);
-	snprintf(t->interval, sizeof(t->interval), "%g", tr->sample_interval);
-	{
-		time_t now = time(NULL);
-		struct tm tm;
-
-		gmtime_r(&now, &tm);
-		strftime(t->started, sizeof(t->started), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
-	t->meta[k++] = (struct vitals_kv){"vitals.schema_version", "1"};
-	t->meta[k++] = (struct vitals_kv){"vitals.version", vitals_version()};
-	t->meta[k++] = (struct vitals_kv){"vitals.host", host ? host : ""};
-	t->meta[k++] = (struct vitals_kv){"vitals.kernel", kernel ? kernel : ""};
-	t->meta[k++] = (struct vitals_kv){"vitals.boot_id", boot ? boot : ""};
-	t->meta[k++] = (struct vitals_kv){"vitals.timezone", t->zone};
-	t->meta[k++] = (struct vitals_kv){"vitals.sample_interval_seconds", t->interval};
-	t->meta[k++] = (struct vitals_kv){"vitals.started", t->started};
-	t->meta[k++] = (struct vitals_kv){"vitals.command", "vitals dashboard"};
+	record_meta_init(&t->meta, t->c, s->zone, tr->sample_interval, "vitals dashboard");
 	snprintf(t->path, sizeof(t->path), "%s/%s", s->data_dir, tr->output);
 	vitals_recorder_options_init(&ro);
-	ro.write.meta = t->meta;
-	ro.write.meta_count = k;
-	if (vitals_recorder_open(&t->r, t->path, vitals_trace_schema(t->trace), &ro, &recovered,
-	                         err, errlen) < 0) {
-		t->r = NULL;
+	ro.write.meta = t->meta.kv;
+	ro.write.meta_count = t->meta.count;
+	if (vitals_recorder_open(&r, t->path, vitals_trace_schema(t->trace), &ro, &recovered, err,
+	                         errlen) < 0) {
 		rc = 500;
 		goto out_fail;
 	}
-	vitals_recorder_set_max_pending(
-	    t->r, (size_t)(2 * ceil(tr->write_interval / tr->sample_interval)) *
-	              (vitals_collector_all_processes(t->c) + 64 + 4096));
+	record_loop_init(&t->loop, t->c, t->trace, t->rows, r);
+	t->loop.sample_interval = tr->sample_interval;
+	t->loop.write_interval = tr->write_interval;
+	t->loop.hooks = &trace_hooks;
+	t->loop.ctx = s;
+	/* Room for events from the API between samples, too. */
+	record_loop_cap_pending(&t->loop, 4096);
 	pthread_mutex_lock(&t->mu);
 	t->req = *tr;
 	snprintf(t->name, sizeof(t->name), "%s", tr->output);
@@ -830,8 +801,8 @@ int tracer_start(struct server *s, const struct trace_request *tr, char *err, si
 	pthread_mutex_unlock(&t->mu);
 	if (pthread_create(&t->thread, NULL, trace_thread, s) != 0) {
 		snprintf(err, errlen, "cannot start the tracing thread: %s", strerror(errno));
-		vitals_recorder_abort(t->r);
-		t->r = NULL;
+		vitals_recorder_abort(t->loop.r);
+		t->loop.r = NULL;
 		goto out_fail;
 	}
 	t->thread_alive = 1;
@@ -865,7 +836,7 @@ int tracer_stop(struct server *s, char *err, size_t errlen)
 	pthread_cond_broadcast(&t->cv);
 	pthread_mutex_unlock(&t->mu);
 	pthread_join(t->thread, NULL);
-	if (vitals_recorder_close(t->r, err, errlen) < 0)
+	if (record_loop_close(&t->loop, err, errlen) < 0)
 		rc = 500;
 	pthread_mutex_lock(&t->mu);
 	if (rc == 0) {
@@ -877,7 +848,6 @@ int tracer_stop(struct server *s, char *err, size_t errlen)
 	} else {
 		snprintf(t->error, sizeof(t->error), "%s", err);
 	}
-	t->r = NULL;
 	t->thread_alive = 0;
 	t->active = 0;
 	pthread_mutex_unlock(&t->mu);

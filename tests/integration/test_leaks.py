@@ -63,6 +63,26 @@ def real_run():
     report(first_proc.get("name") == "leakchild",
            "the leaking child is the fastest-growing process",
            json.dumps(first_proc)[:400])
+    # The whole trace: a control group that holds the leaker grows as fast (a little
+    # faster), yet the leaking process is named first, and such a group after it,
+    # naming it. Only a group whose growth is not the leaker's (other work of this
+    # machine: the cgroups are the whole machine's) may come before it.
+    above = []
+    for s in series:
+        if s is first_proc or not s["suspect"]:
+            break
+        above.append(s)
+    report(first_proc.get("name") == "leakchild" and
+           all(s["kind"] == "cgroup" and s.get("explained_by") is None for s in above),
+           "without --pid, nothing that grows with the leaking child is ranked above it",
+           json.dumps([(s["kind"], s["id"], s["rate_per_second"]) for s in above]))
+    at = series.index(first_proc) if first_proc in series else len(series)
+    held = [i for i, s in enumerate(series)
+            if first_proc and s.get("explained_by") == first_proc.get("pid")]
+    report(all(series[i]["kind"] in ("cgroup", "subtree") for i in held) and
+           all(i > at for i in held if series[i]["suspect"]),
+           "the groups that hold it name it and come after it",
+           json.dumps([(series[i]["kind"], series[i]["id"]) for i in held])[:300])
     # Within the run's own process tree (cgroups are the whole machine's), it is first.
     out = vitals("leaks", trace, "--json", "--pid", driver)
     doc2 = json.loads(out.stdout) if out.returncode == 0 else {"series": []}

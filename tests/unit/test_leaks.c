@@ -378,6 +378,94 @@ static void test_cgroups(void **state)
 	tw_remove(&w);
 }
 
+static void cgroup_row(struct tw *w, int64_t t, const char *id, double bytes)
+{
+	head(w, t, "cgroup", id, strrchr(id, '/') + 1);
+	assert_int_equal(vitals_batch_set_i64(w->b, col(w, "memory_bytes"), (int64_t)bytes), 0);
+	assert_int_equal(vitals_batch_end_row(w->b), 0);
+}
+
+/*
+ * A cgroup that holds a leaking process grows as fast as it (a little
+ * faster): the process is named first, and the group right after it,
+ * marked as its. Ten minutes at 1 s: pid 20 leaks 100 KiB/s among 20
+ * steady children of pid 19, all in session-1.scope (which also gains
+ * 3 KiB/s of page cache), inside user.slice; db.service grows 50 KiB/s
+ * with no process of the trace in it; late.service grows as fast as the
+ * leaker but only from the middle on.
+ */
+static void test_cgroup_holds_leaker(void **state)
+{
+	struct leak_options o;
+	struct series_set *set;
+	struct leak_report *rep;
+	const struct leak_suspect *s;
+	struct tw w;
+
+	(void)state;
+	tw_open(&w);
+	for (int i = 0; i < 600; i++) {
+		int64_t t = T0 + i * SEC;
+		double leak = 100 * 1024.0 * i + 0.5 * MB * noise1(), steady = 0, late;
+
+		sys_row(&w, t, 8192 * MB);
+		proc(&w, t, 19, 1, T0 - 10 * SEC, "driver", 5 * MB, -1);
+		proc(&w, t, 20, 19, T0 - 9 * SEC, "leakchild", 20 * MB + leak, -1);
+		for (int k = 0; k < 20; k++) {
+			double rss = 8 * MB + 0.2 * MB * noise1();
+
+			proc(&w, t, 21 + k, 19, T0 - 9 * SEC, "steady", rss, -1);
+			steady += rss;
+		}
+		cgroup_row(&w, t, "/user.slice/user-0.slice/session-1.scope",
+		           40 * MB + 20 * MB + leak + steady + 3 * 1024.0 * i);
+		cgroup_row(&w, t, "/user.slice",
+		           900 * MB + leak + steady + 3 * 1024.0 * i + 2 * MB * noise1());
+		cgroup_row(&w, t, "/system.slice/db.service",
+		           300 * MB + 50 * 1024.0 * i + MB * noise1());
+		late = i < 300 ? 0 : 100 * 1024.0 * (i - 300);
+		cgroup_row(&w, t, "/system.slice/late.service", 200 * MB + late + MB * noise1());
+		flush(&w);
+	}
+	tw_close(&w);
+	leak_options_init(&o);
+	rep = analyse(&w, &o, &set);
+	/* The leaker, then the two groups that hold it, then the others by rate. */
+	assert_int_equal(rep->suspects, 5);
+	s = &rep->items[0];
+	assert_int_equal(s->kind, LEAK_PROCESS);
+	assert_string_equal(s->name, "leakchild");
+	assert_int_equal(s->explained_by, -1);
+	for (size_t i = 1; i <= 2; i++) {
+		s = &rep->items[i];
+		assert_int_equal(s->kind, LEAK_CGROUP);
+		assert_true(strncmp(s->id, "/user.slice", 11) == 0);
+		assert_int_equal(s->explained_by, 20);
+		assert_int_equal(s->explained_start_time, T0 - 9 * SEC);
+		assert_true(s->rate > rep->items[0].rate); /* by rate alone it was first */
+	}
+	s = find(rep, LEAK_CGROUP, "/system.slice/late.service");
+	assert_non_null(s);
+	assert_true(s->suspect);
+	assert_int_equal(s->explained_by, -1);
+	s = find(rep, LEAK_CGROUP, "/system.slice/db.service");
+	assert_non_null(s);
+	assert_true(s->suspect);
+	assert_int_equal(s->explained_by, -1);
+	/* The driver's subtree is the leaker's, and not a suspect of its own. */
+	assert_null(find(rep, LEAK_SUBTREE, "19"));
+	leak_report_free(rep);
+	o.all = 1;
+	assert_int_equal(leaks_analyze(set, &o, &rep, NULL, 0), 0);
+	s = find(rep, LEAK_SUBTREE, "19");
+	assert_non_null(s);
+	assert_false(s->suspect);
+	assert_int_equal(s->explained_by, 20);
+	leak_report_free(rep);
+	series_set_free(set);
+	tw_remove(&w);
+}
+
 /* The fit alone: short series, flat series, a leak with a skipped warm-up. */
 static void test_fit(void **state)
 {
@@ -417,6 +505,7 @@ int main(void)
 	    cmocka_unit_test(test_splice_would_be_reported),
 	    cmocka_unit_test(test_subtree_gauges_heap),
 	    cmocka_unit_test(test_cgroups),
+	    cmocka_unit_test(test_cgroup_holds_leaker),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,7 +46,9 @@ function url(path, params = {}) {
   return s ? `${path}?${s}` : path;
 }
 
-async function request(method, path, params, body, type = 'application/json', retried = false) {
+// A GET the server is too busy for (503) is asked again after its Retry-After, up to 3 times.
+async function request(method, path, params, body, type = 'application/json', retried = false,
+  busy = 0) {
   const headers = {};
   const t = token();
   if (t)
@@ -75,6 +77,11 @@ async function request(method, path, params, body, type = 'application/json', re
       setToken(t2);
       return request(method, path, params, body, type, true);
     }
+  }
+  if (res.status === 503 && method === 'GET' && busy < 3 && res.headers.get('Retry-After')) {
+    const wait = Math.min(Math.max(Number(res.headers.get('Retry-After')) || 1, 1), 10);
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    return request(method, path, params, body, type, retried, busy + 1);
   }
   if (!res.ok) {
     const msg = data && data.error && data.error.message ? data.error.message

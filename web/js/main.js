@@ -959,7 +959,7 @@ function fmtDuration(sec) {
 }
 
 function chartSuspect(it) {
-  if (it.kind === 'process' || it.kind === 'subtree') {
+  if (it.kind === 'process' || it.kind === 'subtree' || (it.kind === 'heap' && it.pid)) {
     chooseProcess(it.pid ?? it.id);
     showTab('charts');
     $('chart-procs').scrollIntoView({ block: 'center' });

@@ -109,6 +109,19 @@ struct pq_rd {
 	struct bytebuf dba;      /* DELTA_BYTE_ARRAY values */
 	size_t dict_count;
 	int has_dict;
+	/* Row filters (store.h), applied here exactly with the time range: */
+	int time_exact;                     /* drop rows outside [from, to], not only groups */
+	const struct store_filter *filters; /* owned by the reader (store.c) */
+	size_t filter_count;
+	uint32_t *filter_leaf;       /* the leaf of each filter */
+	int time_out;                /* output column of the time leaf, or -1 */
+	struct vitals_batch *hidden; /* a column per filter, then the time column */
+	uint8_t *sel;                /* per row of the row group: kept so far */
+	size_t sel_cap;
+	int sel_on;                       /* decoding may skip the rows sel drops */
+	const struct store_filter *match; /* the chunk read ANDs this filter into sel */
+	struct pq_buf dict_match;         /* per dictionary entry: it passes match */
+	size_t dict_hits;                 /* entries that pass */
 };
 
 /* Where a failure happened, for messages. */
@@ -767,7 +780,7 @@ static inline void copy_string(char *dst, const void *src, size_t len, int slack
  * value may be read COPY_SLACK bytes past its start.
  */
 static int emit_strings(const struct pq_ctx *c, struct vitals_column *col, const struct pq_page *pg,
-                        const struct pq_bytes *v, int slack)
+                        const struct pq_bytes *v, int slack, const uint8_t *sel)
 {
 	size_t total = 0, pos, k = 0;
 	uint64_t *off;
@@ -782,7 +795,20 @@ static int emit_strings(const struct pq_ctx *c, struct vitals_column *col, const
 	off = col->v.off + pg->row0;
 	data = col->data;
 	pos = col->data_len;
-	if (!pg->valid) {
+	if (sel) {
+		/* Only the strings of kept rows: the others are left empty, then dropped. */
+		sel += pg->row0;
+		for (size_t i = 0; i < pg->n; i++) {
+			if (!pg->valid || pg->valid[i]) {
+				if (sel[i]) {
+					copy_string(data + pos, v[k].p, v[k].len, slack);
+					pos += v[k].len;
+				}
+				k++;
+			}
+			off[i + 1] = pos;
+		}
+	} else if (!pg->valid) {
 		for (size_t i = 0; i < pg->n; i++) {
 			copy_string(data + pos, v[i].p, v[i].len, slack);
 			pos += v[i].len;
@@ -808,13 +834,24 @@ static int emit_dict_strings(struct pq_rd *pr, const struct pq_ctx *c, struct vi
 {
 	const uint64_t *doff = pr->dict_off.p;
 	const char *ddata = pr->dict_data.p;
+	const uint8_t *sel = pr->sel_on ? pr->sel + pg->row0 : NULL;
 	size_t total = 0, pos, k = 0;
 	uint64_t *off;
 	char *data;
 	int rc;
 
-	for (size_t i = 0; i < pg->nonnull; i++)
-		total += doff[idx[i] + 1] - doff[idx[i]];
+	if (!sel) {
+		for (size_t i = 0; i < pg->nonnull; i++)
+			total += doff[idx[i] + 1] - doff[idx[i]];
+	} else {
+		for (size_t i = 0; i < pg->n; i++)
+			if (!pg->valid || pg->valid[i]) {
+				if (sel[i])
+					total += doff[idx[k] + 1] - doff[idx[k]];
+				k++;
+			}
+		k = 0;
+	}
 	rc = column_room(c, col, pg->row0 + pg->n, total + COPY_SLACK);
 	if (rc < 0)
 		return rc;
@@ -823,9 +860,11 @@ static int emit_dict_strings(struct pq_rd *pr, const struct pq_ctx *c, struct vi
 	pos = col->data_len;
 	for (size_t i = 0; i < pg->n; i++) {
 		if (!pg->valid || pg->valid[i]) {
-			size_t len = doff[idx[k] + 1] - doff[idx[k]];
-			copy_string(data + pos, ddata + doff[idx[k]], len, 1);
-			pos += len;
+			if (!sel || sel[i]) {
+				size_t len = doff[idx[k] + 1] - doff[idx[k]];
+				copy_string(data + pos, ddata + doff[idx[k]], len, 1);
+				pos += len;
+			}
 			k++;
 		}
 		off[i + 1] = pos;
@@ -852,6 +891,39 @@ static uint32_t max_index(const uint32_t *idx, size_t n)
 	return m2 > m0 ? m2 : m0;
 }
 
+/* Drop from pr->sel the rows of the page whose dictionary entry (IDX) fails pr->match. */
+static void match_dict(struct pq_rd *pr, const struct pq_page *pg, const uint32_t *idx)
+{
+	const uint8_t *dm = pr->dict_match.p;
+	uint8_t *s = pr->sel + pg->row0;
+	size_t k = 0;
+
+	if (!pg->valid) {
+		for (size_t i = 0; i < pg->n; i++)
+			s[i] &= dm[idx[i]];
+		return;
+	}
+	for (size_t i = 0; i < pg->n; i++)
+		s[i] = pg->valid[i] ? (uint8_t)(s[i] & dm[idx[k++]]) : 0;
+}
+
+/* Drop from pr->sel the rows of the page whose value (V: the nonnull ones) fails pr->match. */
+static void match_views(struct pq_rd *pr, const struct pq_page *pg, const struct pq_bytes *v)
+{
+	uint8_t *s = pr->sel + pg->row0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < pg->n; i++) {
+		if (pg->valid && !pg->valid[i]) {
+			s[i] = 0;
+			continue;
+		}
+		if (s[i] && !store_filter_match(pr->match, (const char *)v[k].p, v[k].len))
+			s[i] = 0;
+		k++;
+	}
+}
+
 static int values_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq_leaf *lf,
                        struct vitals_column *col, const struct pq_page *pg)
 {
@@ -862,6 +934,13 @@ static int values_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 	if (!pr->has_dict)
 		return ctx_fail(c, VITALS_E_PARSE,
 		                "dictionary-encoded values but no dictionary page");
+	if (pr->match && pr->dict_hits == 0) {
+		/* No entry passes: no row of the page does, whatever its index. */
+		memset(pr->sel + pg->row0, 0, pg->n);
+		return VITALS_OK;
+	}
+	if (pr->match && pr->dict_hits == pr->dict_count && !pg->valid)
+		return VITALS_OK; /* every entry passes, and no row is null */
 	if (pg->len < 1)
 		return ctx_fail(c, VITALS_E_PARSE, "dictionary indices are missing");
 	bw = pg->p[0];
@@ -882,6 +961,10 @@ static int values_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 		                "dictionary index %" PRIu32
 		                " out of range (dictionary has %zu values)",
 		                idx[i], pr->dict_count);
+	}
+	if (pr->match) {
+		match_dict(pr, pg, idx);
+		return VITALS_OK;
 	}
 	switch (lf->out_width) {
 	case 0:
@@ -1105,6 +1188,8 @@ static int page_values(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 	int rc;
 
 	if (pg->nonnull == 0) {
+		if (pr->match)
+			memset(pr->sel + pg->row0, 0, pg->n); /* a null never passes */
 		if (lf->type == VITALS_TYPE_STRING) {
 			for (size_t i = 0; i < pg->n; i++)
 				col->v.off[pg->row0 + i + 1] = col->data_len;
@@ -1126,9 +1211,14 @@ static int page_values(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 		rc = decode_views(pr, c, lf, pg->encoding, pg->p, pg->len, pg->nonnull);
 		if (rc < 0)
 			return rc;
+		if (lf->type == VITALS_TYPE_STRING && pr->match) {
+			match_views(pr, pg, pr->views.p);
+			return VITALS_OK;
+		}
 		if (lf->type == VITALS_TYPE_STRING)
 			return emit_strings(c, col, pg, pr->views.p,
-			                    pg->encoding != PQ_ENC_DELTA_BYTE_ARRAY);
+			                    pg->encoding != PQ_ENC_DELTA_BYTE_ARRAY,
+			                    pr->sel_on ? pr->sel : NULL);
 		rc = views_decimal(pr, c, lf, dst, pg->nonnull);
 	}
 	if (rc < 0 || lf->type == VITALS_TYPE_STRING)
@@ -1204,6 +1294,20 @@ static int read_dictionary(struct pq_rd *pr, const struct pq_ctx *c, const struc
 			memcpy((char *)pr->dict_data.p + off[i], v[i].p, v[i].len);
 			off[i + 1] = off[i] + v[i].len;
 		}
+		if (pr->match) {
+			/* Each entry compared once; the rows then test their index. */
+			uint8_t *dm;
+
+			if (buf_want(&pr->dict_match, nd ? nd : 1) < 0)
+				goto out_nomem;
+			dm = pr->dict_match.p;
+			pr->dict_hits = 0;
+			for (size_t i = 0; i < nd; i++) {
+				dm[i] = (uint8_t)store_filter_match(pr->match, (const char *)v[i].p,
+				                                    v[i].len);
+				pr->dict_hits += dm[i];
+			}
+		}
 		break;
 	}
 	}
@@ -1254,6 +1358,42 @@ static int levels_v1(const struct pq_ctx *c, const struct pq_page_header *h, con
 	}
 }
 
+/* Whether any of the N bytes at SEL is set. */
+static int any_kept(const uint8_t *sel, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, sel + i, 8);
+		if (w)
+			return 1;
+	}
+	for (; i < n; i++)
+		if (sel[i])
+			return 1;
+	return 0;
+}
+
+/*
+ * Pass over a page none of whose N rows is kept, without decompressing
+ * it: its rows are dropped later, so only the offsets of a string column
+ * (empty strings) must be right.
+ */
+static int skip_page(const struct pq_ctx *c, const struct pq_leaf *lf, struct vitals_column *col,
+                     size_t *done, size_t n)
+{
+	int rc = column_room(c, col, *done + n, 0);
+
+	if (rc < 0)
+		return rc;
+	if (lf->type == VITALS_TYPE_STRING)
+		for (size_t i = 0; i < n; i++)
+			col->v.off[*done + i + 1] = col->data_len;
+	*done += n;
+	return VITALS_OK;
+}
+
 static int read_data_page(struct pq_rd *pr, const struct pq_ctx *c, const struct pq_leaf *lf,
                           struct vitals_column *col, const struct pq_page_header *h,
                           const uint8_t *body, int32_t codec, size_t *done, size_t rows)
@@ -1270,6 +1410,10 @@ static int read_data_page(struct pq_rd *pr, const struct pq_ctx *c, const struct
 		    c, VITALS_E_PARSE,
 		    "%zu values in the page, more than the %zu rows left in the row group", n,
 		    rows - *done);
+	if (pr->sel_on && !any_kept(pr->sel + *done, n) &&
+	    (lf->nullable || h->uncompressed_size < 0 ||
+	     n <= values_bound(lf, h->encoding, (size_t)h->uncompressed_size)))
+		return skip_page(c, lf, col, done, n);
 	/* The page's bytes: v1 compresses levels and values together, v2 only the values. */
 	if (h->type == PQ_PAGE_DATA) {
 		rc = page_data(pr, c, codec, body, blen, h->uncompressed_size, &p, &len);
@@ -1383,6 +1527,7 @@ static int read_chunk(struct pq_rd *pr, struct vitals_reader *r, uint32_t g, uin
 	buf = pr->chunk.p;
 	pr->has_dict = 0;
 	pr->dict_count = 0;
+	pr->dict_hits = 0;
 	if (lf->type == VITALS_TYPE_STRING) {
 		rc = column_room(&c, col, 1, 0);
 		if (rc < 0)
@@ -1496,28 +1641,190 @@ static int chunk_int_range(const struct pq_rd *pr, size_t li, const struct pq_co
 	return -1;
 }
 
-/* Whether row group G lies wholly outside the time range. */
+/* Byte order of A and B (LA, LB bytes), as Parquet orders strings: unsigned, shorter first. */
+static int bytes_cmp(const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
+{
+	int d = memcmp(a, b, la < lb ? la : lb);
+
+	if (d)
+		return d;
+	return la < lb ? -1 : la > lb;
+}
+
+/* Whether the statistics of chunk CM of leaf LI show that no value in it passes F. */
+static int chunk_excluded(const struct pq_rd *pr, size_t li, const struct pq_column_meta *cm,
+                          const struct store_filter *f)
+{
+	const struct pq_statistics *st = &cm->stats;
+
+	if (f->count == 0)
+		return 1;
+	if (!cm->has_statistics)
+		return 0;
+	if (st->has_null_count && st->null_count == cm->num_values)
+		return 1; /* only nulls */
+	/* Strings are ordered only in min_value/max_value, with a declared order. */
+	if (!st->has_min_value || !st->has_max_value || pr->leaves[li].phys != PQ_BYTE_ARRAY ||
+	    li >= pr->meta.column_order_count || pr->meta.column_orders[li] != 1)
+		return 0;
+	for (size_t i = 0; i < f->count; i++) {
+		const uint8_t *v = (const uint8_t *)f->values[i];
+		size_t n = f->lens[i];
+
+		if (f->match == VITALS_MATCH_PREFIX) {
+			size_t m = st->min_value_len < n ? st->min_value_len : n;
+
+			/* Values starting with V lie in [V, V + 0xff...]. */
+			if (bytes_cmp(v, n, st->max_value, st->max_value_len) <= 0 &&
+			    memcmp(st->min_value, v, m) <= 0)
+				return 0;
+		} else if (bytes_cmp(v, n, st->min_value, st->min_value_len) >= 0 &&
+		           bytes_cmp(v, n, st->max_value, st->max_value_len) <= 0) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Whether row group G lies wholly outside the time range, or has no row a filter passes. */
 static int row_group_pruned(const struct pq_rd *pr, uint32_t g)
 {
+	const struct pq_row_group *rg = &pr->meta.row_groups[g];
 	const struct pq_leaf *lf;
 	int64_t lo, hi;
 
+	for (size_t i = 0; i < pr->filter_count; i++) {
+		uint32_t li = pr->filter_leaf[i];
+		if (chunk_excluded(pr, li, &rg->columns[li].meta, &pr->filters[i]))
+			return 1;
+	}
 	if (pr->time_leaf < 0)
 		return 0;
 	lf = &pr->leaves[pr->time_leaf];
 	if (lf->type != VITALS_TYPE_TIMESTAMP && lf->type != VITALS_TYPE_INT64)
 		return 0;
-	if (chunk_int_range(pr, (size_t)pr->time_leaf,
-	                    &pr->meta.row_groups[g].columns[pr->time_leaf].meta, &lo, &hi) < 0)
+	if (chunk_int_range(pr, (size_t)pr->time_leaf, &rg->columns[pr->time_leaf].meta, &lo, &hi) <
+	    0)
 		return 0;
 	return hi < pr->from || lo > pr->to;
 }
 
+/* Whether every row of row group G is inside the time range, by its statistics. */
+static int row_group_inside(const struct pq_rd *pr, uint32_t g)
+{
+	const struct pq_column_meta *cm = &pr->meta.row_groups[g].columns[pr->time_leaf].meta;
+	int64_t lo, hi;
+
+	if (chunk_int_range(pr, (size_t)pr->time_leaf, cm, &lo, &hi) < 0)
+		return 0;
+	/* Nulls are outside any range. */
+	if (pr->leaves[pr->time_leaf].nullable &&
+	    (!cm->stats.has_null_count || cm->stats.null_count != 0))
+		return 0;
+	return lo >= pr->from && hi <= pr->to;
+}
+
+/* Keep the rows of COL (of ROWS rows) whose SEL byte is set, in order, at its front. */
+static void compact(struct vitals_column *col, const uint8_t *sel, size_t rows)
+{
+	size_t j = 0;
+
+	if (col->valid) {
+		for (size_t i = 0; i < rows; i++)
+			if (sel[i])
+				col->valid[j++] = col->valid[i];
+		j = 0;
+	}
+	switch (col->type) {
+	case VITALS_TYPE_BOOL:
+		for (size_t i = 0; i < rows; i++)
+			if (sel[i])
+				col->v.b[j++] = col->v.b[i];
+		break;
+	case VITALS_TYPE_INT32:
+		for (size_t i = 0; i < rows; i++)
+			if (sel[i])
+				col->v.i32[j++] = col->v.i32[i];
+		break;
+	case VITALS_TYPE_STRING: {
+		/* The dropped rows' strings were left empty: only offsets move. */
+		uint64_t *off = col->v.off, a = off[0], pos = off[0];
+
+		for (size_t i = 0; i < rows; i++) {
+			uint64_t b = off[i + 1];
+			if (sel[i]) {
+				pos += b - a;
+				off[++j] = pos;
+			}
+			a = b;
+		}
+		col->data_len = (size_t)pos;
+		break;
+	}
+	default:
+		for (size_t i = 0; i < rows; i++)
+			if (sel[i])
+				col->v.i64[j++] = col->v.i64[i];
+		break;
+	}
+}
+
+/*
+ * The rows of row group G that the filters and the time range keep, into
+ * pr->sel; their number in *KEPT. Filter columns are decoded first, into
+ * hidden columns, without their strings; the time column into its output
+ * column when it is one (*TIME_DONE then says so), else a hidden one.
+ * Each stops as soon as no row is left.
+ */
+static int select_rows(struct pq_rd *pr, struct vitals_reader *r, uint32_t g, size_t rows,
+                       size_t *kept, int *time_done)
+{
+	struct vitals_column *tc;
+	int rc;
+
+	if (rows > pr->sel_cap) {
+		uint8_t *p = realloc(pr->sel, rows);
+		if (!p)
+			return store_reader_fail(r, VITALS_E_NOMEM, "out of memory for %zu rows",
+			                         rows);
+		pr->sel = p;
+		pr->sel_cap = rows;
+	}
+	memset(pr->sel, 1, rows);
+	*kept = rows;
+	pr->sel_on = 1;
+	vitals_batch_clear(pr->hidden);
+	for (size_t i = 0; i < pr->filter_count && *kept; i++) {
+		pr->match = &pr->filters[i];
+		rc = read_chunk(pr, r, g, pr->filter_leaf[i], &pr->hidden->cols[i]);
+		pr->match = NULL;
+		if (rc < 0)
+			return rc;
+		*kept = count_ones(pr->sel, rows);
+	}
+	if (!*kept || !pr->time_exact || row_group_inside(pr, g))
+		return VITALS_OK;
+	tc = pr->time_out >= 0 ? &pr->batch->cols[pr->time_out]
+	                       : &pr->hidden->cols[pr->filter_count];
+	rc = read_chunk(pr, r, g, (uint32_t)pr->time_leaf, tc);
+	if (rc < 0)
+		return rc;
+	*time_done = pr->time_out >= 0;
+	for (size_t i = 0; i < rows; i++)
+		if (pr->sel[i] && ((tc->valid && !tc->valid[i]) || tc->v.i64[i] < pr->from ||
+		                   tc->v.i64[i] > pr->to))
+			pr->sel[i] = 0;
+	*kept = count_ones(pr->sel, rows);
+	return VITALS_OK;
+}
+
+/* Read row group G into pr->batch; its rows are 0 when the filters keep none. */
 static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 {
 	struct vitals_batch *b = pr->batch;
-	uint64_t rows = (uint64_t)pr->meta.row_groups[g].num_rows, per_row = 0;
-	int rc;
+	size_t rows = (size_t)pr->meta.row_groups[g].num_rows, kept = rows;
+	uint64_t per_row = 0;
+	int time_done = 0, rc;
 
 	/* Run lengths make many rows from few bytes: bound what one batch may take. */
 	for (size_t j = 0; j < pr->proj_count; j++) {
@@ -1527,20 +1834,33 @@ static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 	}
 	if (per_row && rows > BATCH_BYTES_MAX / per_row)
 		return store_reader_fail(r, VITALS_E_UNSUPPORTED,
-		                         "row group %" PRIu32 ": %" PRIu64
-		                         " rows of %zu columns need "
+		                         "row group %" PRIu32 ": %zu rows of %zu columns need "
 		                         "more than %" PRIu64 " GiB",
 		                         g, rows, pr->proj_count, BATCH_BYTES_MAX >> 30);
 	vitals_batch_clear(b);
 	pr->batch_text = 0;
+	pr->sel_on = 0;
+	if (pr->hidden) {
+		rc = select_rows(pr, r, g, rows, &kept, &time_done);
+		if (rc < 0 || kept == 0)
+			goto out;
+	}
 	for (size_t j = 0; j < pr->proj_count; j++) {
+		if (time_done && (int)j == pr->time_out)
+			continue;
 		rc = read_chunk(pr, r, g, pr->proj[j], &b->cols[j]);
 		if (rc < 0)
-			return rc;
+			goto out;
 		pr->batch_text += b->cols[j].data_len;
 	}
-	b->rows = (size_t)pr->meta.row_groups[g].num_rows;
-	return VITALS_OK;
+	if (kept < rows)
+		for (size_t j = 0; j < pr->proj_count; j++)
+			compact(&b->cols[j], pr->sel, rows);
+	b->rows = kept;
+	rc = VITALS_OK;
+out:
+	pr->sel_on = 0;
+	return rc;
 }
 
 static int pq_next(struct vitals_reader *r, const struct vitals_batch **out)
@@ -1561,6 +1881,8 @@ static int pq_next(struct vitals_reader *r, const struct vitals_batch **out)
 			pr->failed = rc;
 			return rc;
 		}
+		if (pr->batch->rows == 0 && pr->meta.row_groups[g].num_rows > 0)
+			continue; /* the filters kept no row */
 		*out = pr->batch;
 		return 1;
 	}
@@ -1587,7 +1909,11 @@ static void rd_free(struct pq_rd *pr)
 	buf_release(&pr->dict_vals);
 	buf_release(&pr->dict_off);
 	buf_release(&pr->dict_data);
+	buf_release(&pr->dict_match);
 	bytebuf_release(&pr->dba);
+	free(pr->filter_leaf);
+	free(pr->sel);
+	vitals_batch_free(pr->hidden);
 	free(pr);
 }
 
@@ -1755,6 +2081,72 @@ static int find_leaf(const struct pq_rd *pr, const char *name)
 	return vitals_schema_find(&pr->file_schema, name);
 }
 
+/*
+ * The row filters and the exact time range of PLAN: the leaves they read
+ * and the hidden columns those are decoded into.
+ */
+static int filters_setup(struct pq_rd *pr, struct vitals_reader *r,
+                         const struct store_read_plan *plan)
+{
+	struct vitals_schema hs;
+	char name[32];
+	int rc = VITALS_OK;
+
+	pr->time_out = -1;
+	if (plan->time_column) {
+		enum vitals_type t;
+
+		if (pr->time_leaf < 0)
+			return store_reader_fail(r, VITALS_E_INVAL, "no column '%s'",
+			                         plan->time_column);
+		t = pr->leaves[pr->time_leaf].type;
+		if (t != VITALS_TYPE_TIMESTAMP && t != VITALS_TYPE_INT64)
+			return store_reader_fail(
+			    r, VITALS_E_INVAL,
+			    "column '%s' is %s, not a timestamp: it cannot bound a time range",
+			    plan->time_column, vitals_type_name(t));
+		pr->time_exact = 1;
+		for (size_t j = 0; j < pr->proj_count; j++)
+			if ((int)pr->proj[j] == pr->time_leaf)
+				pr->time_out = (int)j;
+	}
+	if (!plan->filter_count && !pr->time_exact)
+		return VITALS_OK;
+	pr->filters = plan->filters;
+	pr->filter_count = plan->filter_count;
+	pr->filter_leaf = calloc(plan->filter_count + 1, sizeof(*pr->filter_leaf));
+	if (!pr->filter_leaf)
+		return store_reader_fail(r, VITALS_E_NOMEM, "out of memory");
+	vitals_schema_init(&hs);
+	for (size_t i = 0; i < plan->filter_count && rc == VITALS_OK; i++) {
+		const char *col = plan->filters[i].column;
+		int li = find_leaf(pr, col);
+
+		if (li < 0) {
+			rc = store_reader_fail(r, VITALS_E_INVAL, "no column '%s'", col);
+		} else if (pr->leaves[li].type != VITALS_TYPE_STRING) {
+			rc = store_reader_fail(
+			    r, VITALS_E_INVAL,
+			    "column '%s' is %s, not a string: it cannot filter rows", col,
+			    vitals_type_name(pr->leaves[li].type));
+		} else {
+			pr->filter_leaf[i] = (uint32_t)li;
+			snprintf(name, sizeof(name), "f%zu", i);
+			rc = vitals_schema_add(&hs, name, VITALS_TYPE_STRING,
+			                       pr->leaves[li].nullable);
+		}
+	}
+	if (rc == VITALS_OK && pr->time_exact)
+		rc = vitals_schema_add(&hs, "t", pr->leaves[pr->time_leaf].type,
+		                       pr->leaves[pr->time_leaf].nullable);
+	if (rc == VITALS_OK)
+		rc = vitals_batch_new(&pr->hidden, &hs);
+	if (rc == VITALS_E_NOMEM)
+		rc = store_reader_fail(r, rc, "out of memory");
+	vitals_schema_release(&hs);
+	return rc;
+}
+
 static int project(struct pq_rd *pr, struct vitals_reader *r, const struct store_read_plan *plan)
 {
 	size_t n = plan->columns ? plan->column_count : pr->leaf_count;
@@ -1786,7 +2178,7 @@ static int project(struct pq_rd *pr, struct vitals_reader *r, const struct store
 	rc = vitals_batch_new(&pr->batch, &r->schema);
 	if (rc < 0)
 		return store_reader_fail(r, rc, "out of memory");
-	return VITALS_OK;
+	return filters_setup(pr, r, plan);
 }
 
 static int read_footer(struct pq_rd *pr, struct vitals_reader *r)
@@ -1885,6 +2277,7 @@ const struct store_reader_ops store_parquet_reader = {
     .open = pq_open,
     .next = pq_next,
     .close = pq_close,
+    .exact = 1,
 };
 
 /* ---- describe ------------------------------------------------------------------ */

@@ -691,14 +691,19 @@ static int batch_num(const struct vitals_batch *b, size_t col, size_t row, doubl
 	}
 }
 
-/* Open PATH with the columns COLS (those the file has; *have[i] says which). */
+/*
+ * Open PATH with the columns COLS (those the file has; *have[i] says
+ * which) and the row filters FLT (NFLT of them, on columns it must have).
+ */
 static int open_projected(struct vitals_reader **r, const char *path, const char *const *cols,
-                          size_t ncols, int *have, int64_t from, int64_t to, char *err,
+                          size_t ncols, int *have, int64_t from, int64_t to,
+                          const struct vitals_row_filter *flt, size_t nflt, char *err,
                           size_t errlen)
 {
 	struct vitals_read_options ro;
+	struct vitals_row_filter keep[8];
 	const char *use[64];
-	size_t nuse = 0;
+	size_t nuse = 0, nkeep = 0;
 	int rc;
 
 	vitals_read_options_init(&ro);
@@ -707,6 +712,8 @@ static int open_projected(struct vitals_reader **r, const char *path, const char
 	ro.column_count = ncols < 64 ? ncols : 64;
 	ro.from = from;
 	ro.to = to;
+	ro.filters = flt;
+	ro.filter_count = nflt;
 	if (vitals_reader_open(r, path, &ro, err, errlen) == 0) {
 		for (size_t i = 0; i < ncols && i < 64; i++)
 			have[i] = 1;
@@ -722,12 +729,18 @@ static int open_projected(struct vitals_reader **r, const char *path, const char
 		if (have[i])
 			use[nuse++] = cols[i];
 	}
+	/* A filter on a column the file lacks is left to the caller's check of HAVE. */
+	for (size_t i = 0; i < nflt && i < 8; i++)
+		if (vitals_schema_find(vitals_reader_schema(*r), flt[i].column) >= 0)
+			keep[nkeep++] = flt[i];
 	vitals_reader_close(*r);
 	*r = NULL;
 	ro.columns = use;
 	ro.column_count = nuse;
 	ro.from = from;
 	ro.to = to;
+	ro.filters = keep;
+	ro.filter_count = nkeep;
 	return vitals_reader_open(r, path, &ro, err, errlen);
 }
 
@@ -737,6 +750,7 @@ enum MHD_Result api_entities(struct request *rq)
 	const char *from_s = rq_arg(rq, "from"), *to_s = rq_arg(rq, "to");
 	int64_t from = INT64_MIN, to = INT64_MAX;
 	const char *cols[] = {"time", "kind", "id", "name", "ppid"};
+	struct vitals_row_filter kind_filter;
 	int have[5];
 	struct kind_ents ke[VITALS_KIND_COUNT];
 	struct jbuf key;
@@ -786,7 +800,9 @@ enum MHD_Result api_entities(struct request *rq)
 	} else {
 		key.failed = 1;
 	}
-	if (open_projected(&r, f.path, cols, 5, have, from, to, err, sizeof(err)) < 0) {
+	kind_filter = (struct vitals_row_filter){"kind", &kind_arg, 1, VITALS_MATCH_EQUAL};
+	if (open_projected(&r, f.path, cols, 5, have, from, to, &kind_filter, only >= 0, err,
+	                   sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
 	}
@@ -1091,8 +1107,9 @@ enum MHD_Result api_series(struct request *rq)
 	const char *lim = rq_arg(rq, "limit"), *from_s = rq_arg(rq, "from"),
 	           *to_s = rq_arg(rq, "to");
 	const char *metrics[SERIES_METRICS_MAX + 1], *ids[SERVE_SERIES_MAX + 1];
-	const char *cols[3 + SERIES_METRICS_MAX];
-	int have[3 + SERIES_METRICS_MAX];
+	const char *cols[4 + SERIES_METRICS_MAX];
+	int have[4 + SERIES_METRICS_MAX];
+	struct vitals_row_filter flt[2];
 	size_t nmetrics = rq_args(rq, "metric", metrics, SERIES_METRICS_MAX + 1);
 	size_t nids = rq_args(rq, "id", ids, SERVE_SERIES_MAX + 1);
 	int64_t points = 1000, limit = 64, from = INT64_MIN, to = INT64_MAX, bucket_us;
@@ -1105,7 +1122,7 @@ enum MHD_Result api_series(struct request *rq)
 	struct jbuf j, key;
 	enum MHD_Result ret;
 	uint64_t rows_read = 0;
-	int truncated = 0, rc, k;
+	int truncated = 0, rc, k, namec;
 	size_t kind_len, id0_len;
 	char err[1024];
 
@@ -1233,7 +1250,12 @@ enum MHD_Result api_series(struct request *rq)
 	cols[2] = "id";
 	for (size_t i = 0; i < nmetrics; i++)
 		cols[3 + i] = metrics[i];
-	if (open_projected(&r, f.path, cols, 3 + nmetrics, have, from, to, err, sizeof(err)) < 0) {
+	cols[3 + nmetrics] = "name"; /* last: a file without it shifts no other column */
+	/* Only the rows of the kind (and of the asked ids) are decoded. */
+	flt[0] = (struct vitals_row_filter){"kind", &kind, 1, VITALS_MATCH_EQUAL};
+	flt[1] = (struct vitals_row_filter){"id", ids, nids, VITALS_MATCH_EQUAL};
+	if (open_projected(&r, f.path, cols, 4 + nmetrics, have, from, to, flt, nids ? 2 : 1, err,
+	                   sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
 	}
@@ -1264,6 +1286,10 @@ enum MHD_Result api_series(struct request *rq)
 		nents++;
 	}
 	id0_len = nids ? strlen(ids[0]) : 0;
+	namec = have[3 + nmetrics] &&
+	                vitals_reader_schema(r)->fields[3 + nmetrics].type == VITALS_TYPE_STRING
+	            ? (int)(3 + nmetrics)
+	            : -1;
 	while ((rc = vitals_reader_next(r, &b)) > 0) {
 		if (b->cols[1].type != VITALS_TYPE_STRING ||
 		    b->cols[2].type != VITALS_TYPE_STRING ||
@@ -1300,6 +1326,19 @@ enum MHD_Result api_series(struct request *rq)
 				e = nents++;
 				if (!ents[e].id || !ents[e].b || smap_put(&map, is, il, e) < 0)
 					goto out_nomem;
+			}
+			if (namec >= 0 && vitals_batch_is_valid(b, (size_t)namec, i)) {
+				/* The entity's latest name in the window. */
+				size_t nl;
+				const char *ns = batch_str(b, (size_t)namec, i, &nl);
+
+				if (nl && (!ents[e].name || strlen(ents[e].name) != nl ||
+				           memcmp(ents[e].name, ns, nl) != 0)) {
+					free(ents[e].name);
+					ents[e].name = strndup(ns, nl);
+					if (!ents[e].name)
+						goto out_nomem;
+				}
 			}
 			bi = (t - from) / bucket_us;
 			if (bi >= points)
@@ -1354,6 +1393,8 @@ enum MHD_Result api_series(struct request *rq)
 			jbuf_object_begin(&j);
 			jbuf_key(&j, "id");
 			jbuf_string(&j, ents[e].id);
+			jbuf_key(&j, "name");
+			jbuf_string(&j, ents[e].name ? ents[e].name : ents[e].id);
 			jbuf_key(&j, "metric");
 			jbuf_string(&j, metrics[x]);
 			jbuf_key(&j, "unit");
@@ -1417,6 +1458,8 @@ static int cmp_ev(const void *a, const void *b)
 
 enum MHD_Result api_events_get(struct request *rq)
 {
+	static const char *const event_kind[] = {"event"};
+	const struct vitals_row_filter event_filter = {"kind", event_kind, 1, VITALS_MATCH_EQUAL};
 	const char *cols[] = {"time", "kind", "id", "name", "fields"};
 	const char *from_s = rq_arg(rq, "from"), *to_s = rq_arg(rq, "to");
 	int have[5];
@@ -1440,7 +1483,8 @@ enum MHD_Result api_events_get(struct request *rq)
 		                   "parameter 'to': '%.64s' is not RFC 3339 or microseconds", to_s);
 	if (file_lookup(rq, &f, &ret) < 0)
 		return ret;
-	if (open_projected(&r, f.path, cols, 5, have, from, to, err, sizeof(err)) < 0) {
+	if (open_projected(&r, f.path, cols, 5, have, from, to, &event_filter, 1, err,
+	                   sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
 	}

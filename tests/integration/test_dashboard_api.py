@@ -91,14 +91,14 @@ def q(**params):
 
 
 def make_csv_trace(path):
-    """1000 rows of cpu 'total' at 1 s: busy 10, one spike of 99 at row 500; disk sda at 20."""
+    """1000 rows of cpu 'total' at 1 s: busy 10, one spike of 99 at row 500; disk sda ("main disk") at 20."""
     with open(path, "w") as f:
         f.write("time,kind,id,name,busy_percent\n")
         for i in range(1000):
             t = T0 + i * 1000000
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 1000000)) + "Z"
             f.write("%s,cpu,total,total,%s\n" % (stamp, "99" if i == 500 else "10"))
-            f.write("%s,disk,sda,sda,20\n" % stamp)
+            f.write("%s,disk,sda,main disk,20\n" % stamp)
 
 
 def is_error(doc, status):
@@ -161,6 +161,8 @@ def check_trace_and_series(s):
     ids = [x["id"] for x in doc["series"]] if doc else []
     report(st == 200 and ids == ["sda", "nvme9"] and doc["series"][1]["t"] == [],
            "series: asked ids in order; an absent one is empty", ids)
+    names = [x.get("name") for x in doc["series"]] if doc else []
+    report(names == ["main disk", "nvme9"], "series: each names its entity (the id when the file has no name)", names)
     st, doc, _, _ = s.get("/api/series?" + q(file="datafile:0", kind="cpu", metric="busy_percent", id="total", points=50))
     ser = doc["series"][0] if doc and doc.get("series") else {}
     vals = [v for v in ser.get("max", []) if v is not None]

@@ -121,7 +121,9 @@ struct pq_rd {
 	int sel_on;                       /* decoding may skip the rows sel drops */
 	const struct store_filter *match; /* the chunk read ANDs this filter into sel */
 	struct pq_buf dict_match;         /* per dictionary entry: it passes match */
-	size_t dict_hits;                 /* entries that pass */
+	struct pq_buf keep;               /* the kept rows' indices, when sel_on */
+	size_t nkeep;
+	size_t dict_hits; /* entries that pass */
 };
 
 /* Where a failure happened, for messages. */
@@ -626,9 +628,14 @@ static void expand(struct vitals_column *col, size_t row0, size_t n, size_t k, c
 	case VITALS_TYPE_STRING:
 		break;
 	default: {
+		/* Without branches: a page's nulls come in no predictable order. */
 		int64_t *d = col->v.i64 + row0;
-		for (size_t i = n; i-- > 0;)
-			d[i] = valid[i] ? d[--k] : 0;
+		for (size_t i = n; i-- > 0;) {
+			int64_t v;
+			k -= valid[i];
+			v = d[k < n ? k : 0];
+			d[i] = v & -(int64_t)valid[i];
+		}
 		break;
 	}
 	}
@@ -780,7 +787,7 @@ static inline void copy_string(char *dst, const void *src, size_t len, int slack
  * value may be read COPY_SLACK bytes past its start.
  */
 static int emit_strings(const struct pq_ctx *c, struct vitals_column *col, const struct pq_page *pg,
-                        const struct pq_bytes *v, int slack, const uint8_t *sel)
+                        const struct pq_bytes *v, int slack)
 {
 	size_t total = 0, pos, k = 0;
 	uint64_t *off;
@@ -795,20 +802,7 @@ static int emit_strings(const struct pq_ctx *c, struct vitals_column *col, const
 	off = col->v.off + pg->row0;
 	data = col->data;
 	pos = col->data_len;
-	if (sel) {
-		/* Only the strings of kept rows: the others are left empty, then dropped. */
-		sel += pg->row0;
-		for (size_t i = 0; i < pg->n; i++) {
-			if (!pg->valid || pg->valid[i]) {
-				if (sel[i]) {
-					copy_string(data + pos, v[k].p, v[k].len, slack);
-					pos += v[k].len;
-				}
-				k++;
-			}
-			off[i + 1] = pos;
-		}
-	} else if (!pg->valid) {
+	if (!pg->valid) {
 		for (size_t i = 0; i < pg->n; i++) {
 			copy_string(data + pos, v[i].p, v[i].len, slack);
 			pos += v[i].len;
@@ -834,24 +828,13 @@ static int emit_dict_strings(struct pq_rd *pr, const struct pq_ctx *c, struct vi
 {
 	const uint64_t *doff = pr->dict_off.p;
 	const char *ddata = pr->dict_data.p;
-	const uint8_t *sel = pr->sel_on ? pr->sel + pg->row0 : NULL;
 	size_t total = 0, pos, k = 0;
 	uint64_t *off;
 	char *data;
 	int rc;
 
-	if (!sel) {
-		for (size_t i = 0; i < pg->nonnull; i++)
-			total += doff[idx[i] + 1] - doff[idx[i]];
-	} else {
-		for (size_t i = 0; i < pg->n; i++)
-			if (!pg->valid || pg->valid[i]) {
-				if (sel[i])
-					total += doff[idx[k] + 1] - doff[idx[k]];
-				k++;
-			}
-		k = 0;
-	}
+	for (size_t i = 0; i < pg->nonnull; i++)
+		total += doff[idx[i] + 1] - doff[idx[i]];
 	rc = column_room(c, col, pg->row0 + pg->n, total + COPY_SLACK);
 	if (rc < 0)
 		return rc;
@@ -860,14 +843,97 @@ static int emit_dict_strings(struct pq_rd *pr, const struct pq_ctx *c, struct vi
 	pos = col->data_len;
 	for (size_t i = 0; i < pg->n; i++) {
 		if (!pg->valid || pg->valid[i]) {
-			if (!sel || sel[i]) {
-				size_t len = doff[idx[k] + 1] - doff[idx[k]];
-				copy_string(data + pos, ddata + doff[idx[k]], len, 1);
-				pos += len;
-			}
+			size_t len = doff[idx[k] + 1] - doff[idx[k]];
+			copy_string(data + pos, ddata + doff[idx[k]], len, 1);
+			pos += len;
 			k++;
 		}
 		off[i + 1] = pos;
+	}
+	col->data_len = pos;
+	return VITALS_OK;
+}
+
+/* The kept rows of the page: pr->keep[*A .. *B). */
+static void page_kept(const struct pq_rd *pr, const struct pq_page *pg, size_t *a, size_t *b)
+{
+	const uint32_t *keep = pr->keep.p;
+	size_t lo = 0, hi = pr->nkeep;
+
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (keep[m] < pg->row0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	*a = lo;
+	hi = pr->nkeep;
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (keep[m] < pg->row0 + pg->n)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	*b = lo;
+}
+
+/*
+ * Append to COL the strings of the page's kept rows only: V holds its
+ * nonnull values, or IDX their dictionary indices. The other rows get no
+ * offset, as compact() reads none of theirs. SLACK as for emit_strings().
+ */
+static int emit_kept(struct pq_rd *pr, const struct pq_ctx *c, struct vitals_column *col,
+                     const struct pq_page *pg, const struct pq_bytes *v, const uint32_t *idx,
+                     int slack)
+{
+	const uint32_t *keep = pr->keep.p;
+	const uint64_t *doff = pr->dict_off.p;
+	const char *ddata = pr->dict_data.p;
+	size_t a, b, total = 0, pos = col->data_len;
+	int rc;
+
+	page_kept(pr, pg, &a, &b);
+	/* Twice: the bytes they need, then the strings. */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t k = 0, last = 0; /* K: the values before row LAST of the page */
+
+		if (pass == 1) {
+			rc = column_room(c, col, pg->row0 + pg->n, total + COPY_SLACK);
+			if (rc < 0)
+				return rc;
+		}
+		for (size_t t = a; t < b; t++) {
+			size_t i = keep[t] - pg->row0, len;
+			const char *src;
+
+			if (pg->valid) {
+				k += count_ones(pg->valid + last, i - last);
+				last = i;
+				if (!pg->valid[i]) {
+					if (pass)
+						col->v.off[keep[t] + 1] = pos;
+					continue;
+				}
+			} else {
+				k = i;
+			}
+			if (idx) {
+				len = doff[idx[k] + 1] - doff[idx[k]];
+				src = ddata + doff[idx[k]];
+			} else {
+				len = v[k].len;
+				src = (const char *)v[k].p;
+			}
+			if (!pass) {
+				total += len;
+				continue;
+			}
+			copy_string(col->data + pos, src, len, slack);
+			pos += len;
+			col->v.off[keep[t] + 1] = pos;
+		}
 	}
 	col->data_len = pos;
 	return VITALS_OK;
@@ -966,8 +1032,31 @@ static int values_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 		match_dict(pr, pg, idx);
 		return VITALS_OK;
 	}
+	if (pr->sel_on && lf->out_width == 8) {
+		/* Only the kept rows' values, straight to their rows. */
+		const int64_t *d = pr->dict_vals.p;
+		const uint32_t *keep = pr->keep.p;
+		int64_t *o = col->v.i64;
+		size_t a, b, k = 0, last = 0;
+
+		page_kept(pr, pg, &a, &b);
+		for (size_t t = a; t < b; t++) {
+			size_t i = keep[t] - pg->row0;
+
+			if (pg->valid) {
+				k += count_ones(pg->valid + last, i - last);
+				last = i;
+				o[keep[t]] = pg->valid[i] ? d[idx[k]] : 0;
+			} else {
+				o[keep[t]] = d[idx[i]];
+			}
+		}
+		return 1; /* nulls placed */
+	}
 	switch (lf->out_width) {
 	case 0:
+		if (pr->sel_on)
+			return emit_kept(pr, c, col, pg, NULL, idx, 1);
 		return emit_dict_strings(pr, c, col, pg, idx);
 	case 1: {
 		const uint8_t *d = pr->dict_vals.p;
@@ -1180,6 +1269,26 @@ static int values_fixed(struct pq_rd *pr, const struct pq_ctx *c, const struct p
 	return VITALS_OK;
 }
 
+/*
+ * expand() for the kept rows only, of an 8-byte column: from the last
+ * down, so that no packed value is overwritten before it is moved.
+ */
+static void expand_kept(const struct pq_rd *pr, struct vitals_column *col, const struct pq_page *pg)
+{
+	const uint32_t *keep = pr->keep.p;
+	int64_t *d = col->v.i64 + pg->row0;
+	size_t a, b, k = pg->nonnull, last = pg->n;
+
+	page_kept(pr, pg, &a, &b);
+	for (size_t t = b; t-- > a;) {
+		size_t i = keep[t] - pg->row0;
+
+		k -= count_ones(pg->valid + i, last - i); /* now the values before row I */
+		last = i;
+		d[i] = pg->valid[i] ? d[k] : 0;
+	}
+}
+
 /* Decode the values of a data page into COL, nulls spread by pg->valid. */
 static int page_values(struct pq_rd *pr, const struct pq_ctx *c, const struct pq_leaf *lf,
                        struct vitals_column *col, const struct pq_page *pg)
@@ -1215,15 +1324,19 @@ static int page_values(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 			match_views(pr, pg, pr->views.p);
 			return VITALS_OK;
 		}
+		if (lf->type == VITALS_TYPE_STRING && pr->sel_on)
+			return emit_kept(pr, c, col, pg, pr->views.p, NULL,
+			                 pg->encoding != PQ_ENC_DELTA_BYTE_ARRAY);
 		if (lf->type == VITALS_TYPE_STRING)
 			return emit_strings(c, col, pg, pr->views.p,
-			                    pg->encoding != PQ_ENC_DELTA_BYTE_ARRAY,
-			                    pr->sel_on ? pr->sel : NULL);
+			                    pg->encoding != PQ_ENC_DELTA_BYTE_ARRAY);
 		rc = views_decimal(pr, c, lf, dst, pg->nonnull);
 	}
-	if (rc < 0 || lf->type == VITALS_TYPE_STRING)
-		return rc;
-	if (pg->valid)
+	if (rc != VITALS_OK || lf->type == VITALS_TYPE_STRING)
+		return rc < 0 ? rc : VITALS_OK;
+	if (pg->valid && pr->sel_on && lf->out_width == 8)
+		expand_kept(pr, col, pg);
+	else if (pg->valid)
 		expand(col, pg->row0, pg->n, pg->nonnull, pg->valid);
 	return VITALS_OK;
 }
@@ -1724,47 +1837,33 @@ static int row_group_inside(const struct pq_rd *pr, uint32_t g)
 	return lo >= pr->from && hi <= pr->to;
 }
 
-/* Keep the rows of COL (of ROWS rows) whose SEL byte is set, in order, at its front. */
-static void compact(struct vitals_column *col, const uint8_t *sel, size_t rows)
+/* Keep rows KEEP[0..N) of COL (ascending), in order, at its front. */
+static void compact(struct vitals_column *col, const uint32_t *keep, size_t n)
 {
-	size_t j = 0;
-
-	if (col->valid) {
-		for (size_t i = 0; i < rows; i++)
-			if (sel[i])
-				col->valid[j++] = col->valid[i];
-		j = 0;
-	}
+	if (col->valid)
+		for (size_t j = 0; j < n; j++)
+			col->valid[j] = col->valid[keep[j]];
 	switch (col->type) {
 	case VITALS_TYPE_BOOL:
-		for (size_t i = 0; i < rows; i++)
-			if (sel[i])
-				col->v.b[j++] = col->v.b[i];
+		for (size_t j = 0; j < n; j++)
+			col->v.b[j] = col->v.b[keep[j]];
 		break;
 	case VITALS_TYPE_INT32:
-		for (size_t i = 0; i < rows; i++)
-			if (sel[i])
-				col->v.i32[j++] = col->v.i32[i];
+		for (size_t j = 0; j < n; j++)
+			col->v.i32[j] = col->v.i32[keep[j]];
 		break;
-	case VITALS_TYPE_STRING: {
-		/* The dropped rows' strings were left empty: only offsets move. */
-		uint64_t *off = col->v.off, a = off[0], pos = off[0];
-
-		for (size_t i = 0; i < rows; i++) {
-			uint64_t b = off[i + 1];
-			if (sel[i]) {
-				pos += b - a;
-				off[++j] = pos;
-			}
-			a = b;
-		}
-		col->data_len = (size_t)pos;
+	case VITALS_TYPE_STRING:
+		/*
+		 * The dropped rows' strings were left empty, so a kept row's
+		 * string ends where it did: only the offsets move.
+		 */
+		for (size_t j = 0; j < n; j++)
+			col->v.off[j + 1] = col->v.off[keep[j] + 1];
+		col->data_len = (size_t)col->v.off[n];
 		break;
-	}
 	default:
-		for (size_t i = 0; i < rows; i++)
-			if (sel[i])
-				col->v.i64[j++] = col->v.i64[i];
+		for (size_t j = 0; j < n; j++)
+			col->v.i64[j] = col->v.i64[keep[j]];
 		break;
 	}
 }
@@ -1844,6 +1943,23 @@ static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 		rc = select_rows(pr, r, g, rows, &kept, &time_done);
 		if (rc < 0 || kept == 0)
 			goto out;
+		pr->sel_on = kept < rows;
+		if (pr->sel_on) {
+			uint32_t *keep;
+			size_t k = 0;
+
+			if (buf_want(&pr->keep, kept * sizeof(*keep)) < 0) {
+				rc = store_reader_fail(r, VITALS_E_NOMEM,
+				                       "out of memory for %zu rows", kept);
+				goto out;
+			}
+			keep = pr->keep.p;
+			for (size_t i = 0; i < rows && k < kept; i++) {
+				keep[k] = (uint32_t)i;
+				k += pr->sel[i];
+			}
+			pr->nkeep = kept;
+		}
 	}
 	for (size_t j = 0; j < pr->proj_count; j++) {
 		if (time_done && (int)j == pr->time_out)
@@ -1855,7 +1971,7 @@ static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 	}
 	if (kept < rows)
 		for (size_t j = 0; j < pr->proj_count; j++)
-			compact(&b->cols[j], pr->sel, rows);
+			compact(&b->cols[j], pr->keep.p, kept);
 	b->rows = kept;
 	rc = VITALS_OK;
 out:
@@ -1910,6 +2026,7 @@ static void rd_free(struct pq_rd *pr)
 	buf_release(&pr->dict_off);
 	buf_release(&pr->dict_data);
 	buf_release(&pr->dict_match);
+	buf_release(&pr->keep);
 	bytebuf_release(&pr->dba);
 	free(pr->filter_leaf);
 	free(pr->sel);

@@ -121,7 +121,8 @@ struct pq_rd {
 	int sel_on;                       /* decoding may skip the rows sel drops */
 	const struct store_filter *match; /* the chunk read ANDs this filter into sel */
 	struct pq_buf dict_match;         /* per dictionary entry: it passes match */
-	struct pq_buf keep;               /* the kept rows' indices, when sel_on */
+	int keep_on;                      /* and keep holds the kept rows: decode only those */
+	struct pq_buf keep;               /* the kept rows' indices, when keep_on */
 	size_t nkeep;
 	size_t dict_hits; /* entries that pass */
 };
@@ -1032,7 +1033,7 @@ static int values_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 		match_dict(pr, pg, idx);
 		return VITALS_OK;
 	}
-	if (pr->sel_on && lf->out_width == 8) {
+	if (pr->keep_on && lf->out_width == 8) {
 		/* Only the kept rows' values, straight to their rows. */
 		const int64_t *d = pr->dict_vals.p;
 		const uint32_t *keep = pr->keep.p;
@@ -1055,7 +1056,7 @@ static int values_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 	}
 	switch (lf->out_width) {
 	case 0:
-		if (pr->sel_on)
+		if (pr->keep_on)
 			return emit_kept(pr, c, col, pg, NULL, idx, 1);
 		return emit_dict_strings(pr, c, col, pg, idx);
 	case 1: {
@@ -1324,7 +1325,7 @@ static int page_values(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 			match_views(pr, pg, pr->views.p);
 			return VITALS_OK;
 		}
-		if (lf->type == VITALS_TYPE_STRING && pr->sel_on)
+		if (lf->type == VITALS_TYPE_STRING && pr->keep_on)
 			return emit_kept(pr, c, col, pg, pr->views.p, NULL,
 			                 pg->encoding != PQ_ENC_DELTA_BYTE_ARRAY);
 		if (lf->type == VITALS_TYPE_STRING)
@@ -1334,7 +1335,7 @@ static int page_values(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 	}
 	if (rc != VITALS_OK || lf->type == VITALS_TYPE_STRING)
 		return rc < 0 ? rc : VITALS_OK;
-	if (pg->valid && pr->sel_on && lf->out_width == 8)
+	if (pg->valid && pr->keep_on && lf->out_width == 8)
 		expand_kept(pr, col, pg);
 	else if (pg->valid)
 		expand(col, pg->row0, pg->n, pg->nonnull, pg->valid);
@@ -1959,6 +1960,7 @@ static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 				k += pr->sel[i];
 			}
 			pr->nkeep = kept;
+			pr->keep_on = 1;
 		}
 	}
 	for (size_t j = 0; j < pr->proj_count; j++) {
@@ -1976,6 +1978,7 @@ static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 	rc = VITALS_OK;
 out:
 	pr->sel_on = 0;
+	pr->keep_on = 0;
 	return rc;
 }
 

@@ -712,6 +712,9 @@ static int open_projected(struct vitals_reader **r, const char *path, const char
 	ro.column_count = ncols < 64 ? ncols : 64;
 	ro.from = from;
 	ro.to = to;
+	/* Named, so that a bounded read does not open the file once more to find it. */
+	if (from != INT64_MIN || to != INT64_MAX)
+		ro.time_column = "time";
 	ro.filters = flt;
 	ro.filter_count = nflt;
 	if (vitals_reader_open(r, path, &ro, err, errlen) == 0) {

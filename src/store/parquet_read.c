@@ -2154,6 +2154,8 @@ static int check_row_groups(struct pq_rd *pr, struct vitals_reader *r)
 			const struct pq_leaf *lf = &pr->leaves[i];
 			uint64_t start, size;
 
+			if (cc->skipped)
+				continue; /* not read: the footer decoded only the asked columns */
 			if (cc->file_path)
 				return store_reader_fail(r, VITALS_E_UNSUPPORTED,
 				                         "row group %" PRIu32
@@ -2301,8 +2303,16 @@ static int project(struct pq_rd *pr, struct vitals_reader *r, const struct store
 	return filters_setup(pr, r, plan);
 }
 
-static int read_footer(struct pq_rd *pr, struct vitals_reader *r)
+/*
+ * Read and decode the footer. With a projection, only the column chunks
+ * of the columns PLAN reads (projected, filtered on, bounding time) are
+ * decoded: on a wide file of many row groups, the rest is most of it.
+ */
+static int read_footer(struct pq_rd *pr, struct vitals_reader *r,
+                       const struct store_read_plan *plan)
 {
+	const char **want = NULL;
+	size_t nwant = 0;
 	uint8_t tail[8], head[4], *foot;
 	char err[STORE_ERR_MAX];
 	struct stat st;
@@ -2344,10 +2354,24 @@ static int read_footer(struct pq_rd *pr, struct vitals_reader *r)
 	rc = store_pread(r, foot, flen, pr->data_end);
 	if (rc < 0)
 		goto out_free_foot;
+	if (plan->columns) {
+		want = calloc(plan->column_count + plan->filter_count + 1, sizeof(*want));
+		if (!want) {
+			rc = store_reader_fail(r, VITALS_E_NOMEM, "out of memory");
+			goto out_free_foot;
+		}
+		for (size_t i = 0; i < plan->column_count; i++)
+			want[nwant++] = plan->columns[i];
+		for (size_t i = 0; i < plan->filter_count; i++)
+			want[nwant++] = plan->filters[i].column;
+		if (plan->time_column)
+			want[nwant++] = plan->time_column;
+	}
 	err[0] = '\0';
-	rc = pq_meta_decode(&pr->meta, foot, flen, err, sizeof(err));
+	rc = pq_meta_decode_columns(&pr->meta, foot, flen, want, nwant, err, sizeof(err));
 	if (rc < 0)
 		rc = store_reader_fail(r, rc, "%s", err[0] ? err : "corrupt footer");
+	free(want);
 out_free_foot:
 	free(foot);
 	return rc;
@@ -2364,7 +2388,7 @@ static int pq_open(struct vitals_reader *r, const struct store_read_plan *plan)
 	vitals_schema_init(&pr->file_schema);
 	bytebuf_init(&pr->dba, 0);
 	pr->time_leaf = -1;
-	rc = read_footer(pr, r);
+	rc = read_footer(pr, r, plan);
 	if (rc < 0)
 		goto out_free;
 	rc = build_schema(pr, r);

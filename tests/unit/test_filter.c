@@ -642,6 +642,49 @@ static void test_parquet_groups_not_decoded(void **state)
 	free(path);
 }
 
+/* A footer decoded for some columns has their chunks as the whole decode has them, and no other. */
+static void test_footer_columns(void **state)
+{
+	static const char *const want[] = {"kind", "value"};
+	struct vitals_write_options wo;
+	struct pq_file_meta all, some;
+	char *path, *file, err[256];
+	size_t len;
+	uint32_t flen;
+
+	(void)state;
+	vitals_write_options_init(&wo);
+	wo.row_group_rows = 1000;
+	path = write_trace("footer.parquet", &wo);
+	file = tu_slurp(path, &len);
+	memcpy(&flen, file + len - 8, 4);
+	assert_int_equal(
+	    pq_meta_decode(&all, (uint8_t *)file + len - 8 - flen, flen, err, sizeof(err)), 0);
+	assert_int_equal(pq_meta_decode_columns(&some, (uint8_t *)file + len - 8 - flen, flen, want,
+	                                        2, err, sizeof(err)),
+	                 0);
+	assert_int_equal(some.row_group_count, 5);
+	for (uint32_t g = 0; g < some.row_group_count; g++)
+		for (uint32_t c = 0; c < 7; c++) {
+			const struct pq_column_chunk *a = &all.row_groups[g].columns[c];
+			const struct pq_column_chunk *b = &some.row_groups[g].columns[c];
+			int wanted = c == 1 || c == 4;
+
+			assert_int_equal(b->skipped, !wanted);
+			assert_int_equal(b->has_meta, wanted);
+			if (wanted) {
+				assert_int_equal(b->meta.data_page_offset,
+				                 a->meta.data_page_offset);
+				assert_int_equal(b->meta.stats.min_value_len,
+				                 a->meta.stats.min_value_len);
+			}
+		}
+	pq_meta_release(&all);
+	pq_meta_release(&some);
+	free(file);
+	free(path);
+}
+
 static void test_bad_filters(void **state)
 {
 	const char *names[] = {"bad.parquet", "bad.csv", "bad.jsonl"};
@@ -698,9 +741,13 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parquet_dictionary),         cmocka_unit_test(test_parquet_plain),
-	    cmocka_unit_test(test_parquet_fallback),           cmocka_unit_test(test_text_formats),
-	    cmocka_unit_test(test_parquet_groups_not_decoded), cmocka_unit_test(test_bad_filters),
+	    cmocka_unit_test(test_parquet_dictionary),
+	    cmocka_unit_test(test_parquet_plain),
+	    cmocka_unit_test(test_parquet_fallback),
+	    cmocka_unit_test(test_text_formats),
+	    cmocka_unit_test(test_parquet_groups_not_decoded),
+	    cmocka_unit_test(test_footer_columns),
+	    cmocka_unit_test(test_bad_filters),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

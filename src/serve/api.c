@@ -816,6 +816,9 @@ enum MHD_Result api_entities(struct request *rq)
 	}
 	sc = vitals_reader_schema(r);
 	while ((rc = vitals_reader_next(r, &b)) > 0) {
+		char last_ks[16];
+		size_t last_kl = SIZE_MAX;
+		int last_k = -1;
 		size_t ti = 0, ki = 1, ii = 2, ni = have[3] ? 3 : SIZE_MAX;
 		size_t pi = have[4] ? (size_t)(have[3] ? 4 : 3) : SIZE_MAX;
 
@@ -836,9 +839,16 @@ enum MHD_Result api_entities(struct request *rq)
 
 			if (kl >= sizeof(kbuf) || t < from || t > to)
 				continue;
-			memcpy(kbuf, ks, kl);
-			kbuf[kl] = '\0';
-			k = vitals_kind_from_name(kbuf);
+			if (kl == last_kl && memcmp(ks, last_ks, kl) == 0) {
+				k = last_k; /* rows of one kind come in runs */
+			} else {
+				memcpy(kbuf, ks, kl);
+				kbuf[kl] = '\0';
+				k = vitals_kind_from_name(kbuf);
+				memcpy(last_ks, ks, kl);
+				last_kl = kl;
+				last_k = k;
+			}
 			if (k < 0 || (only >= 0 && k != only))
 				continue;
 			ke[k].rows++;

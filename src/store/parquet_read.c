@@ -1838,8 +1838,12 @@ static int row_group_inside(const struct pq_rd *pr, uint32_t g)
 	return lo >= pr->from && hi <= pr->to;
 }
 
-/* Keep rows KEEP[0..N) of COL (ascending), in order, at its front. */
-static void compact(struct vitals_column *col, const uint32_t *keep, size_t n)
+/*
+ * Keep rows KEEP[0..N) of COL (ascending), in order, at its front. FULL:
+ * every row's string was copied (not only the kept ones'), so the kept
+ * strings' bytes move too.
+ */
+static void compact(struct vitals_column *col, const uint32_t *keep, size_t n, int full)
 {
 	if (col->valid)
 		for (size_t j = 0; j < n; j++)
@@ -1854,12 +1858,25 @@ static void compact(struct vitals_column *col, const uint32_t *keep, size_t n)
 			col->v.i32[j] = col->v.i32[keep[j]];
 		break;
 	case VITALS_TYPE_STRING:
-		/*
-		 * The dropped rows' strings were left empty, so a kept row's
-		 * string ends where it did: only the offsets move.
-		 */
-		for (size_t j = 0; j < n; j++)
-			col->v.off[j + 1] = col->v.off[keep[j] + 1];
+		if (full) {
+			/* Row I >= J: its offsets are read before off[J + 1] is written. */
+			uint64_t *off = col->v.off, pos = off[0];
+
+			for (size_t j = 0; j < n; j++) {
+				uint64_t a = off[keep[j]], len = off[keep[j] + 1] - a;
+				if (a != pos)
+					memmove(col->data + pos, col->data + a, (size_t)len);
+				pos += len;
+				off[j + 1] = pos;
+			}
+		} else {
+			/*
+			 * The dropped rows' strings were left empty, so a kept
+			 * row's string ends where it did: only the offsets move.
+			 */
+			for (size_t j = 0; j < n; j++)
+				col->v.off[j + 1] = col->v.off[keep[j] + 1];
+		}
 		col->data_len = (size_t)col->v.off[n];
 		break;
 	default:
@@ -1960,7 +1977,12 @@ static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 				k += pr->sel[i];
 			}
 			pr->nkeep = kept;
-			pr->keep_on = 1;
+			/*
+			 * Most rows kept: decoding them all at full speed and
+			 * moving them after costs less than picking them out.
+			 */
+			pr->keep_on = kept <= rows / 2;
+			pr->sel_on = pr->keep_on;
 		}
 	}
 	for (size_t j = 0; j < pr->proj_count; j++) {
@@ -1973,7 +1995,7 @@ static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 	}
 	if (kept < rows)
 		for (size_t j = 0; j < pr->proj_count; j++)
-			compact(&b->cols[j], pr->keep.p, kept);
+			compact(&b->cols[j], pr->keep.p, kept, !pr->keep_on);
 	b->rows = kept;
 	rc = VITALS_OK;
 out:

@@ -278,6 +278,8 @@ static void column_meta_release(struct pq_column_meta *m)
 static void columns_release(struct pq_row_group *g)
 {
 	for (uint32_t i = 0; i < g->column_count; i++) {
+		if (g->columns[i].skipped)
+			continue; /* nothing decoded, nothing owned */
 		free(g->columns[i].file_path);
 		column_meta_release(&g->columns[i].meta);
 	}

@@ -1114,6 +1114,185 @@ struct sentity {
 	struct bucket *b; /* metrics x points */
 };
 
+/* Add a row at time T, with value V when OK, to bucket BK. */
+static void bucket_put(struct bucket *bk, int64_t t, int ok, double v)
+{
+	if (!bk->rows || t < bk->first)
+		bk->first = t;
+	bk->rows++;
+	if (!ok)
+		return;
+	if (!bk->valid || v < bk->min)
+		bk->min = v;
+	if (!bk->valid || v > bk->max)
+		bk->max = v;
+	bk->sum += v;
+	bk->valid++;
+}
+
+/* ---- the series cache ----------------------------------------------------- */
+
+void scache_entry_release(struct scache_entry *e)
+{
+	free(e->key);
+	free(e->name);
+	free(e->t);
+	free(e->v);
+	free(e->ok);
+	memset(e, 0, sizeof(*e));
+}
+
+/* The points of one metric of one entity as a read finds them, for the cache. */
+struct scollect {
+	size_t n, cap;
+	int64_t *t;
+	double *v;
+	uint8_t *ok;
+	int off; /* not kept: too many points, out of memory, or out of time order */
+};
+
+static void scollect_add(struct scollect *c, int64_t t, double v, int ok)
+{
+	if (c->off)
+		return;
+	if (c->n && t < c->t[c->n - 1]) {
+		c->off = 1; /* the cache searches by time */
+		return;
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 4096;
+		void *nt, *nv, *no;
+
+		if (cap * (sizeof(int64_t) + sizeof(double) + 1) > SERVE_SCACHE_BYTES / 8) {
+			c->off = 1;
+			return;
+		}
+		nt = realloc(c->t, cap * sizeof(*c->t));
+		if (nt)
+			c->t = nt;
+		nv = nt ? realloc(c->v, cap * sizeof(*c->v)) : NULL;
+		if (nv)
+			c->v = nv;
+		no = nv ? realloc(c->ok, cap) : NULL;
+		if (!no) {
+			c->off = 1;
+			return;
+		}
+		c->ok = no;
+		c->cap = cap;
+	}
+	c->t[c->n] = t;
+	c->v[c->n] = v;
+	c->ok[c->n] = (uint8_t)ok;
+	c->n++;
+}
+
+static void scollect_release(struct scollect *c)
+{
+	free(c->t);
+	free(c->v);
+	free(c->ok);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Bucket the cached points of KEY in [FROM, TO] into BK (POINTS buckets
+ * of BUCKET_US): 1 when an entry covers the range (*ROWS counts its
+ * points in it; *NAME gets a copy of the entity's name when NULL), else 0.
+ */
+static int scache_bucket(struct server *s, const char *key, int64_t from, int64_t to,
+                         int64_t bucket_us, int64_t points, struct bucket *bk, uint64_t *rows,
+                         char **name)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&s->scache_mu);
+	for (size_t i = 0; i < SERVE_SCACHE_ENTRIES && !found; i++) {
+		struct scache_entry *e = &s->scache[i];
+		size_t lo = 0, hi;
+
+		if (!e->key || e->from > from || e->to < to || strcmp(e->key, key) != 0)
+			continue;
+		hi = e->n;
+		while (lo < hi) {
+			size_t m = lo + (hi - lo) / 2;
+			if (e->t[m] < from)
+				lo = m + 1;
+			else
+				hi = m;
+		}
+		*rows = 0;
+		for (size_t k = lo; k < e->n && e->t[k] <= to; k++) {
+			int64_t bi = (e->t[k] - from) / bucket_us;
+
+			if (bi >= points)
+				bi = points - 1;
+			bucket_put(&bk[bi], e->t[k], e->ok[k], e->v[k]);
+			(*rows)++;
+		}
+		if (!*name && e->name)
+			*name = strdup(e->name);
+		e->used = ++s->scache_tick;
+		found = 1;
+	}
+	pthread_mutex_unlock(&s->scache_mu);
+	return found;
+}
+
+/* Keep the points C (taken over) of KEY over [FROM, TO], evicting the least recently used. */
+static void scache_put(struct server *s, const char *key, int64_t from, int64_t to,
+                       struct scollect *c, const char *name)
+{
+	struct scache_entry ne = {0}, *victim;
+	size_t bytes;
+
+	if (c->off)
+		return;
+	bytes = c->n * (sizeof(int64_t) + sizeof(double) + 1) + strlen(key) + 64;
+	ne.key = strdup(key);
+	ne.name = name ? strdup(name) : NULL;
+	if (!ne.key || (name && !ne.name)) {
+		scache_entry_release(&ne);
+		return;
+	}
+	ne.from = from;
+	ne.to = to;
+	ne.n = c->n;
+	ne.t = c->t;
+	ne.v = c->v;
+	ne.ok = c->ok;
+	ne.bytes = bytes;
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_lock(&s->scache_mu);
+	/* What the new entry covers goes. */
+	for (size_t i = 0; i < SERVE_SCACHE_ENTRIES; i++) {
+		struct scache_entry *e = &s->scache[i];
+
+		if (e->key && e->from >= from && e->to <= to && strcmp(e->key, key) == 0) {
+			s->scache_bytes -= e->bytes;
+			scache_entry_release(e);
+		}
+	}
+	for (;;) {
+		victim = NULL;
+		for (size_t i = 0; i < SERVE_SCACHE_ENTRIES; i++) {
+			struct scache_entry *e = &s->scache[i];
+			if (!victim || !e->key || (victim->key && e->used < victim->used))
+				victim = e;
+		}
+		if (victim->key) {
+			s->scache_bytes -= victim->bytes;
+			scache_entry_release(victim);
+		}
+		if (s->scache_bytes + bytes <= SERVE_SCACHE_BYTES)
+			break;
+	}
+	ne.used = ++s->scache_tick;
+	*victim = ne;
+	s->scache_bytes += bytes;
+	pthread_mutex_unlock(&s->scache_mu);
+}
+
 enum MHD_Result api_series(struct request *rq)
 {
 	const char *kind = rq_arg(rq, "kind"), *pts = rq_arg(rq, "points");
@@ -1135,12 +1314,17 @@ enum MHD_Result api_series(struct request *rq)
 	struct jbuf j, key;
 	enum MHD_Result ret;
 	uint64_t rows_read = 0;
-	int truncated = 0, rc, k, namec;
+	int truncated = 0, rc, k, namec, cached = 0;
 	size_t kind_len, id0_len;
+	struct scollect sc[SERIES_METRICS_MAX];
+	struct jbuf skey;
+	size_t skey_len = 0;
 	char err[1024];
 
 	memset(&f, 0, sizeof(f));
+	memset(sc, 0, sizeof(sc));
 	jbuf_init(&key, 64 * 1024);
+	jbuf_init(&skey, 64 * 1024);
 	if (!kind || !*kind)
 		return reply_error(rq, 400,
 		                   "parameter 'kind' is missing (cpu, system, process...)");
@@ -1258,6 +1442,49 @@ enum MHD_Result api_series(struct request *rq)
 			key.failed = 1;
 		}
 	}
+	ents = calloc(max_ents, sizeof(*ents));
+	if (!ents)
+		goto out_nomem;
+	for (size_t i = 0; i < nids; i++) {
+		if (smap_get(&map, ids[i], strlen(ids[i])) != SIZE_MAX)
+			continue;
+		ents[nents].id = strdup(ids[i]);
+		ents[nents].b = calloc((size_t)points * nmetrics, sizeof(struct bucket));
+		if (!ents[nents].id || !ents[nents].b ||
+		    smap_put(&map, ids[i], strlen(ids[i]), nents) < 0) {
+			nents++;
+			goto out_nomem;
+		}
+		nents++;
+	}
+	/*
+	 * One entity: its points may be in the series cache from a read that
+	 * covered this range (the overview before a zoom, the same window with
+	 * another point count).
+	 */
+	if (nids == 1 && nents == 1 && file_key(&skey, "points", f.path) == 0) {
+		jbuf_printf(&skey, "%s\x1f%s\x1f", kind, ids[0]);
+		skey_len = skey.len;
+		cached = !skey.failed;
+		for (size_t x = 0; x < nmetrics && cached; x++) {
+			uint64_t n = 0;
+
+			skey.len = skey_len;
+			jbuf_printf(&skey, "%s", metrics[x]);
+			cached = !skey.failed &&
+			         scache_bucket(rq->srv, skey.data, from, to, bucket_us, points,
+			                       &ents[0].b[x * (size_t)points], &n, &ents[0].name);
+			rows_read = n;
+		}
+		if (cached)
+			goto answer;
+		memset(ents[0].b, 0, (size_t)points * nmetrics * sizeof(struct bucket));
+		free(ents[0].name);
+		ents[0].name = NULL;
+		rows_read = 0;
+	} else {
+		skey.failed = 1;
+	}
 	cols[0] = "time";
 	cols[1] = "kind";
 	cols[2] = "id";
@@ -1283,21 +1510,6 @@ enum MHD_Result api_series(struct request *rq)
 			                  f.name, metrics[i]);
 			goto out;
 		}
-	ents = calloc(max_ents, sizeof(*ents));
-	if (!ents)
-		goto out_nomem;
-	for (size_t i = 0; i < nids; i++) {
-		if (smap_get(&map, ids[i], strlen(ids[i])) != SIZE_MAX)
-			continue;
-		ents[nents].id = strdup(ids[i]);
-		ents[nents].b = calloc((size_t)points * nmetrics, sizeof(struct bucket));
-		if (!ents[nents].id || !ents[nents].b ||
-		    smap_put(&map, ids[i], strlen(ids[i]), nents) < 0) {
-			nents++;
-			goto out_nomem;
-		}
-		nents++;
-	}
 	id0_len = nids ? strlen(ids[0]) : 0;
 	namec = have[3 + nmetrics] &&
 	                vitals_reader_schema(r)->fields[3 + nmetrics].type == VITALS_TYPE_STRING
@@ -1357,20 +1569,12 @@ enum MHD_Result api_series(struct request *rq)
 			if (bi >= points)
 				bi = points - 1;
 			for (size_t x = 0; x < nmetrics; x++) {
-				struct bucket *bk = &ents[e].b[x * (size_t)points + (size_t)bi];
-				double v;
+				double v = 0;
+				int ok = batch_num(b, 3 + x, i, &v);
 
-				if (!bk->rows || t < bk->first)
-					bk->first = t;
-				bk->rows++;
-				if (!batch_num(b, 3 + x, i, &v))
-					continue;
-				if (!bk->valid || v < bk->min)
-					bk->min = v;
-				if (!bk->valid || v > bk->max)
-					bk->max = v;
-				bk->sum += v;
-				bk->valid++;
+				bucket_put(&ents[e].b[x * (size_t)points + (size_t)bi], t, ok, v);
+				if (!skey.failed)
+					scollect_add(&sc[x], t, v, ok);
 			}
 		}
 	}
@@ -1378,6 +1582,13 @@ enum MHD_Result api_series(struct request *rq)
 		ret = reply_error(rq, 422, "%s", vitals_reader_errmsg(r));
 		goto out;
 	}
+	for (size_t x = 0; x < nmetrics && !skey.failed; x++) {
+		skey.len = skey_len;
+		jbuf_printf(&skey, "%s", metrics[x]);
+		if (!skey.failed)
+			scache_put(rq->srv, skey.data, from, to, &sc[x], ents[0].name);
+	}
+answer:
 	jbuf_init(&j, SERVE_ANSWER_MAX);
 	jbuf_object_begin(&j);
 	jbuf_key(&j, "file");
@@ -1439,6 +1650,9 @@ out_nomem:
 	ret = reply_error(rq, 500, "out of memory");
 out:
 	jbuf_release(&key);
+	jbuf_release(&skey);
+	for (size_t x = 0; x < SERIES_METRICS_MAX; x++)
+		scollect_release(&sc[x]);
 	for (size_t e = 0; e < nents; e++) {
 		free(ents[e].id);
 		free(ents[e].name);

@@ -153,6 +153,14 @@ def check_trace_and_series(s):
     ser = doc["series"][0] if doc and doc.get("series") else {}
     report(st == 200 and len(ser.get("t", [])) == 100 and ser["t"][0] == frm and ser["t"][-1] == to,
            "series: from/to select exactly the rows in the range", ser.get("t", [])[:3])
+    # One entity: the whole range read once, then a zoom inside it from the points kept in memory.
+    s.get("/api/series?" + q(file="spike.csv", kind="cpu", metric="busy_percent", id="total", points=7))
+    st, zdoc, _, _ = s.get("/api/series?" + q(file="spike.csv", kind="cpu", metric="busy_percent", id="total",
+                                               points=1000, **{"from": frm, "to": to}))
+    zser = zdoc["series"][0] if zdoc and zdoc.get("series") else {}
+    report(st == 200 and all(zser.get(k) == ser.get(k) for k in ("t", "min", "max", "mean", "count"))
+           and zdoc["rows_read"] == 100,
+           "series: a zoom served from the points of an earlier read equals the read", zdoc and zdoc.get("rows_read"))
     st, doc, _, _ = s.get("/api/series?" + q(file="spike.csv", kind="cpu", metric="busy_percent",
                                               **{"from": "2025-12-01T00:08:20Z", "to": "2025-12-01T00:08:20Z"}))
     ser = doc["series"][0] if doc and doc.get("series") else {}

@@ -1062,6 +1062,17 @@ static void cache_put(struct server *s, const char *key, const char *body, size_
 			if (!victim || !e->key || (victim->key && e->used < victim->used))
 				victim = e;
 		}
+		if (!victim->key && s->cache_bytes + len > SERVE_CACHE_BYTES) {
+			/*
+			 * An empty slot, but too few bytes: free the least
+			 * recently used answer instead (else this loop never ends).
+			 */
+			for (size_t i = 0; i < SERVE_CACHE_ENTRIES; i++) {
+				struct cache_entry *e = &s->cache[i];
+				if (e->key && (!victim->key || e->used < victim->used))
+					victim = e;
+			}
+		}
 		if (victim->key) {
 			s->cache_bytes -= victim->len;
 			free(victim->key);
@@ -1274,18 +1285,20 @@ static void scache_put(struct server *s, const char *key, int64_t from, int64_t 
 		}
 	}
 	for (;;) {
+		struct scache_entry *lru = NULL;
+
 		victim = NULL;
 		for (size_t i = 0; i < SERVE_SCACHE_ENTRIES; i++) {
 			struct scache_entry *e = &s->scache[i];
-			if (!victim || !e->key || (victim->key && e->used < victim->used))
-				victim = e;
+			if (!e->key)
+				victim = victim ? victim : e;
+			else if (!lru || e->used < lru->used)
+				lru = e;
 		}
-		if (victim->key) {
-			s->scache_bytes -= victim->bytes;
-			scache_entry_release(victim);
-		}
-		if (s->scache_bytes + bytes <= SERVE_SCACHE_BYTES)
+		if ((victim && s->scache_bytes + bytes <= SERVE_SCACHE_BYTES) || !lru)
 			break;
+		s->scache_bytes -= lru->bytes;
+		scache_entry_release(lru); /* a slot freed; the next turn may take it */
 	}
 	ne.used = ++s->scache_tick;
 	*victim = ne;

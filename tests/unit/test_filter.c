@@ -642,6 +642,70 @@ static void test_parquet_groups_not_decoded(void **state)
 	free(path);
 }
 
+/*
+ * The fixtures other writers made: every string column (DELTA_LENGTH_BYTE_ARRAY,
+ * DELTA_BYTE_ARRAY, PLAIN_DICTIONARY, FIXED_LEN_BYTE_ARRAY with
+ * BYTE_STREAM_SPLIT...) filtered on some of its own values and prefixes.
+ */
+static void test_fixtures(void **state)
+{
+	static const char *const names[] = {
+	    "parquet/hyparquet-delta.parquet", "parquet/hyparquet-plain.parquet",
+	    "parquet/hyparquet-dict.parquet",  "parquet/duckdb-v2.parquet",
+	    "parquet/duckdb-nodict.parquet",   "parquet/duckdb-zstd.parquet",
+	    "parquet/crafted-legacy.parquet",  "parquet/crafted-pandas.parquet",
+	    "parquet/crafted-v2mix.parquet",
+	};
+	size_t checked = 0;
+
+	(void)state;
+	for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
+		char *path = strdup(tu_fixture(names[f]));
+		struct vitals_batch *all;
+		int rc;
+
+		all = read_whole(path, NULL, &rc);
+		assert_int_equal(rc, 0);
+		for (size_t c = 0; c < all->schema.count; c++) {
+			char vals[2][64] = {{0}}, prefix[4];
+			const char *v[2] = {vals[0], vals[1]}, *pv[1] = {prefix};
+			struct vitals_row_filter flt = {all->schema.fields[c].name, v, 0,
+			                                VITALS_MATCH_EQUAL};
+			struct vitals_read_options o;
+
+			if (all->schema.fields[c].type != VITALS_TYPE_STRING)
+				continue;
+			/* Two values of the column itself (without NUL bytes), from far apart. */
+			for (size_t i = 0; i < all->rows && flt.value_count < 2;
+			     i += all->rows / 3 + 1) {
+				size_t n;
+				const char *sv = vitals_batch_string(all, c, i, &n);
+
+				if (!vitals_batch_is_valid(all, c, i) || n >= sizeof(vals[0]) ||
+				    memchr(sv, 0, n))
+					continue;
+				memcpy(vals[flt.value_count], sv, n);
+				vals[flt.value_count++][n] = '\0';
+			}
+			vitals_read_options_init(&o);
+			o.filters = &flt;
+			o.filter_count = 1;
+			checked += check_read(path, &o, names[f]) > 0;
+			if (!flt.value_count)
+				continue;
+			memcpy(prefix, vals[0], sizeof(prefix) - 1);
+			prefix[sizeof(prefix) - 1] = '\0';
+			flt.values = pv;
+			flt.value_count = 1;
+			flt.match = VITALS_MATCH_PREFIX;
+			checked += check_read(path, &o, names[f]) > 0;
+		}
+		vitals_batch_free(all);
+		free(path);
+	}
+	assert_true(checked >= 20);
+}
+
 /* A footer decoded for some columns has their chunks as the whole decode has them, and no other. */
 static void test_footer_columns(void **state)
 {
@@ -746,6 +810,7 @@ int main(void)
 	    cmocka_unit_test(test_parquet_fallback),
 	    cmocka_unit_test(test_text_formats),
 	    cmocka_unit_test(test_parquet_groups_not_decoded),
+	    cmocka_unit_test(test_fixtures),
 	    cmocka_unit_test(test_footer_columns),
 	    cmocka_unit_test(test_bad_filters),
 	};

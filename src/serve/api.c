@@ -1330,6 +1330,7 @@ enum MHD_Result api_series(struct request *rq)
 	int truncated = 0, rc, k, namec, cached = 0;
 	size_t kind_len, id0_len;
 	struct scollect sc[SERIES_METRICS_MAX];
+	size_t *name_row = NULL; /* per entity: its row in the batch with the latest name */
 	struct jbuf skey;
 	size_t skey_len = 0;
 	char err[1024];
@@ -1456,7 +1457,8 @@ enum MHD_Result api_series(struct request *rq)
 		}
 	}
 	ents = calloc(max_ents, sizeof(*ents));
-	if (!ents)
+	name_row = calloc(max_ents, sizeof(*name_row));
+	if (!ents || !name_row)
 		goto out_nomem;
 	for (size_t i = 0; i < nids; i++) {
 		if (smap_get(&map, ids[i], strlen(ids[i])) != SIZE_MAX)
@@ -1534,6 +1536,8 @@ enum MHD_Result api_series(struct request *rq)
 		    (b->cols[0].type != VITALS_TYPE_TIMESTAMP &&
 		     b->cols[0].type != VITALS_TYPE_INT64))
 			break;
+		for (size_t e = 0; e < max_ents; e++)
+			name_row[e] = SIZE_MAX;
 		rows_read += b->rows;
 		for (size_t i = 0; i < b->rows; i++) {
 			size_t kl, il, e;
@@ -1565,19 +1569,9 @@ enum MHD_Result api_series(struct request *rq)
 				if (!ents[e].id || !ents[e].b || smap_put(&map, is, il, e) < 0)
 					goto out_nomem;
 			}
-			if (namec >= 0 && vitals_batch_is_valid(b, (size_t)namec, i)) {
-				/* The entity's latest name in the window. */
-				size_t nl;
-				const char *ns = batch_str(b, (size_t)namec, i, &nl);
-
-				if (nl && (!ents[e].name || strlen(ents[e].name) != nl ||
-				           memcmp(ents[e].name, ns, nl) != 0)) {
-					free(ents[e].name);
-					ents[e].name = strndup(ns, nl);
-					if (!ents[e].name)
-						goto out_nomem;
-				}
-			}
+			if (namec >= 0 && vitals_batch_is_valid(b, (size_t)namec, i) &&
+			    b->cols[namec].v.off[i + 1] > b->cols[namec].v.off[i])
+				name_row[e] = i; /* its latest name in the batch, taken after it */
 			bi = (t - from) / bucket_us;
 			if (bi >= points)
 				bi = points - 1;
@@ -1588,6 +1582,22 @@ enum MHD_Result api_series(struct request *rq)
 				bucket_put(&ents[e].b[x * (size_t)points + (size_t)bi], t, ok, v);
 				if (!skey.failed)
 					scollect_add(&sc[x], t, v, ok);
+			}
+		}
+		/* Each entity's latest name in the window: its last row's in the last batch. */
+		for (size_t e = 0; e < nents; e++) {
+			size_t nl;
+			const char *ns;
+
+			if (name_row[e] == SIZE_MAX)
+				continue;
+			ns = batch_str(b, (size_t)namec, name_row[e], &nl);
+			if (!ents[e].name || strlen(ents[e].name) != nl ||
+			    memcmp(ents[e].name, ns, nl) != 0) {
+				free(ents[e].name);
+				ents[e].name = strndup(ns, nl);
+				if (!ents[e].name)
+					goto out_nomem;
 			}
 		}
 	}
@@ -1672,6 +1682,7 @@ out:
 		free(ents[e].b);
 	}
 	free(ents);
+	free(name_row);
 	smap_release(&map);
 	if (r)
 		vitals_reader_close(r);

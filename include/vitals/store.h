@@ -124,6 +124,36 @@ VITALS_API const char *vitals_writer_errmsg(const struct vitals_writer *w);
 /* Bytes written to the file so far. */
 VITALS_API uint64_t vitals_writer_bytes(const struct vitals_writer *w);
 
+/* How a row filter compares a value with its strings. */
+enum vitals_match {
+	VITALS_MATCH_EQUAL = 0, /* the value is one of the strings */
+	VITALS_MATCH_PREFIX,    /* the value starts with one of the strings */
+};
+
+/*
+ * A row filter: keep only the rows whose STRING column COLUMN holds one of
+ * VALUES (VALUE_COUNT NUL-terminated strings; none: no row is kept), or,
+ * with VITALS_MATCH_PREFIX, a value that starts with one of them. A null
+ * never matches. The column need not be among the projected ones.
+ *
+ * Readers apply it as early as the format allows, so that asking for few
+ * rows costs little: Parquet skips row groups whose statistics of the
+ * column exclude every value, compares a dictionary's entries once instead
+ * of each row's string, does not decode the other columns of a row group
+ * where no row matches, and copies the strings of matching rows only. CSV
+ * and JSON lines filter each batch after parsing it. The result is the
+ * same in every format: the rows of an unfiltered read that match.
+ */
+struct vitals_row_filter {
+	const char *column;
+	const char *const *values;
+	size_t value_count;
+	enum vitals_match match;
+};
+
+/* Row filters one read may AND together. */
+#define VITALS_FILTERS_MAX 8
+
 struct vitals_read_options {
 	/* Projection: read only these columns, in this order. NULL: every column. */
 	const char *const *columns;
@@ -131,7 +161,8 @@ struct vitals_read_options {
 	/*
 	 * Time range: only rows whose time column is in [from, to] (UTC
 	 * microseconds; INT64_MIN/INT64_MAX for no bound). Parquet row groups
-	 * whose statistics lie outside are not read at all.
+	 * whose statistics lie outside are not read at all, and other columns
+	 * are decoded for the rows inside only where needed.
 	 */
 	int64_t from;
 	int64_t to;
@@ -140,6 +171,14 @@ struct vitals_read_options {
 	 * first TIMESTAMP column. Only used when from/to bound something.
 	 */
 	const char *time_column;
+	/*
+	 * Row filters, all of which a row must pass (see struct
+	 * vitals_row_filter; the strings are copied at open). At most
+	 * VITALS_FILTERS_MAX; a column that is missing or not a STRING is
+	 * VITALS_E_INVAL. Together with a time range, a row must be in both.
+	 */
+	const struct vitals_row_filter *filters;
+	size_t filter_count;
 	/* CSV and JSON lines: rows per batch; default 65536. */
 	size_t batch_rows;
 	/*
@@ -149,7 +188,7 @@ struct vitals_read_options {
 	const struct vitals_schema *types;
 };
 
-/* Every column, no time bounds, default batch size, inferred types. */
+/* Every column, no time bounds, no row filter, default batch size, inferred types. */
 VITALS_API void vitals_read_options_init(struct vitals_read_options *o);
 
 struct vitals_reader;

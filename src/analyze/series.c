@@ -542,7 +542,8 @@ static int id_selected(const struct loader *ld, const char *id, size_t n)
 /* Where the projected batch holds each column; -1 when not read. */
 struct trace_cols {
 	int time, kind, id, name, start, ppid, fields;
-	int *metric; /* per asked column */
+	int events_apart; /* events are read in a pass of their own */
+	int *metric;      /* per asked column */
 };
 
 static double column_double(const struct vitals_column *c, size_t row, int *ok)
@@ -715,14 +716,51 @@ static int meta_copy(struct loader *ld, const struct vitals_reader *r)
 	return VITALS_OK;
 }
 
+static int trace_pass(struct loader *ld, const char *path, const struct vitals_read_options *ro,
+                      struct trace_cols *tc);
+
+/*
+ * The reader's row filters for what the loader keeps: the asked kinds
+ * (and events), and the id prefix. Events have ids of their own, so with
+ * an id prefix they are read in a second pass (tc->events_apart).
+ */
+static int trace_filters(struct loader *ld, struct vitals_read_options *ro, struct trace_cols *tc,
+                         struct vitals_row_filter *filters, const char **kinds)
+{
+	const struct series_options *o = ld->o;
+	size_t nf = 0, nk = 0;
+
+	tc->events_apart = 0;
+	if (o->kinds) {
+		if (o->kind_count > SERIES_KINDS_MAX)
+			return fail(ld, VITALS_E_INVAL, "more than %d kinds asked for",
+			            SERIES_KINDS_MAX);
+		for (size_t i = 0; i < o->kind_count; i++)
+			kinds[nk++] = o->kinds[i];
+		if (o->events && !o->id_prefix)
+			kinds[nk++] = "event";
+		filters[nf++] = (struct vitals_row_filter){"kind", kinds, nk, VITALS_MATCH_EQUAL};
+	}
+	if (o->id_prefix) {
+		filters[nf++] =
+		    (struct vitals_row_filter){"id", &o->id_prefix, 1, VITALS_MATCH_PREFIX};
+		tc->events_apart = o->events;
+	}
+	ro->filters = filters;
+	ro->filter_count = nf;
+	return VITALS_OK;
+}
+
 /* Read one trace file into the loader. FIRST: take its metadata. */
 static int trace_read(struct loader *ld, const char *path, int first)
 {
+	static const char *const event_kind[] = {"event"};
+	struct vitals_row_filter filters[2];
+	const char *kinds[SERIES_KINDS_MAX + 1];
 	struct vitals_read_options ro;
 	struct vitals_reader *r = NULL;
 	struct vitals_trace *tr = NULL;
 	const struct vitals_schema *s;
-	const struct vitals_batch *b;
 	const char **proj = NULL;
 	struct trace_cols tc;
 	size_t np = 0;
@@ -793,29 +831,60 @@ static int trace_read(struct loader *ld, const char *path, int first)
 	ro.to = ld->o->to;
 	if (ro.from != INT64_MIN || ro.to != INT64_MAX)
 		ro.time_column = "time";
-	rc = vitals_reader_open(&r, path, &ro, ld->err, ld->errlen);
+	rc = trace_filters(ld, &ro, &tc, filters, kinds);
 	if (rc < 0)
 		goto out;
+	for (int pass = 0; pass < 2 && rc >= 0; pass++) {
+		if (pass == 1) {
+			/* The events, which the id filter of the first pass left out. */
+			if (!tc.events_apart)
+				break;
+			filters[0] =
+			    (struct vitals_row_filter){"kind", event_kind, 1, VITALS_MATCH_EQUAL};
+			ro.filter_count = 1;
+		}
+		rc = trace_pass(ld, path, &ro, &tc);
+	}
+out:
+	vitals_reader_close(r);
+	vitals_trace_free(tr);
+	free(proj);
+	free(tc.metric);
+	return rc < 0 ? rc : VITALS_OK;
+}
+
+/* Read PATH with RO into the loader. */
+static int trace_pass(struct loader *ld, const char *path, const struct vitals_read_options *ro,
+                      struct trace_cols *tc)
+{
+	struct vitals_reader *r = NULL;
+	const struct vitals_schema *s;
+	const struct vitals_batch *b;
+	int rc;
+
+	rc = vitals_reader_open(&r, path, ro, ld->err, ld->errlen);
+	if (rc < 0)
+		return rc;
 	s = vitals_reader_schema(r);
-	tc.time = vitals_schema_find(s, "time");
-	tc.kind = vitals_schema_find(s, "kind");
-	tc.id = vitals_schema_find(s, "id");
-	tc.name = vitals_schema_find(s, "name");
-	tc.start = vitals_schema_find(s, "start_time");
-	tc.ppid = vitals_schema_find(s, "ppid");
-	tc.fields = vitals_schema_find(s, "fields");
+	tc->time = vitals_schema_find(s, "time");
+	tc->kind = vitals_schema_find(s, "kind");
+	tc->id = vitals_schema_find(s, "id");
+	tc->name = vitals_schema_find(s, "name");
+	tc->start = vitals_schema_find(s, "start_time");
+	tc->ppid = vitals_schema_find(s, "ppid");
+	tc->fields = vitals_schema_find(s, "fields");
 	for (size_t c = 0; c < ld->ncols; c++)
-		tc.metric[c] = vitals_schema_find(s, ld->set->columns[c]);
-	if (s->fields[tc.kind].type != VITALS_TYPE_STRING ||
-	    s->fields[tc.id].type != VITALS_TYPE_STRING ||
-	    (tc.name >= 0 && s->fields[tc.name].type != VITALS_TYPE_STRING)) {
+		tc->metric[c] = vitals_schema_find(s, ld->set->columns[c]);
+	if (s->fields[tc->kind].type != VITALS_TYPE_STRING ||
+	    s->fields[tc->id].type != VITALS_TYPE_STRING ||
+	    (tc->name >= 0 && s->fields[tc->name].type != VITALS_TYPE_STRING)) {
 		rc = fail(ld, VITALS_E_INVAL, "columns 'kind', 'id' and 'name' must be text");
 		goto out;
 	}
-	if (tc.fields >= 0 && s->fields[tc.fields].type != VITALS_TYPE_STRING)
-		tc.fields = -1;
+	if (tc->fields >= 0 && s->fields[tc->fields].type != VITALS_TYPE_STRING)
+		tc->fields = -1;
 	while ((rc = vitals_reader_next(r, &b)) > 0) {
-		rc = trace_batch(ld, b, &tc);
+		rc = trace_batch(ld, b, tc);
 		if (rc < 0)
 			goto out;
 	}
@@ -826,10 +895,7 @@ static int trace_read(struct loader *ld, const char *path, int first)
 	}
 out:
 	vitals_reader_close(r);
-	vitals_trace_free(tr);
-	free(proj);
-	free(tc.metric);
-	return rc < 0 ? rc : VITALS_OK;
+	return rc;
 }
 
 /* ---- segment sets ------------------------------------------------------- */

@@ -90,8 +90,10 @@
  *
  * Memory. Only the columns asked for are read (through the reader's
  * projection, store.h), plus `time`, `kind`, `id`, `name` and, for
- * processes, `start_time` and `ppid`; Parquet row groups outside
- * [from, to] are not read at all. What is kept is 8 bytes of time for each
+ * processes, `start_time` and `ppid`, and only the rows of the asked
+ * kinds and id prefix (the reader's row filters: in Parquet, other rows'
+ * strings are never decoded, and row groups outside [from, to] or without
+ * such rows are not read at all). What is kept is 8 bytes of time for each
  * point of each selected entity, and 9 bytes per point for each asked
  * column the entity has a value in at least once (the arrays of a column
  * an entity never had are one shared array of missing values: read them,
@@ -215,7 +217,8 @@ struct series_set {
 	int64_t first_time;     /* earliest and latest time of any loaded row or event; */
 	int64_t last_time;      /* INT64_MAX and INT64_MIN when nothing was loaded */
 	size_t files;           /* files read: 1, or the number of segments */
-	uint64_t rows_read;     /* rows (or log records) read, before filtering */
+	uint64_t rows_read;     /* rows (or log records) read: a trace's of the asked
+	                           kinds, ids and time range (the reader's filters) */
 	uint64_t skipped_lines; /* a log's lines that held no record */
 	struct series_arena *arena; /* the strings; private */
 	double *zero_v;             /* private: the arrays shared by columns an entity */

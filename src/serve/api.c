@@ -691,14 +691,19 @@ static int batch_num(const struct vitals_batch *b, size_t col, size_t row, doubl
 	}
 }
 
-/* Open PATH with the columns COLS (those the file has; *have[i] says which). */
+/*
+ * Open PATH with the columns COLS (those the file has; *have[i] says
+ * which) and the row filters FLT (NFLT of them, on columns it must have).
+ */
 static int open_projected(struct vitals_reader **r, const char *path, const char *const *cols,
-                          size_t ncols, int *have, int64_t from, int64_t to, char *err,
+                          size_t ncols, int *have, int64_t from, int64_t to,
+                          const struct vitals_row_filter *flt, size_t nflt, char *err,
                           size_t errlen)
 {
 	struct vitals_read_options ro;
+	struct vitals_row_filter keep[8];
 	const char *use[64];
-	size_t nuse = 0;
+	size_t nuse = 0, nkeep = 0;
 	int rc;
 
 	vitals_read_options_init(&ro);
@@ -707,6 +712,11 @@ static int open_projected(struct vitals_reader **r, const char *path, const char
 	ro.column_count = ncols < 64 ? ncols : 64;
 	ro.from = from;
 	ro.to = to;
+	/* Named, so that a bounded read does not open the file once more to find it. */
+	if (from != INT64_MIN || to != INT64_MAX)
+		ro.time_column = "time";
+	ro.filters = flt;
+	ro.filter_count = nflt;
 	if (vitals_reader_open(r, path, &ro, err, errlen) == 0) {
 		for (size_t i = 0; i < ncols && i < 64; i++)
 			have[i] = 1;
@@ -722,12 +732,18 @@ static int open_projected(struct vitals_reader **r, const char *path, const char
 		if (have[i])
 			use[nuse++] = cols[i];
 	}
+	/* A filter on a column the file lacks is left to the caller's check of HAVE. */
+	for (size_t i = 0; i < nflt && i < 8; i++)
+		if (vitals_schema_find(vitals_reader_schema(*r), flt[i].column) >= 0)
+			keep[nkeep++] = flt[i];
 	vitals_reader_close(*r);
 	*r = NULL;
 	ro.columns = use;
 	ro.column_count = nuse;
 	ro.from = from;
 	ro.to = to;
+	ro.filters = keep;
+	ro.filter_count = nkeep;
 	return vitals_reader_open(r, path, &ro, err, errlen);
 }
 
@@ -737,6 +753,7 @@ enum MHD_Result api_entities(struct request *rq)
 	const char *from_s = rq_arg(rq, "from"), *to_s = rq_arg(rq, "to");
 	int64_t from = INT64_MIN, to = INT64_MAX;
 	const char *cols[] = {"time", "kind", "id", "name", "ppid"};
+	struct vitals_row_filter kind_filter;
 	int have[5];
 	struct kind_ents ke[VITALS_KIND_COUNT];
 	struct jbuf key;
@@ -786,7 +803,9 @@ enum MHD_Result api_entities(struct request *rq)
 	} else {
 		key.failed = 1;
 	}
-	if (open_projected(&r, f.path, cols, 5, have, from, to, err, sizeof(err)) < 0) {
+	kind_filter = (struct vitals_row_filter){"kind", &kind_arg, 1, VITALS_MATCH_EQUAL};
+	if (open_projected(&r, f.path, cols, 5, have, from, to, &kind_filter, only >= 0, err,
+	                   sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
 	}
@@ -797,6 +816,9 @@ enum MHD_Result api_entities(struct request *rq)
 	}
 	sc = vitals_reader_schema(r);
 	while ((rc = vitals_reader_next(r, &b)) > 0) {
+		char last_ks[16];
+		size_t last_kl = SIZE_MAX;
+		int last_k = -1;
 		size_t ti = 0, ki = 1, ii = 2, ni = have[3] ? 3 : SIZE_MAX;
 		size_t pi = have[4] ? (size_t)(have[3] ? 4 : 3) : SIZE_MAX;
 
@@ -817,9 +839,16 @@ enum MHD_Result api_entities(struct request *rq)
 
 			if (kl >= sizeof(kbuf) || t < from || t > to)
 				continue;
-			memcpy(kbuf, ks, kl);
-			kbuf[kl] = '\0';
-			k = vitals_kind_from_name(kbuf);
+			if (kl == last_kl && memcmp(ks, last_ks, kl) == 0) {
+				k = last_k; /* rows of one kind come in runs */
+			} else {
+				memcpy(kbuf, ks, kl);
+				kbuf[kl] = '\0';
+				k = vitals_kind_from_name(kbuf);
+				memcpy(last_ks, ks, kl);
+				last_kl = kl;
+				last_k = k;
+			}
 			if (k < 0 || (only >= 0 && k != only))
 				continue;
 			ke[k].rows++;
@@ -1033,6 +1062,17 @@ static void cache_put(struct server *s, const char *key, const char *body, size_
 			if (!victim || !e->key || (victim->key && e->used < victim->used))
 				victim = e;
 		}
+		if (!victim->key && s->cache_bytes + len > SERVE_CACHE_BYTES) {
+			/*
+			 * An empty slot, but too few bytes: free the least
+			 * recently used answer instead (else this loop never ends).
+			 */
+			for (size_t i = 0; i < SERVE_CACHE_ENTRIES; i++) {
+				struct cache_entry *e = &s->cache[i];
+				if (e->key && (!victim->key || e->used < victim->used))
+					victim = e;
+			}
+		}
 		if (victim->key) {
 			s->cache_bytes -= victim->len;
 			free(victim->key);
@@ -1085,14 +1125,196 @@ struct sentity {
 	struct bucket *b; /* metrics x points */
 };
 
+/* Add a row at time T, with value V when OK, to bucket BK. */
+static void bucket_put(struct bucket *bk, int64_t t, int ok, double v)
+{
+	if (!bk->rows || t < bk->first)
+		bk->first = t;
+	bk->rows++;
+	if (!ok)
+		return;
+	if (!bk->valid || v < bk->min)
+		bk->min = v;
+	if (!bk->valid || v > bk->max)
+		bk->max = v;
+	bk->sum += v;
+	bk->valid++;
+}
+
+/* ---- the series cache ----------------------------------------------------- */
+
+void scache_entry_release(struct scache_entry *e)
+{
+	free(e->key);
+	free(e->name);
+	free(e->t);
+	free(e->v);
+	free(e->ok);
+	memset(e, 0, sizeof(*e));
+}
+
+/* The points of one metric of one entity as a read finds them, for the cache. */
+struct scollect {
+	size_t n, cap;
+	int64_t *t;
+	double *v;
+	uint8_t *ok;
+	int off; /* not kept: too many points, out of memory, or out of time order */
+};
+
+static void scollect_add(struct scollect *c, int64_t t, double v, int ok)
+{
+	if (c->off)
+		return;
+	if (c->n && t < c->t[c->n - 1]) {
+		c->off = 1; /* the cache searches by time */
+		return;
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 4096;
+		void *nt, *nv, *no;
+
+		if (cap * (sizeof(int64_t) + sizeof(double) + 1) > SERVE_SCACHE_BYTES / 8) {
+			c->off = 1;
+			return;
+		}
+		nt = realloc(c->t, cap * sizeof(*c->t));
+		if (nt)
+			c->t = nt;
+		nv = nt ? realloc(c->v, cap * sizeof(*c->v)) : NULL;
+		if (nv)
+			c->v = nv;
+		no = nv ? realloc(c->ok, cap) : NULL;
+		if (!no) {
+			c->off = 1;
+			return;
+		}
+		c->ok = no;
+		c->cap = cap;
+	}
+	c->t[c->n] = t;
+	c->v[c->n] = v;
+	c->ok[c->n] = (uint8_t)ok;
+	c->n++;
+}
+
+static void scollect_release(struct scollect *c)
+{
+	free(c->t);
+	free(c->v);
+	free(c->ok);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Bucket the cached points of KEY in [FROM, TO] into BK (POINTS buckets
+ * of BUCKET_US): 1 when an entry covers the range (*ROWS counts its
+ * points in it; *NAME gets a copy of the entity's name when NULL), else 0.
+ */
+static int scache_bucket(struct server *s, const char *key, int64_t from, int64_t to,
+                         int64_t bucket_us, int64_t points, struct bucket *bk, uint64_t *rows,
+                         char **name)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&s->scache_mu);
+	for (size_t i = 0; i < SERVE_SCACHE_ENTRIES && !found; i++) {
+		struct scache_entry *e = &s->scache[i];
+		size_t lo = 0, hi;
+
+		if (!e->key || e->from > from || e->to < to || strcmp(e->key, key) != 0)
+			continue;
+		hi = e->n;
+		while (lo < hi) {
+			size_t m = lo + (hi - lo) / 2;
+			if (e->t[m] < from)
+				lo = m + 1;
+			else
+				hi = m;
+		}
+		*rows = 0;
+		for (size_t k = lo; k < e->n && e->t[k] <= to; k++) {
+			int64_t bi = (e->t[k] - from) / bucket_us;
+
+			if (bi >= points)
+				bi = points - 1;
+			bucket_put(&bk[bi], e->t[k], e->ok[k], e->v[k]);
+			(*rows)++;
+		}
+		if (!*name && e->name)
+			*name = strdup(e->name);
+		e->used = ++s->scache_tick;
+		found = 1;
+	}
+	pthread_mutex_unlock(&s->scache_mu);
+	return found;
+}
+
+/* Keep the points C (taken over) of KEY over [FROM, TO], evicting the least recently used. */
+static void scache_put(struct server *s, const char *key, int64_t from, int64_t to,
+                       struct scollect *c, const char *name)
+{
+	struct scache_entry ne = {0}, *victim;
+	size_t bytes;
+
+	if (c->off)
+		return;
+	bytes = c->n * (sizeof(int64_t) + sizeof(double) + 1) + strlen(key) + 64;
+	ne.key = strdup(key);
+	ne.name = name ? strdup(name) : NULL;
+	if (!ne.key || (name && !ne.name)) {
+		scache_entry_release(&ne);
+		return;
+	}
+	ne.from = from;
+	ne.to = to;
+	ne.n = c->n;
+	ne.t = c->t;
+	ne.v = c->v;
+	ne.ok = c->ok;
+	ne.bytes = bytes;
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_lock(&s->scache_mu);
+	/* What the new entry covers goes. */
+	for (size_t i = 0; i < SERVE_SCACHE_ENTRIES; i++) {
+		struct scache_entry *e = &s->scache[i];
+
+		if (e->key && e->from >= from && e->to <= to && strcmp(e->key, key) == 0) {
+			s->scache_bytes -= e->bytes;
+			scache_entry_release(e);
+		}
+	}
+	for (;;) {
+		struct scache_entry *lru = NULL;
+
+		victim = NULL;
+		for (size_t i = 0; i < SERVE_SCACHE_ENTRIES; i++) {
+			struct scache_entry *e = &s->scache[i];
+			if (!e->key)
+				victim = victim ? victim : e;
+			else if (!lru || e->used < lru->used)
+				lru = e;
+		}
+		if ((victim && s->scache_bytes + bytes <= SERVE_SCACHE_BYTES) || !lru)
+			break;
+		s->scache_bytes -= lru->bytes;
+		scache_entry_release(lru); /* a slot freed; the next turn may take it */
+	}
+	ne.used = ++s->scache_tick;
+	*victim = ne;
+	s->scache_bytes += bytes;
+	pthread_mutex_unlock(&s->scache_mu);
+}
+
 enum MHD_Result api_series(struct request *rq)
 {
 	const char *kind = rq_arg(rq, "kind"), *pts = rq_arg(rq, "points");
 	const char *lim = rq_arg(rq, "limit"), *from_s = rq_arg(rq, "from"),
 	           *to_s = rq_arg(rq, "to");
 	const char *metrics[SERIES_METRICS_MAX + 1], *ids[SERVE_SERIES_MAX + 1];
-	const char *cols[3 + SERIES_METRICS_MAX];
-	int have[3 + SERIES_METRICS_MAX];
+	const char *cols[4 + SERIES_METRICS_MAX];
+	int have[4 + SERIES_METRICS_MAX];
+	struct vitals_row_filter flt[2];
 	size_t nmetrics = rq_args(rq, "metric", metrics, SERIES_METRICS_MAX + 1);
 	size_t nids = rq_args(rq, "id", ids, SERVE_SERIES_MAX + 1);
 	int64_t points = 1000, limit = 64, from = INT64_MIN, to = INT64_MAX, bucket_us;
@@ -1105,12 +1327,18 @@ enum MHD_Result api_series(struct request *rq)
 	struct jbuf j, key;
 	enum MHD_Result ret;
 	uint64_t rows_read = 0;
-	int truncated = 0, rc, k;
+	int truncated = 0, rc, k, namec, cached = 0;
 	size_t kind_len, id0_len;
+	struct scollect sc[SERIES_METRICS_MAX];
+	size_t *name_row = NULL; /* per entity: its row in the batch with the latest name */
+	struct jbuf skey;
+	size_t skey_len = 0;
 	char err[1024];
 
 	memset(&f, 0, sizeof(f));
+	memset(sc, 0, sizeof(sc));
 	jbuf_init(&key, 64 * 1024);
+	jbuf_init(&skey, 64 * 1024);
 	if (!kind || !*kind)
 		return reply_error(rq, 400,
 		                   "parameter 'kind' is missing (cpu, system, process...)");
@@ -1228,12 +1456,61 @@ enum MHD_Result api_series(struct request *rq)
 			key.failed = 1;
 		}
 	}
+	ents = calloc(max_ents, sizeof(*ents));
+	name_row = calloc(max_ents, sizeof(*name_row));
+	if (!ents || !name_row)
+		goto out_nomem;
+	for (size_t i = 0; i < nids; i++) {
+		if (smap_get(&map, ids[i], strlen(ids[i])) != SIZE_MAX)
+			continue;
+		ents[nents].id = strdup(ids[i]);
+		ents[nents].b = calloc((size_t)points * nmetrics, sizeof(struct bucket));
+		if (!ents[nents].id || !ents[nents].b ||
+		    smap_put(&map, ids[i], strlen(ids[i]), nents) < 0) {
+			nents++;
+			goto out_nomem;
+		}
+		nents++;
+	}
+	/*
+	 * One entity: its points may be in the series cache from a read that
+	 * covered this range (the overview before a zoom, the same window with
+	 * another point count).
+	 */
+	if (nids == 1 && nents == 1 && file_key(&skey, "points", f.path) == 0) {
+		jbuf_printf(&skey, "%s\x1f%s\x1f", kind, ids[0]);
+		skey_len = skey.len;
+		cached = !skey.failed;
+		for (size_t x = 0; x < nmetrics && cached; x++) {
+			uint64_t n = 0;
+
+			skey.len = skey_len;
+			jbuf_printf(&skey, "%s", metrics[x]);
+			cached = !skey.failed &&
+			         scache_bucket(rq->srv, skey.data, from, to, bucket_us, points,
+			                       &ents[0].b[x * (size_t)points], &n, &ents[0].name);
+			rows_read = n;
+		}
+		if (cached)
+			goto answer;
+		memset(ents[0].b, 0, (size_t)points * nmetrics * sizeof(struct bucket));
+		free(ents[0].name);
+		ents[0].name = NULL;
+		rows_read = 0;
+	} else {
+		skey.failed = 1;
+	}
 	cols[0] = "time";
 	cols[1] = "kind";
 	cols[2] = "id";
 	for (size_t i = 0; i < nmetrics; i++)
 		cols[3 + i] = metrics[i];
-	if (open_projected(&r, f.path, cols, 3 + nmetrics, have, from, to, err, sizeof(err)) < 0) {
+	cols[3 + nmetrics] = "name"; /* last: a file without it shifts no other column */
+	/* Only the rows of the kind (and of the asked ids) are decoded. */
+	flt[0] = (struct vitals_row_filter){"kind", &kind, 1, VITALS_MATCH_EQUAL};
+	flt[1] = (struct vitals_row_filter){"id", ids, nids, VITALS_MATCH_EQUAL};
+	if (open_projected(&r, f.path, cols, 4 + nmetrics, have, from, to, flt, nids ? 2 : 1, err,
+	                   sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
 	}
@@ -1248,28 +1525,19 @@ enum MHD_Result api_series(struct request *rq)
 			                  f.name, metrics[i]);
 			goto out;
 		}
-	ents = calloc(max_ents, sizeof(*ents));
-	if (!ents)
-		goto out_nomem;
-	for (size_t i = 0; i < nids; i++) {
-		if (smap_get(&map, ids[i], strlen(ids[i])) != SIZE_MAX)
-			continue;
-		ents[nents].id = strdup(ids[i]);
-		ents[nents].b = calloc((size_t)points * nmetrics, sizeof(struct bucket));
-		if (!ents[nents].id || !ents[nents].b ||
-		    smap_put(&map, ids[i], strlen(ids[i]), nents) < 0) {
-			nents++;
-			goto out_nomem;
-		}
-		nents++;
-	}
 	id0_len = nids ? strlen(ids[0]) : 0;
+	namec = have[3 + nmetrics] &&
+	                vitals_reader_schema(r)->fields[3 + nmetrics].type == VITALS_TYPE_STRING
+	            ? (int)(3 + nmetrics)
+	            : -1;
 	while ((rc = vitals_reader_next(r, &b)) > 0) {
 		if (b->cols[1].type != VITALS_TYPE_STRING ||
 		    b->cols[2].type != VITALS_TYPE_STRING ||
 		    (b->cols[0].type != VITALS_TYPE_TIMESTAMP &&
 		     b->cols[0].type != VITALS_TYPE_INT64))
 			break;
+		for (size_t e = 0; e < max_ents; e++)
+			name_row[e] = SIZE_MAX;
 		rows_read += b->rows;
 		for (size_t i = 0; i < b->rows; i++) {
 			size_t kl, il, e;
@@ -1301,24 +1569,35 @@ enum MHD_Result api_series(struct request *rq)
 				if (!ents[e].id || !ents[e].b || smap_put(&map, is, il, e) < 0)
 					goto out_nomem;
 			}
+			if (namec >= 0 && vitals_batch_is_valid(b, (size_t)namec, i) &&
+			    b->cols[namec].v.off[i + 1] > b->cols[namec].v.off[i])
+				name_row[e] = i; /* its latest name in the batch, taken after it */
 			bi = (t - from) / bucket_us;
 			if (bi >= points)
 				bi = points - 1;
 			for (size_t x = 0; x < nmetrics; x++) {
-				struct bucket *bk = &ents[e].b[x * (size_t)points + (size_t)bi];
-				double v;
+				double v = 0;
+				int ok = batch_num(b, 3 + x, i, &v);
 
-				if (!bk->rows || t < bk->first)
-					bk->first = t;
-				bk->rows++;
-				if (!batch_num(b, 3 + x, i, &v))
-					continue;
-				if (!bk->valid || v < bk->min)
-					bk->min = v;
-				if (!bk->valid || v > bk->max)
-					bk->max = v;
-				bk->sum += v;
-				bk->valid++;
+				bucket_put(&ents[e].b[x * (size_t)points + (size_t)bi], t, ok, v);
+				if (!skey.failed)
+					scollect_add(&sc[x], t, v, ok);
+			}
+		}
+		/* Each entity's latest name in the window: its last row's in the last batch. */
+		for (size_t e = 0; e < nents; e++) {
+			size_t nl;
+			const char *ns;
+
+			if (name_row[e] == SIZE_MAX)
+				continue;
+			ns = batch_str(b, (size_t)namec, name_row[e], &nl);
+			if (!ents[e].name || strlen(ents[e].name) != nl ||
+			    memcmp(ents[e].name, ns, nl) != 0) {
+				free(ents[e].name);
+				ents[e].name = strndup(ns, nl);
+				if (!ents[e].name)
+					goto out_nomem;
 			}
 		}
 	}
@@ -1326,6 +1605,13 @@ enum MHD_Result api_series(struct request *rq)
 		ret = reply_error(rq, 422, "%s", vitals_reader_errmsg(r));
 		goto out;
 	}
+	for (size_t x = 0; x < nmetrics && !skey.failed; x++) {
+		skey.len = skey_len;
+		jbuf_printf(&skey, "%s", metrics[x]);
+		if (!skey.failed)
+			scache_put(rq->srv, skey.data, from, to, &sc[x], ents[0].name);
+	}
+answer:
 	jbuf_init(&j, SERVE_ANSWER_MAX);
 	jbuf_object_begin(&j);
 	jbuf_key(&j, "file");
@@ -1354,6 +1640,8 @@ enum MHD_Result api_series(struct request *rq)
 			jbuf_object_begin(&j);
 			jbuf_key(&j, "id");
 			jbuf_string(&j, ents[e].id);
+			jbuf_key(&j, "name");
+			jbuf_string(&j, ents[e].name ? ents[e].name : ents[e].id);
 			jbuf_key(&j, "metric");
 			jbuf_string(&j, metrics[x]);
 			jbuf_key(&j, "unit");
@@ -1385,12 +1673,16 @@ out_nomem:
 	ret = reply_error(rq, 500, "out of memory");
 out:
 	jbuf_release(&key);
+	jbuf_release(&skey);
+	for (size_t x = 0; x < SERIES_METRICS_MAX; x++)
+		scollect_release(&sc[x]);
 	for (size_t e = 0; e < nents; e++) {
 		free(ents[e].id);
 		free(ents[e].name);
 		free(ents[e].b);
 	}
 	free(ents);
+	free(name_row);
 	smap_release(&map);
 	if (r)
 		vitals_reader_close(r);
@@ -1417,6 +1709,8 @@ static int cmp_ev(const void *a, const void *b)
 
 enum MHD_Result api_events_get(struct request *rq)
 {
+	static const char *const event_kind[] = {"event"};
+	const struct vitals_row_filter event_filter = {"kind", event_kind, 1, VITALS_MATCH_EQUAL};
 	const char *cols[] = {"time", "kind", "id", "name", "fields"};
 	const char *from_s = rq_arg(rq, "from"), *to_s = rq_arg(rq, "to");
 	int have[5];
@@ -1440,7 +1734,8 @@ enum MHD_Result api_events_get(struct request *rq)
 		                   "parameter 'to': '%.64s' is not RFC 3339 or microseconds", to_s);
 	if (file_lookup(rq, &f, &ret) < 0)
 		return ret;
-	if (open_projected(&r, f.path, cols, 5, have, from, to, err, sizeof(err)) < 0) {
+	if (open_projected(&r, f.path, cols, 5, have, from, to, &event_filter, 1, err,
+	                   sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
 	}

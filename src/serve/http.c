@@ -706,6 +706,9 @@ static void server_free(struct server *s)
 		free(s->cache[i].key);
 		free(s->cache[i].body);
 	}
+	pthread_mutex_destroy(&s->scache_mu);
+	for (size_t i = 0; i < SERVE_SCACHE_ENTRIES; i++)
+		scache_entry_release(&s->scache[i]);
 	sem_destroy(&s->heavy);
 	if (s->data_dir_fd >= 0)
 		close(s->data_dir_fd);
@@ -742,6 +745,7 @@ int server_start(struct server **out, const struct serve_options *o, char *err, 
 	pthread_mutex_init(&s->live_mu, NULL);
 	pthread_mutex_init(&s->files_mu, NULL);
 	pthread_mutex_init(&s->cache_mu, NULL);
+	pthread_mutex_init(&s->scache_mu, NULL);
 	{
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 

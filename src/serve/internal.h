@@ -16,17 +16,19 @@
 #include "serve/parse.h"
 #include "serve/serve.h"
 
-#define SERVE_JSON_BODY_MAX (64u * 1024u)
-#define SERVE_CSV_BODY_MAX  (4u * 1024u * 1024u)
-#define SERVE_ANSWER_MAX    ((size_t)64 * 1024 * 1024)
-#define SERVE_POINTS_MAX    10000
-#define SERVE_SERIES_MAX    256
-#define SERVE_STREAMS_MAX   16
-#define SERVE_STREAM_PIDS   32
-#define SERVE_RING          64
-#define SERVE_ENTITIES_MAX  5000
-#define SERVE_CACHE_ENTRIES 32
-#define SERVE_CACHE_BYTES   ((size_t)32 * 1024 * 1024)
+#define SERVE_JSON_BODY_MAX  (64u * 1024u)
+#define SERVE_CSV_BODY_MAX   (4u * 1024u * 1024u)
+#define SERVE_ANSWER_MAX     ((size_t)64 * 1024 * 1024)
+#define SERVE_POINTS_MAX     10000
+#define SERVE_SERIES_MAX     256
+#define SERVE_STREAMS_MAX    16
+#define SERVE_STREAM_PIDS    32
+#define SERVE_RING           64
+#define SERVE_ENTITIES_MAX   5000
+#define SERVE_CACHE_ENTRIES  32
+#define SERVE_CACHE_BYTES    ((size_t)32 * 1024 * 1024)
+#define SERVE_SCACHE_ENTRIES 64
+#define SERVE_SCACHE_BYTES   ((size_t)64 * 1024 * 1024)
 
 /* One file the dashboard offers. */
 struct serve_file {
@@ -45,6 +47,24 @@ struct cache_entry {
 	char *body;
 	size_t len;
 	uint64_t used; /* for least-recently-used eviction */
+};
+
+/*
+ * The full-resolution points of one entity's metric over [from, to] as
+ * /api/series read them from a file (its identity in the key), so that
+ * another bucketing of the same range (a zoom inside it, another point
+ * count) is computed from memory instead of the file.
+ */
+struct scache_entry {
+	char *key;  /* file identity, kind, id, metric */
+	char *name; /* the entity's name, or NULL */
+	int64_t from, to;
+	size_t n;
+	int64_t *t;
+	double *v;
+	uint8_t *ok;
+	size_t bytes;
+	uint64_t used;
 };
 
 struct server {
@@ -85,6 +105,12 @@ struct server {
 	struct cache_entry cache[SERVE_CACHE_ENTRIES];
 	uint64_t cache_tick;
 	size_t cache_bytes;
+
+	/* Points of single-entity series (api.c), by file identity; LRU, bounded in bytes. */
+	pthread_mutex_t scache_mu;
+	struct scache_entry scache[SERVE_SCACHE_ENTRIES];
+	uint64_t scache_tick;
+	size_t scache_bytes;
 
 	/* Held while a request changes a file that tracing does not write (events). */
 	pthread_mutex_t files_mu;
@@ -131,6 +157,8 @@ enum MHD_Result api_files(struct request *rq);
 enum MHD_Result api_trace(struct request *rq);
 enum MHD_Result api_entities(struct request *rq);
 enum MHD_Result api_series(struct request *rq);
+/* Free what a series cache entry owns and zero it. */
+void scache_entry_release(struct scache_entry *e);
 enum MHD_Result api_events_get(struct request *rq);
 enum MHD_Result api_events_post(struct request *rq);
 enum MHD_Result api_events_import(struct request *rq);

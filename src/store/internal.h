@@ -14,6 +14,18 @@
 
 #define STORE_ERR_MAX 512
 
+/* A row filter of vitals_read_options, its strings copied. */
+struct store_filter {
+	char *column;
+	enum vitals_match match;
+	size_t count;
+	char **values;
+	size_t *lens;
+};
+
+/* Whether the N bytes at S pass F (a value, not a null). */
+int store_filter_match(const struct store_filter *f, const char *s, size_t n);
+
 /*
  * What store.c asks a format reader to produce, resolved from the
  * caller's vitals_read_options.
@@ -29,11 +41,18 @@ struct store_read_plan {
 	/*
 	 * Row group pruning (Parquet): when time_column is not NULL, skip row
 	 * groups whose min/max statistics of that column lie wholly outside
-	 * [from, to]. Rows are filtered exactly by store.c afterwards, so
-	 * pruning may be conservative (no statistics: read the group).
+	 * [from, to]. Unless the reader's ops filter themselves (exact), rows
+	 * are filtered by store.c afterwards, so pruning may be conservative
+	 * (no statistics: read the group).
 	 */
 	const char *time_column;
 	int64_t from, to;
+	/*
+	 * Row filters, for readers whose ops are exact (store.c applies them
+	 * for the others, over columns it adds to the projection).
+	 */
+	const struct store_filter *filters;
+	size_t filter_count;
 	size_t batch_rows;                 /* text formats: rows per batch */
 	const struct vitals_schema *types; /* text formats: given types by name, or NULL */
 };
@@ -50,11 +69,15 @@ struct vitals_reader {
 	struct vitals_kv *meta;      /* key/value metadata; keys and values owned (malloc) */
 	size_t meta_count;
 	int64_t rows; /* -1 when unknown */
-	/* Owned by store.c: the time filter applied over ops->next. */
+	/* Owned by store.c: the time and row filters applied over ops->next. */
 	int filter;
-	size_t filter_col; /* index of the time column in schema */
-	int drop_last;     /* the time column was added for the filter and is not returned */
+	int time_filter; /* rows are bounded by [from, to] of the column at time_col */
+	size_t time_col; /* index of the time column in schema */
+	size_t drop;     /* columns added at the end for the filters, not returned */
 	int64_t from, to;
+	struct store_filter *filters; /* owned; applied by store.c only when filter_cols */
+	size_t filter_count;
+	size_t *filter_cols;             /* index in schema of each filter's column */
 	struct vitals_schema out_schema; /* schema minus the added time column */
 	struct vitals_batch *out;
 	uint8_t *select;
@@ -72,6 +95,11 @@ struct store_reader_ops {
 	int (*next)(struct vitals_reader *r, const struct vitals_batch **out);
 	/* Free impl (not fd, not the fields above). */
 	void (*close)(struct vitals_reader *r);
+	/*
+	 * The reader applies the plan's time range and row filters itself,
+	 * exactly, and returns the asked columns only: store.c adds nothing.
+	 */
+	int exact;
 };
 
 extern const struct store_reader_ops store_parquet_reader;

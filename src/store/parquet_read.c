@@ -109,6 +109,22 @@ struct pq_rd {
 	struct bytebuf dba;      /* DELTA_BYTE_ARRAY values */
 	size_t dict_count;
 	int has_dict;
+	/* Row filters (store.h), applied here exactly with the time range: */
+	int time_exact;                     /* drop rows outside [from, to], not only groups */
+	const struct store_filter *filters; /* owned by the reader (store.c) */
+	size_t filter_count;
+	uint32_t *filter_leaf;       /* the leaf of each filter */
+	int time_out;                /* output column of the time leaf, or -1 */
+	struct vitals_batch *hidden; /* a column per filter, then the time column */
+	uint8_t *sel;                /* per row of the row group: kept so far */
+	size_t sel_cap;
+	int sel_on;                       /* decoding may skip the rows sel drops */
+	const struct store_filter *match; /* the chunk read ANDs this filter into sel */
+	struct pq_buf dict_match;         /* per dictionary entry: it passes match */
+	int keep_on;                      /* and keep holds the kept rows: decode only those */
+	struct pq_buf keep;               /* the kept rows' indices, when keep_on */
+	size_t nkeep;
+	size_t dict_hits; /* entries that pass */
 };
 
 /* Where a failure happened, for messages. */
@@ -613,9 +629,14 @@ static void expand(struct vitals_column *col, size_t row0, size_t n, size_t k, c
 	case VITALS_TYPE_STRING:
 		break;
 	default: {
+		/* Without branches: a page's nulls come in no predictable order. */
 		int64_t *d = col->v.i64 + row0;
-		for (size_t i = n; i-- > 0;)
-			d[i] = valid[i] ? d[--k] : 0;
+		for (size_t i = n; i-- > 0;) {
+			int64_t v;
+			k -= valid[i];
+			v = d[k < n ? k : 0];
+			d[i] = v & -(int64_t)valid[i];
+		}
 		break;
 	}
 	}
@@ -834,6 +855,91 @@ static int emit_dict_strings(struct pq_rd *pr, const struct pq_ctx *c, struct vi
 	return VITALS_OK;
 }
 
+/* The kept rows of the page: pr->keep[*A .. *B). */
+static void page_kept(const struct pq_rd *pr, const struct pq_page *pg, size_t *a, size_t *b)
+{
+	const uint32_t *keep = pr->keep.p;
+	size_t lo = 0, hi = pr->nkeep;
+
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (keep[m] < pg->row0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	*a = lo;
+	hi = pr->nkeep;
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (keep[m] < pg->row0 + pg->n)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	*b = lo;
+}
+
+/*
+ * Append to COL the strings of the page's kept rows only: V holds its
+ * nonnull values, or IDX their dictionary indices. The other rows get no
+ * offset, as compact() reads none of theirs. SLACK as for emit_strings().
+ */
+static int emit_kept(struct pq_rd *pr, const struct pq_ctx *c, struct vitals_column *col,
+                     const struct pq_page *pg, const struct pq_bytes *v, const uint32_t *idx,
+                     int slack)
+{
+	const uint32_t *keep = pr->keep.p;
+	const uint64_t *doff = pr->dict_off.p;
+	const char *ddata = pr->dict_data.p;
+	size_t a, b, total = 0, pos = col->data_len;
+	int rc;
+
+	page_kept(pr, pg, &a, &b);
+	/* Twice: the bytes they need, then the strings. */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t k = 0, last = 0; /* K: the values before row LAST of the page */
+
+		if (pass == 1) {
+			rc = column_room(c, col, pg->row0 + pg->n, total + COPY_SLACK);
+			if (rc < 0)
+				return rc;
+		}
+		for (size_t t = a; t < b; t++) {
+			size_t i = keep[t] - pg->row0, len;
+			const char *src;
+
+			if (pg->valid) {
+				k += count_ones(pg->valid + last, i - last);
+				last = i;
+				if (!pg->valid[i]) {
+					if (pass)
+						col->v.off[keep[t] + 1] = pos;
+					continue;
+				}
+			} else {
+				k = i;
+			}
+			if (idx) {
+				len = doff[idx[k] + 1] - doff[idx[k]];
+				src = ddata + doff[idx[k]];
+			} else {
+				len = v[k].len;
+				src = (const char *)v[k].p;
+			}
+			if (!pass) {
+				total += len;
+				continue;
+			}
+			copy_string(col->data + pos, src, len, slack);
+			pos += len;
+			col->v.off[keep[t] + 1] = pos;
+		}
+	}
+	col->data_len = pos;
+	return VITALS_OK;
+}
+
 static uint32_t max_index(const uint32_t *idx, size_t n)
 {
 	uint32_t m0 = 0, m1 = 0, m2 = 0, m3 = 0;
@@ -852,6 +958,39 @@ static uint32_t max_index(const uint32_t *idx, size_t n)
 	return m2 > m0 ? m2 : m0;
 }
 
+/* Drop from pr->sel the rows of the page whose dictionary entry (IDX) fails pr->match. */
+static void match_dict(struct pq_rd *pr, const struct pq_page *pg, const uint32_t *idx)
+{
+	const uint8_t *dm = pr->dict_match.p;
+	uint8_t *s = pr->sel + pg->row0;
+	size_t k = 0;
+
+	if (!pg->valid) {
+		for (size_t i = 0; i < pg->n; i++)
+			s[i] &= dm[idx[i]];
+		return;
+	}
+	for (size_t i = 0; i < pg->n; i++)
+		s[i] = pg->valid[i] ? (uint8_t)(s[i] & dm[idx[k++]]) : 0;
+}
+
+/* Drop from pr->sel the rows of the page whose value (V: the nonnull ones) fails pr->match. */
+static void match_views(struct pq_rd *pr, const struct pq_page *pg, const struct pq_bytes *v)
+{
+	uint8_t *s = pr->sel + pg->row0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < pg->n; i++) {
+		if (pg->valid && !pg->valid[i]) {
+			s[i] = 0;
+			continue;
+		}
+		if (s[i] && !store_filter_match(pr->match, (const char *)v[k].p, v[k].len))
+			s[i] = 0;
+		k++;
+	}
+}
+
 static int values_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq_leaf *lf,
                        struct vitals_column *col, const struct pq_page *pg)
 {
@@ -862,6 +1001,13 @@ static int values_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 	if (!pr->has_dict)
 		return ctx_fail(c, VITALS_E_PARSE,
 		                "dictionary-encoded values but no dictionary page");
+	if (pr->match && pr->dict_hits == 0) {
+		/* No entry passes: no row of the page does, whatever its index. */
+		memset(pr->sel + pg->row0, 0, pg->n);
+		return VITALS_OK;
+	}
+	if (pr->match && pr->dict_hits == pr->dict_count && !pg->valid)
+		return VITALS_OK; /* every entry passes, and no row is null */
 	if (pg->len < 1)
 		return ctx_fail(c, VITALS_E_PARSE, "dictionary indices are missing");
 	bw = pg->p[0];
@@ -883,8 +1029,35 @@ static int values_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 		                " out of range (dictionary has %zu values)",
 		                idx[i], pr->dict_count);
 	}
+	if (pr->match) {
+		match_dict(pr, pg, idx);
+		return VITALS_OK;
+	}
+	if (pr->keep_on && lf->out_width == 8) {
+		/* Only the kept rows' values, straight to their rows. */
+		const int64_t *d = pr->dict_vals.p;
+		const uint32_t *keep = pr->keep.p;
+		int64_t *o = col->v.i64;
+		size_t a, b, k = 0, last = 0;
+
+		page_kept(pr, pg, &a, &b);
+		for (size_t t = a; t < b; t++) {
+			size_t i = keep[t] - pg->row0;
+
+			if (pg->valid) {
+				k += count_ones(pg->valid + last, i - last);
+				last = i;
+				o[keep[t]] = pg->valid[i] ? d[idx[k]] : 0;
+			} else {
+				o[keep[t]] = d[idx[i]];
+			}
+		}
+		return 1; /* nulls placed */
+	}
 	switch (lf->out_width) {
 	case 0:
+		if (pr->keep_on)
+			return emit_kept(pr, c, col, pg, NULL, idx, 1);
 		return emit_dict_strings(pr, c, col, pg, idx);
 	case 1: {
 		const uint8_t *d = pr->dict_vals.p;
@@ -1097,6 +1270,26 @@ static int values_fixed(struct pq_rd *pr, const struct pq_ctx *c, const struct p
 	return VITALS_OK;
 }
 
+/*
+ * expand() for the kept rows only, of an 8-byte column: from the last
+ * down, so that no packed value is overwritten before it is moved.
+ */
+static void expand_kept(const struct pq_rd *pr, struct vitals_column *col, const struct pq_page *pg)
+{
+	const uint32_t *keep = pr->keep.p;
+	int64_t *d = col->v.i64 + pg->row0;
+	size_t a, b, k = pg->nonnull, last = pg->n;
+
+	page_kept(pr, pg, &a, &b);
+	for (size_t t = b; t-- > a;) {
+		size_t i = keep[t] - pg->row0;
+
+		k -= count_ones(pg->valid + i, last - i); /* now the values before row I */
+		last = i;
+		d[i] = pg->valid[i] ? d[k] : 0;
+	}
+}
+
 /* Decode the values of a data page into COL, nulls spread by pg->valid. */
 static int page_values(struct pq_rd *pr, const struct pq_ctx *c, const struct pq_leaf *lf,
                        struct vitals_column *col, const struct pq_page *pg)
@@ -1105,6 +1298,8 @@ static int page_values(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 	int rc;
 
 	if (pg->nonnull == 0) {
+		if (pr->match)
+			memset(pr->sel + pg->row0, 0, pg->n); /* a null never passes */
 		if (lf->type == VITALS_TYPE_STRING) {
 			for (size_t i = 0; i < pg->n; i++)
 				col->v.off[pg->row0 + i + 1] = col->data_len;
@@ -1126,14 +1321,23 @@ static int page_values(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 		rc = decode_views(pr, c, lf, pg->encoding, pg->p, pg->len, pg->nonnull);
 		if (rc < 0)
 			return rc;
+		if (lf->type == VITALS_TYPE_STRING && pr->match) {
+			match_views(pr, pg, pr->views.p);
+			return VITALS_OK;
+		}
+		if (lf->type == VITALS_TYPE_STRING && pr->keep_on)
+			return emit_kept(pr, c, col, pg, pr->views.p, NULL,
+			                 pg->encoding != PQ_ENC_DELTA_BYTE_ARRAY);
 		if (lf->type == VITALS_TYPE_STRING)
 			return emit_strings(c, col, pg, pr->views.p,
 			                    pg->encoding != PQ_ENC_DELTA_BYTE_ARRAY);
 		rc = views_decimal(pr, c, lf, dst, pg->nonnull);
 	}
-	if (rc < 0 || lf->type == VITALS_TYPE_STRING)
-		return rc;
-	if (pg->valid)
+	if (rc != VITALS_OK || lf->type == VITALS_TYPE_STRING)
+		return rc < 0 ? rc : VITALS_OK;
+	if (pg->valid && pr->keep_on && lf->out_width == 8)
+		expand_kept(pr, col, pg);
+	else if (pg->valid)
 		expand(col, pg->row0, pg->n, pg->nonnull, pg->valid);
 	return VITALS_OK;
 }
@@ -1204,6 +1408,20 @@ static int read_dictionary(struct pq_rd *pr, const struct pq_ctx *c, const struc
 			memcpy((char *)pr->dict_data.p + off[i], v[i].p, v[i].len);
 			off[i + 1] = off[i] + v[i].len;
 		}
+		if (pr->match) {
+			/* Each entry compared once; the rows then test their index. */
+			uint8_t *dm;
+
+			if (buf_want(&pr->dict_match, nd ? nd : 1) < 0)
+				goto out_nomem;
+			dm = pr->dict_match.p;
+			pr->dict_hits = 0;
+			for (size_t i = 0; i < nd; i++) {
+				dm[i] = (uint8_t)store_filter_match(pr->match, (const char *)v[i].p,
+				                                    v[i].len);
+				pr->dict_hits += dm[i];
+			}
+		}
 		break;
 	}
 	}
@@ -1254,6 +1472,42 @@ static int levels_v1(const struct pq_ctx *c, const struct pq_page_header *h, con
 	}
 }
 
+/* Whether any of the N bytes at SEL is set. */
+static int any_kept(const uint8_t *sel, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, sel + i, 8);
+		if (w)
+			return 1;
+	}
+	for (; i < n; i++)
+		if (sel[i])
+			return 1;
+	return 0;
+}
+
+/*
+ * Pass over a page none of whose N rows is kept, without decompressing
+ * it: its rows are dropped later, so only the offsets of a string column
+ * (empty strings) must be right.
+ */
+static int skip_page(const struct pq_ctx *c, const struct pq_leaf *lf, struct vitals_column *col,
+                     size_t *done, size_t n)
+{
+	int rc = column_room(c, col, *done + n, 0);
+
+	if (rc < 0)
+		return rc;
+	if (lf->type == VITALS_TYPE_STRING)
+		for (size_t i = 0; i < n; i++)
+			col->v.off[*done + i + 1] = col->data_len;
+	*done += n;
+	return VITALS_OK;
+}
+
 static int read_data_page(struct pq_rd *pr, const struct pq_ctx *c, const struct pq_leaf *lf,
                           struct vitals_column *col, const struct pq_page_header *h,
                           const uint8_t *body, int32_t codec, size_t *done, size_t rows)
@@ -1270,6 +1524,10 @@ static int read_data_page(struct pq_rd *pr, const struct pq_ctx *c, const struct
 		    c, VITALS_E_PARSE,
 		    "%zu values in the page, more than the %zu rows left in the row group", n,
 		    rows - *done);
+	if (pr->sel_on && !any_kept(pr->sel + *done, n) &&
+	    (lf->nullable || h->uncompressed_size < 0 ||
+	     n <= values_bound(lf, h->encoding, (size_t)h->uncompressed_size)))
+		return skip_page(c, lf, col, done, n);
 	/* The page's bytes: v1 compresses levels and values together, v2 only the values. */
 	if (h->type == PQ_PAGE_DATA) {
 		rc = page_data(pr, c, codec, body, blen, h->uncompressed_size, &p, &len);
@@ -1383,6 +1641,7 @@ static int read_chunk(struct pq_rd *pr, struct vitals_reader *r, uint32_t g, uin
 	buf = pr->chunk.p;
 	pr->has_dict = 0;
 	pr->dict_count = 0;
+	pr->dict_hits = 0;
 	if (lf->type == VITALS_TYPE_STRING) {
 		rc = column_room(&c, col, 1, 0);
 		if (rc < 0)
@@ -1496,28 +1755,193 @@ static int chunk_int_range(const struct pq_rd *pr, size_t li, const struct pq_co
 	return -1;
 }
 
-/* Whether row group G lies wholly outside the time range. */
+/* Byte order of A and B (LA, LB bytes), as Parquet orders strings: unsigned, shorter first. */
+static int bytes_cmp(const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
+{
+	int d = memcmp(a, b, la < lb ? la : lb);
+
+	if (d)
+		return d;
+	return la < lb ? -1 : la > lb;
+}
+
+/* Whether the statistics of chunk CM of leaf LI show that no value in it passes F. */
+static int chunk_excluded(const struct pq_rd *pr, size_t li, const struct pq_column_meta *cm,
+                          const struct store_filter *f)
+{
+	const struct pq_statistics *st = &cm->stats;
+
+	if (f->count == 0)
+		return 1;
+	if (!cm->has_statistics)
+		return 0;
+	if (st->has_null_count && st->null_count == cm->num_values)
+		return 1; /* only nulls */
+	/* Strings are ordered only in min_value/max_value, with a declared order. */
+	if (!st->has_min_value || !st->has_max_value || pr->leaves[li].phys != PQ_BYTE_ARRAY ||
+	    li >= pr->meta.column_order_count || pr->meta.column_orders[li] != 1)
+		return 0;
+	for (size_t i = 0; i < f->count; i++) {
+		const uint8_t *v = (const uint8_t *)f->values[i];
+		size_t n = f->lens[i];
+
+		if (f->match == VITALS_MATCH_PREFIX) {
+			size_t m = st->min_value_len < n ? st->min_value_len : n;
+
+			/* Values starting with V lie in [V, V + 0xff...]. */
+			if (bytes_cmp(v, n, st->max_value, st->max_value_len) <= 0 &&
+			    memcmp(st->min_value, v, m) <= 0)
+				return 0;
+		} else if (bytes_cmp(v, n, st->min_value, st->min_value_len) >= 0 &&
+		           bytes_cmp(v, n, st->max_value, st->max_value_len) <= 0) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Whether row group G lies wholly outside the time range, or has no row a filter passes. */
 static int row_group_pruned(const struct pq_rd *pr, uint32_t g)
 {
+	const struct pq_row_group *rg = &pr->meta.row_groups[g];
 	const struct pq_leaf *lf;
 	int64_t lo, hi;
 
+	for (size_t i = 0; i < pr->filter_count; i++) {
+		uint32_t li = pr->filter_leaf[i];
+		if (chunk_excluded(pr, li, &rg->columns[li].meta, &pr->filters[i]))
+			return 1;
+	}
 	if (pr->time_leaf < 0)
 		return 0;
 	lf = &pr->leaves[pr->time_leaf];
 	if (lf->type != VITALS_TYPE_TIMESTAMP && lf->type != VITALS_TYPE_INT64)
 		return 0;
-	if (chunk_int_range(pr, (size_t)pr->time_leaf,
-	                    &pr->meta.row_groups[g].columns[pr->time_leaf].meta, &lo, &hi) < 0)
+	if (chunk_int_range(pr, (size_t)pr->time_leaf, &rg->columns[pr->time_leaf].meta, &lo, &hi) <
+	    0)
 		return 0;
 	return hi < pr->from || lo > pr->to;
 }
 
+/* Whether every row of row group G is inside the time range, by its statistics. */
+static int row_group_inside(const struct pq_rd *pr, uint32_t g)
+{
+	const struct pq_column_meta *cm = &pr->meta.row_groups[g].columns[pr->time_leaf].meta;
+	int64_t lo, hi;
+
+	if (chunk_int_range(pr, (size_t)pr->time_leaf, cm, &lo, &hi) < 0)
+		return 0;
+	/* Nulls are outside any range. */
+	if (pr->leaves[pr->time_leaf].nullable &&
+	    (!cm->stats.has_null_count || cm->stats.null_count != 0))
+		return 0;
+	return lo >= pr->from && hi <= pr->to;
+}
+
+/*
+ * Keep rows KEEP[0..N) of COL (ascending), in order, at its front. FULL:
+ * every row's string was copied (not only the kept ones'), so the kept
+ * strings' bytes move too.
+ */
+static void compact(struct vitals_column *col, const uint32_t *keep, size_t n, int full)
+{
+	if (col->valid)
+		for (size_t j = 0; j < n; j++)
+			col->valid[j] = col->valid[keep[j]];
+	switch (col->type) {
+	case VITALS_TYPE_BOOL:
+		for (size_t j = 0; j < n; j++)
+			col->v.b[j] = col->v.b[keep[j]];
+		break;
+	case VITALS_TYPE_INT32:
+		for (size_t j = 0; j < n; j++)
+			col->v.i32[j] = col->v.i32[keep[j]];
+		break;
+	case VITALS_TYPE_STRING:
+		if (full) {
+			/* Row I >= J: its offsets are read before off[J + 1] is written. */
+			uint64_t *off = col->v.off, pos = off[0];
+
+			for (size_t j = 0; j < n; j++) {
+				uint64_t a = off[keep[j]], len = off[keep[j] + 1] - a;
+				if (a != pos)
+					memmove(col->data + pos, col->data + a, (size_t)len);
+				pos += len;
+				off[j + 1] = pos;
+			}
+		} else {
+			/*
+			 * The dropped rows' strings were left empty, so a kept
+			 * row's string ends where it did: only the offsets move.
+			 */
+			for (size_t j = 0; j < n; j++)
+				col->v.off[j + 1] = col->v.off[keep[j] + 1];
+		}
+		col->data_len = (size_t)col->v.off[n];
+		break;
+	default:
+		for (size_t j = 0; j < n; j++)
+			col->v.i64[j] = col->v.i64[keep[j]];
+		break;
+	}
+}
+
+/*
+ * The rows of row group G that the filters and the time range keep, into
+ * pr->sel; their number in *KEPT. Filter columns are decoded first, into
+ * hidden columns, without their strings; the time column into its output
+ * column when it is one (*TIME_DONE then says so), else a hidden one.
+ * Each stops as soon as no row is left.
+ */
+static int select_rows(struct pq_rd *pr, struct vitals_reader *r, uint32_t g, size_t rows,
+                       size_t *kept, int *time_done)
+{
+	struct vitals_column *tc;
+	int rc;
+
+	if (rows > pr->sel_cap) {
+		uint8_t *p = realloc(pr->sel, rows);
+		if (!p)
+			return store_reader_fail(r, VITALS_E_NOMEM, "out of memory for %zu rows",
+			                         rows);
+		pr->sel = p;
+		pr->sel_cap = rows;
+	}
+	memset(pr->sel, 1, rows);
+	*kept = rows;
+	pr->sel_on = 1;
+	vitals_batch_clear(pr->hidden);
+	for (size_t i = 0; i < pr->filter_count && *kept; i++) {
+		pr->match = &pr->filters[i];
+		rc = read_chunk(pr, r, g, pr->filter_leaf[i], &pr->hidden->cols[i]);
+		pr->match = NULL;
+		if (rc < 0)
+			return rc;
+		*kept = count_ones(pr->sel, rows);
+	}
+	if (!*kept || !pr->time_exact || row_group_inside(pr, g))
+		return VITALS_OK;
+	tc = pr->time_out >= 0 ? &pr->batch->cols[pr->time_out]
+	                       : &pr->hidden->cols[pr->filter_count];
+	rc = read_chunk(pr, r, g, (uint32_t)pr->time_leaf, tc);
+	if (rc < 0)
+		return rc;
+	*time_done = pr->time_out >= 0;
+	for (size_t i = 0; i < rows; i++)
+		if (pr->sel[i] && ((tc->valid && !tc->valid[i]) || tc->v.i64[i] < pr->from ||
+		                   tc->v.i64[i] > pr->to))
+			pr->sel[i] = 0;
+	*kept = count_ones(pr->sel, rows);
+	return VITALS_OK;
+}
+
+/* Read row group G into pr->batch; its rows are 0 when the filters keep none. */
 static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 {
 	struct vitals_batch *b = pr->batch;
-	uint64_t rows = (uint64_t)pr->meta.row_groups[g].num_rows, per_row = 0;
-	int rc;
+	size_t rows = (size_t)pr->meta.row_groups[g].num_rows, kept = rows;
+	uint64_t per_row = 0;
+	int time_done = 0, rc;
 
 	/* Run lengths make many rows from few bytes: bound what one batch may take. */
 	for (size_t j = 0; j < pr->proj_count; j++) {
@@ -1527,20 +1951,57 @@ static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 	}
 	if (per_row && rows > BATCH_BYTES_MAX / per_row)
 		return store_reader_fail(r, VITALS_E_UNSUPPORTED,
-		                         "row group %" PRIu32 ": %" PRIu64
-		                         " rows of %zu columns need "
+		                         "row group %" PRIu32 ": %zu rows of %zu columns need "
 		                         "more than %" PRIu64 " GiB",
 		                         g, rows, pr->proj_count, BATCH_BYTES_MAX >> 30);
 	vitals_batch_clear(b);
 	pr->batch_text = 0;
+	pr->sel_on = 0;
+	if (pr->hidden) {
+		rc = select_rows(pr, r, g, rows, &kept, &time_done);
+		if (rc < 0 || kept == 0)
+			goto out;
+		pr->sel_on = kept < rows;
+		if (pr->sel_on) {
+			uint32_t *keep;
+			size_t k = 0;
+
+			if (buf_want(&pr->keep, kept * sizeof(*keep)) < 0) {
+				rc = store_reader_fail(r, VITALS_E_NOMEM,
+				                       "out of memory for %zu rows", kept);
+				goto out;
+			}
+			keep = pr->keep.p;
+			for (size_t i = 0; i < rows && k < kept; i++) {
+				keep[k] = (uint32_t)i;
+				k += pr->sel[i];
+			}
+			pr->nkeep = kept;
+			/*
+			 * Most rows kept: decoding them all at full speed and
+			 * moving them after costs less than picking them out.
+			 */
+			pr->keep_on = kept <= rows / 2;
+			pr->sel_on = pr->keep_on;
+		}
+	}
 	for (size_t j = 0; j < pr->proj_count; j++) {
+		if (time_done && (int)j == pr->time_out)
+			continue;
 		rc = read_chunk(pr, r, g, pr->proj[j], &b->cols[j]);
 		if (rc < 0)
-			return rc;
+			goto out;
 		pr->batch_text += b->cols[j].data_len;
 	}
-	b->rows = (size_t)pr->meta.row_groups[g].num_rows;
-	return VITALS_OK;
+	if (kept < rows)
+		for (size_t j = 0; j < pr->proj_count; j++)
+			compact(&b->cols[j], pr->keep.p, kept, !pr->keep_on);
+	b->rows = kept;
+	rc = VITALS_OK;
+out:
+	pr->sel_on = 0;
+	pr->keep_on = 0;
+	return rc;
 }
 
 static int pq_next(struct vitals_reader *r, const struct vitals_batch **out)
@@ -1561,6 +2022,8 @@ static int pq_next(struct vitals_reader *r, const struct vitals_batch **out)
 			pr->failed = rc;
 			return rc;
 		}
+		if (pr->batch->rows == 0 && pr->meta.row_groups[g].num_rows > 0)
+			continue; /* the filters kept no row */
 		*out = pr->batch;
 		return 1;
 	}
@@ -1587,7 +2050,12 @@ static void rd_free(struct pq_rd *pr)
 	buf_release(&pr->dict_vals);
 	buf_release(&pr->dict_off);
 	buf_release(&pr->dict_data);
+	buf_release(&pr->dict_match);
+	buf_release(&pr->keep);
 	bytebuf_release(&pr->dba);
+	free(pr->filter_leaf);
+	free(pr->sel);
+	vitals_batch_free(pr->hidden);
 	free(pr);
 }
 
@@ -1708,6 +2176,8 @@ static int check_row_groups(struct pq_rd *pr, struct vitals_reader *r)
 			const struct pq_leaf *lf = &pr->leaves[i];
 			uint64_t start, size;
 
+			if (cc->skipped)
+				continue; /* not read: the footer decoded only the asked columns */
 			if (cc->file_path)
 				return store_reader_fail(r, VITALS_E_UNSUPPORTED,
 				                         "row group %" PRIu32
@@ -1755,6 +2225,72 @@ static int find_leaf(const struct pq_rd *pr, const char *name)
 	return vitals_schema_find(&pr->file_schema, name);
 }
 
+/*
+ * The row filters and the exact time range of PLAN: the leaves they read
+ * and the hidden columns those are decoded into.
+ */
+static int filters_setup(struct pq_rd *pr, struct vitals_reader *r,
+                         const struct store_read_plan *plan)
+{
+	struct vitals_schema hs;
+	char name[32];
+	int rc = VITALS_OK;
+
+	pr->time_out = -1;
+	if (plan->time_column) {
+		enum vitals_type t;
+
+		if (pr->time_leaf < 0)
+			return store_reader_fail(r, VITALS_E_INVAL, "no column '%s'",
+			                         plan->time_column);
+		t = pr->leaves[pr->time_leaf].type;
+		if (t != VITALS_TYPE_TIMESTAMP && t != VITALS_TYPE_INT64)
+			return store_reader_fail(
+			    r, VITALS_E_INVAL,
+			    "column '%s' is %s, not a timestamp: it cannot bound a time range",
+			    plan->time_column, vitals_type_name(t));
+		pr->time_exact = 1;
+		for (size_t j = 0; j < pr->proj_count; j++)
+			if ((int)pr->proj[j] == pr->time_leaf)
+				pr->time_out = (int)j;
+	}
+	if (!plan->filter_count && !pr->time_exact)
+		return VITALS_OK;
+	pr->filters = plan->filters;
+	pr->filter_count = plan->filter_count;
+	pr->filter_leaf = calloc(plan->filter_count + 1, sizeof(*pr->filter_leaf));
+	if (!pr->filter_leaf)
+		return store_reader_fail(r, VITALS_E_NOMEM, "out of memory");
+	vitals_schema_init(&hs);
+	for (size_t i = 0; i < plan->filter_count && rc == VITALS_OK; i++) {
+		const char *col = plan->filters[i].column;
+		int li = find_leaf(pr, col);
+
+		if (li < 0) {
+			rc = store_reader_fail(r, VITALS_E_INVAL, "no column '%s'", col);
+		} else if (pr->leaves[li].type != VITALS_TYPE_STRING) {
+			rc = store_reader_fail(
+			    r, VITALS_E_INVAL,
+			    "column '%s' is %s, not a string: it cannot filter rows", col,
+			    vitals_type_name(pr->leaves[li].type));
+		} else {
+			pr->filter_leaf[i] = (uint32_t)li;
+			snprintf(name, sizeof(name), "f%zu", i);
+			rc = vitals_schema_add(&hs, name, VITALS_TYPE_STRING,
+			                       pr->leaves[li].nullable);
+		}
+	}
+	if (rc == VITALS_OK && pr->time_exact)
+		rc = vitals_schema_add(&hs, "t", pr->leaves[pr->time_leaf].type,
+		                       pr->leaves[pr->time_leaf].nullable);
+	if (rc == VITALS_OK)
+		rc = vitals_batch_new(&pr->hidden, &hs);
+	if (rc == VITALS_E_NOMEM)
+		rc = store_reader_fail(r, rc, "out of memory");
+	vitals_schema_release(&hs);
+	return rc;
+}
+
 static int project(struct pq_rd *pr, struct vitals_reader *r, const struct store_read_plan *plan)
 {
 	size_t n = plan->columns ? plan->column_count : pr->leaf_count;
@@ -1786,11 +2322,19 @@ static int project(struct pq_rd *pr, struct vitals_reader *r, const struct store
 	rc = vitals_batch_new(&pr->batch, &r->schema);
 	if (rc < 0)
 		return store_reader_fail(r, rc, "out of memory");
-	return VITALS_OK;
+	return filters_setup(pr, r, plan);
 }
 
-static int read_footer(struct pq_rd *pr, struct vitals_reader *r)
+/*
+ * Read and decode the footer. With a projection, only the column chunks
+ * of the columns PLAN reads (projected, filtered on, bounding time) are
+ * decoded: on a wide file of many row groups, the rest is most of it.
+ */
+static int read_footer(struct pq_rd *pr, struct vitals_reader *r,
+                       const struct store_read_plan *plan)
 {
+	const char **want = NULL;
+	size_t nwant = 0;
 	uint8_t tail[8], head[4], *foot;
 	char err[STORE_ERR_MAX];
 	struct stat st;
@@ -1832,10 +2376,24 @@ static int read_footer(struct pq_rd *pr, struct vitals_reader *r)
 	rc = store_pread(r, foot, flen, pr->data_end);
 	if (rc < 0)
 		goto out_free_foot;
+	if (plan->columns) {
+		want = calloc(plan->column_count + plan->filter_count + 1, sizeof(*want));
+		if (!want) {
+			rc = store_reader_fail(r, VITALS_E_NOMEM, "out of memory");
+			goto out_free_foot;
+		}
+		for (size_t i = 0; i < plan->column_count; i++)
+			want[nwant++] = plan->columns[i];
+		for (size_t i = 0; i < plan->filter_count; i++)
+			want[nwant++] = plan->filters[i].column;
+		if (plan->time_column)
+			want[nwant++] = plan->time_column;
+	}
 	err[0] = '\0';
-	rc = pq_meta_decode(&pr->meta, foot, flen, err, sizeof(err));
+	rc = pq_meta_decode_columns(&pr->meta, foot, flen, want, nwant, err, sizeof(err));
 	if (rc < 0)
 		rc = store_reader_fail(r, rc, "%s", err[0] ? err : "corrupt footer");
+	free(want);
 out_free_foot:
 	free(foot);
 	return rc;
@@ -1852,7 +2410,7 @@ static int pq_open(struct vitals_reader *r, const struct store_read_plan *plan)
 	vitals_schema_init(&pr->file_schema);
 	bytebuf_init(&pr->dba, 0);
 	pr->time_leaf = -1;
-	rc = read_footer(pr, r);
+	rc = read_footer(pr, r, plan);
 	if (rc < 0)
 		goto out_free;
 	rc = build_schema(pr, r);
@@ -1885,6 +2443,7 @@ const struct store_reader_ops store_parquet_reader = {
     .open = pq_open,
     .next = pq_next,
     .close = pq_close,
+    .exact = 1,
 };
 
 /* ---- describe ------------------------------------------------------------------ */

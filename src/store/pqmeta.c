@@ -29,6 +29,13 @@ struct dec {
 	struct bytebuf *raw;
 	int64_t kept_rows;
 	uint64_t kept_end;
+	/* pq_meta_decode_columns(): the columns whose chunks are decoded */
+	const char *const *want;
+	size_t want_count;
+	const struct pq_file_meta *m;
+	uint8_t *mask; /* per column of a flat schema: decode its chunks */
+	uint32_t mask_count;
+	int mask_done;
 };
 
 /* One structure being decoded: WHERE it is ("row group 2 column 1") and its NAME. */
@@ -271,6 +278,8 @@ static void column_meta_release(struct pq_column_meta *m)
 static void columns_release(struct pq_row_group *g)
 {
 	for (uint32_t i = 0; i < g->column_count; i++) {
+		if (g->columns[i].skipped)
+			continue; /* nothing decoded, nothing owned */
 		free(g->columns[i].file_path);
 		column_meta_release(&g->columns[i].meta);
 	}
@@ -829,15 +838,59 @@ static int column_chunk_decode(struct dec *d, const char *where, struct pq_colum
 #define MIN_COLUMN_CHUNK   3 /* file_offset */
 #define MIN_KEY_VALUE      3 /* key */
 
+/*
+ * pq_meta_decode_columns(): which columns' chunks to decode, from the
+ * schema decoded before the row groups; none skipped (d->mask NULL) when
+ * the schema came later or is not flat.
+ */
+static void want_mask(struct dec *d)
+{
+	const struct pq_file_meta *m = d->m;
+
+	d->mask_done = 1;
+	if (!d->want || !m || m->schema_count < 2 || m->schema[0].num_children < 0 ||
+	    (uint32_t)m->schema[0].num_children != m->schema_count - 1)
+		return;
+	for (uint32_t i = 1; i < m->schema_count; i++)
+		if (m->schema[i].num_children != 0 || !m->schema[i].name)
+			return;
+	d->mask = calloc(m->schema_count - 1, 1);
+	if (!d->mask)
+		return;
+	d->mask_count = m->schema_count - 1;
+	for (uint32_t i = 0; i < d->mask_count; i++)
+		for (size_t k = 0; k < d->want_count && !d->mask[i]; k++)
+			d->mask[i] = strcmp(m->schema[i + 1].name, d->want[k]) == 0;
+}
+
+/* "PREFIX column N" into W (of N bytes) without printf: 144 columns x 400 row groups add up. */
+static void where_column(char *w, size_t size, size_t prefix, uint32_t i)
+{
+	char digits[12];
+	size_t n = 0;
+
+	do
+		digits[n++] = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	if (prefix + n >= size)
+		return;
+	for (size_t k = 0; k < n; k++)
+		w[prefix + k] = digits[n - 1 - k];
+	w[prefix + n] = '\0';
+}
+
 static int row_group_decode(struct dec *d, const char *where, struct pq_row_group *g)
 {
 	struct sctx c = {d, where, "RowGroup"};
 	struct field f;
 	unsigned seen = 0;
 	char w[96];
+	size_t prefix;
 	uint32_t n;
 	int rc;
 
+	if (d->want && !d->mask_done)
+		want_mask(d);
 	if (begin(&c) < 0)
 		return -1;
 	while ((rc = next_field(&c, &f)) > 0) {
@@ -852,8 +905,16 @@ static int row_group_decode(struct dec *d, const char *where, struct pq_row_grou
 				break;
 			}
 			g->column_count = n;
+			snprintf(w, sizeof(w), "%s column ", where);
+			prefix = strlen(w);
 			for (uint32_t i = 0; i < n && rc == 0; i++) {
-				snprintf(w, sizeof(w), "%s column %u", where, i);
+				if (d->mask && i < d->mask_count && !d->mask[i]) {
+					g->columns[i].skipped = 1;
+					if (thrift_skip(&d->r, THRIFT_STRUCT) < 0)
+						rc = read_fail(&c, NULL);
+					continue;
+				}
+				where_column(w, sizeof(w), prefix, i);
 				rc = column_chunk_decode(d, w, &g->columns[i]);
 			}
 			break;
@@ -1121,6 +1182,25 @@ int pq_meta_decode(struct pq_file_meta *m, const uint8_t *buf, size_t len, char 
 		return d.status ? d.status : VITALS_E_PARSE;
 	}
 	return 0;
+}
+
+int pq_meta_decode_columns(struct pq_file_meta *m, const uint8_t *buf, size_t len,
+                           const char *const *want, size_t want_count, char *err, size_t errlen)
+{
+	struct dec d = {.err = err, .errlen = errlen, .short_status = VITALS_E_PARSE};
+	int rc = 0;
+
+	memset(m, 0, sizeof(*m));
+	d.want = want;
+	d.want_count = want_count;
+	d.m = m;
+	thrift_reader_init(&d.r, buf, len);
+	if (file_meta_decode(&d, m) < 0) {
+		pq_meta_release(m);
+		rc = d.status ? d.status : VITALS_E_PARSE;
+	}
+	free(d.mask);
+	return rc;
 }
 
 int pq_meta_decode_keep(struct pq_file_meta *m, const uint8_t *buf, size_t len, uint32_t keep,

@@ -152,6 +152,7 @@ struct pq_column_chunk {
 	int64_t file_offset;
 	int has_meta;
 	struct pq_column_meta meta;
+	int skipped; /* pq_meta_decode_columns() did not decode it: all zero */
 };
 
 struct pq_row_group {
@@ -202,7 +203,16 @@ struct pq_file_meta {
 int pq_meta_decode(struct pq_file_meta *m, const uint8_t *buf, size_t len, char *err,
                    size_t errlen);
 /*
- * The same, except that the first KEEP row groups are not kept as
+ * The same, except that only the column chunks of the columns named in
+ * WANT are decoded when the schema is flat and comes before the row
+ * groups (as every writer puts it); the others are skipped and marked so.
+ * A reader that needs a few columns of a wide file with many row groups
+ * spends its time on those.
+ */
+int pq_meta_decode_columns(struct pq_file_meta *m, const uint8_t *buf, size_t len,
+                           const char *const *want, size_t want_count, char *err, size_t errlen);
+/*
+ * The same as pq_meta_decode(), except that the first KEEP row groups are not kept as
  * structures: their encoded bytes are appended to RAW, their rows summed
  * into *ROWS and the end of their last column chunk put in *END (they
  * must follow each other from byte 4, as vitals writes them:

@@ -585,6 +585,20 @@ static const struct store_reader_ops *reader_ops(enum vitals_format f)
 	}
 }
 
+static void filters_free(struct store_filter *f, size_t n)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < f[i].count; k++)
+			free(f[i].values[k]);
+		free(f[i].values);
+		free(f[i].lens);
+		free(f[i].column);
+	}
+	free(f);
+}
+
 void vitals_reader_close(struct vitals_reader *r)
 {
 	if (!r)
@@ -601,6 +615,8 @@ void vitals_reader_close(struct vitals_reader *r)
 	vitals_schema_release(&r->schema);
 	vitals_schema_release(&r->out_schema);
 	vitals_batch_free(r->out);
+	filters_free(r->filters, r->filter_count);
+	free(r->filter_cols);
 	free(r->select);
 	free(r->name);
 	free(r);
@@ -673,36 +689,139 @@ static const char *default_time_column(const struct vitals_schema *s)
 	return NULL;
 }
 
-/* Set up the time filter of R, whose schema has the time column TIME. */
-static int reader_filter_setup(struct vitals_reader *r, const char *time, int drop_last,
+int store_filter_match(const struct store_filter *f, const char *s, size_t n)
+{
+	for (size_t i = 0; i < f->count; i++) {
+		size_t m = f->lens[i];
+
+		if ((f->match == VITALS_MATCH_PREFIX ? m <= n : m == n) &&
+		    (m == 0 || memcmp(s, f->values[i], m) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Check the caller's row filters and copy them into *OUT (NULL when there are none). */
+static int filters_copy(struct store_filter **out, const struct vitals_read_options *o,
+                        const char *path, char *err, size_t errlen)
+{
+	struct store_filter *f;
+
+	*out = NULL;
+	if (!o->filter_count)
+		return VITALS_OK;
+	if (o->filter_count > VITALS_FILTERS_MAX || !o->filters)
+		return store_fail(err, errlen, VITALS_E_INVAL, path, "at most %d row filters",
+		                  VITALS_FILTERS_MAX);
+	for (size_t i = 0; i < o->filter_count; i++) {
+		const struct vitals_row_filter *in = &o->filters[i];
+		int bad = !in->column || (in->value_count && !in->values) ||
+		          (in->match != VITALS_MATCH_EQUAL && in->match != VITALS_MATCH_PREFIX);
+
+		for (size_t k = 0; !bad && k < in->value_count; k++)
+			bad = !in->values[k];
+		if (bad)
+			return store_fail(err, errlen, VITALS_E_INVAL, path,
+			                  "row filter %zu: no column, a NULL value or an unknown "
+			                  "match",
+			                  i);
+	}
+	f = calloc(o->filter_count, sizeof(*f));
+	if (!f)
+		goto out_nomem;
+	for (size_t i = 0; i < o->filter_count; i++) {
+		const struct vitals_row_filter *in = &o->filters[i];
+		size_t n = in->value_count;
+
+		f[i].match = in->match;
+		f[i].column = dup_string(in->column);
+		f[i].values = calloc(n ? n : 1, sizeof(*f[i].values));
+		f[i].lens = calloc(n ? n : 1, sizeof(*f[i].lens));
+		if (!f[i].column || !f[i].values || !f[i].lens)
+			goto out_free;
+		for (size_t k = 0; k < n; k++) {
+			f[i].values[k] = dup_string(in->values[k]);
+			if (!f[i].values[k])
+				goto out_free;
+			f[i].lens[k] = strlen(in->values[k]);
+			f[i].count++;
+		}
+	}
+	*out = f;
+	return VITALS_OK;
+out_free:
+	filters_free(f, o->filter_count);
+out_nomem:
+	copy_message(err, errlen, "out of memory");
+	return VITALS_E_NOMEM;
+}
+
+/*
+ * Set up the filters store.c applies to R: the time range on the column
+ * TIME (when not NULL) and R's row filters. The last DROP columns of R's
+ * schema were added for them and are not returned.
+ */
+static int reader_filter_setup(struct vitals_reader *r, const char *time, size_t drop,
                                const struct vitals_read_options *o)
 {
-	int idx = vitals_schema_find(&r->schema, time);
-	enum vitals_type t;
 	int rc;
 
-	if (idx < 0)
-		return store_reader_fail(r, VITALS_E_INVAL, "no column '%s'", time);
-	t = r->schema.fields[idx].type;
-	if (t != VITALS_TYPE_TIMESTAMP && t != VITALS_TYPE_INT64)
-		return store_reader_fail(r, VITALS_E_INVAL,
-		                         "column '%s' is %s, not a timestamp: it cannot bound a "
-		                         "time range",
-		                         time, vitals_type_name(t));
+	if (time) {
+		int idx = vitals_schema_find(&r->schema, time);
+		enum vitals_type t;
+
+		if (idx < 0)
+			return store_reader_fail(r, VITALS_E_INVAL, "no column '%s'", time);
+		t = r->schema.fields[idx].type;
+		if (t != VITALS_TYPE_TIMESTAMP && t != VITALS_TYPE_INT64)
+			return store_reader_fail(
+			    r, VITALS_E_INVAL,
+			    "column '%s' is %s, not a timestamp: it cannot bound a "
+			    "time range",
+			    time, vitals_type_name(t));
+		r->time_filter = 1;
+		r->time_col = (size_t)idx;
+		r->from = o->from;
+		r->to = o->to;
+	}
+	if (r->filter_count) {
+		r->filter_cols = calloc(r->filter_count, sizeof(*r->filter_cols));
+		if (!r->filter_cols)
+			return store_reader_fail(r, VITALS_E_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < r->filter_count; i++) {
+		const char *name = r->filters[i].column;
+		int idx = vitals_schema_find(&r->schema, name);
+
+		if (idx < 0)
+			return store_reader_fail(r, VITALS_E_INVAL, "no column '%s'", name);
+		if (r->schema.fields[idx].type != VITALS_TYPE_STRING)
+			return store_reader_fail(
+			    r, VITALS_E_INVAL,
+			    "column '%s' is %s, not a string: it cannot filter rows", name,
+			    vitals_type_name(r->schema.fields[idx].type));
+		r->filter_cols[i] = (size_t)idx;
+	}
 	r->filter = 1;
-	r->filter_col = (size_t)idx;
-	r->drop_last = drop_last;
-	r->from = o->from;
-	r->to = o->to;
+	r->drop = drop;
 	rc = vitals_schema_copy(&r->out_schema, &r->schema);
 	if (rc < 0)
 		return rc;
-	if (drop_last) {
-		/* The added column is the last one: forget it in the returned schema. */
+	/* The added columns are the last ones: forget them in the returned schema. */
+	while (drop-- > 0) {
 		r->out_schema.count--;
 		free(r->out_schema.fields[r->out_schema.count].name);
 	}
 	return vitals_batch_new(&r->out, &r->out_schema);
+}
+
+/* Whether NAME is among the first N of COLS. */
+static int has_column(const char *const *cols, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(cols[i], name) == 0)
+			return 1;
+	return 0;
 }
 
 int vitals_reader_open(struct vitals_reader **out, const char *path,
@@ -711,9 +830,12 @@ int vitals_reader_open(struct vitals_reader **out, const char *path,
 	struct vitals_read_options defaults;
 	struct store_read_plan plan;
 	struct vitals_reader *r = NULL, *probe = NULL;
+	const struct store_reader_ops *ops;
+	struct store_filter *flt = NULL;
 	const char **cols = NULL;
 	char *time = NULL;
-	int bounded, drop_last = 0, rc;
+	size_t drop = 0;
+	int bounded, rc;
 
 	*out = NULL;
 	if (!o) {
@@ -723,6 +845,10 @@ int vitals_reader_open(struct vitals_reader **out, const char *path,
 	if (o->from > o->to)
 		return store_fail(err, errlen, VITALS_E_INVAL, path,
 		                  "the time range ends before it starts");
+	rc = filters_copy(&flt, o, path, err, errlen);
+	if (rc < 0)
+		return rc;
+	ops = reader_ops(vitals_format_from_path(path));
 	bounded = o->from != INT64_MIN || o->to != INT64_MAX;
 	memset(&plan, 0, sizeof(plan));
 	plan.columns = o->columns;
@@ -744,7 +870,7 @@ int vitals_reader_open(struct vitals_reader **out, const char *path,
 		                                .to = INT64_MAX};
 		rc = reader_start(&probe, path, &whole, err, errlen);
 		if (rc < 0)
-			return rc;
+			goto out;
 		if (default_time_column(&probe->schema))
 			time = dup_string(default_time_column(&probe->schema));
 		else
@@ -752,39 +878,45 @@ int vitals_reader_open(struct vitals_reader **out, const char *path,
 			                "no timestamp column to bound a time range with");
 		vitals_reader_close(probe);
 		if (rc < 0)
-			return rc;
+			goto out;
 	}
 	if (bounded && !time) {
+		rc = VITALS_E_NOMEM;
 		copy_message(err, errlen, "out of memory");
-		return VITALS_E_NOMEM;
+		goto out;
 	}
-	if (time) {
-		plan.time_column = time;
-		if (plan.columns) {
-			int found = 0;
-			for (size_t i = 0; i < plan.column_count; i++)
-				found |= strcmp(plan.columns[i], time) == 0;
-			if (!found) {
-				/* Read the time column too, after the asked ones, and drop it. */
-				cols = calloc(plan.column_count + 1, sizeof(*cols));
-				if (!cols) {
-					rc = VITALS_E_NOMEM;
-					copy_message(err, errlen, "out of memory");
-					goto out;
-				}
-				memcpy(cols, plan.columns, plan.column_count * sizeof(*cols));
-				cols[plan.column_count] = time;
-				plan.columns = cols;
-				plan.column_count++;
-				drop_last = 1;
-			}
+	plan.time_column = time;
+	if (ops && ops->exact) {
+		plan.filters = flt;
+		plan.filter_count = o->filter_count;
+	} else if (plan.columns && (time || flt)) {
+		/* Read the columns the filters need too, after the asked ones, and drop them. */
+		size_t n = plan.column_count;
+
+		cols = calloc(n + 1 + o->filter_count, sizeof(*cols));
+		if (!cols) {
+			rc = VITALS_E_NOMEM;
+			copy_message(err, errlen, "out of memory");
+			goto out;
 		}
+		memcpy(cols, plan.columns, n * sizeof(*cols));
+		if (time && !has_column(cols, n, time))
+			cols[n++] = time;
+		for (size_t i = 0; i < o->filter_count; i++)
+			if (!has_column(cols, n, flt[i].column))
+				cols[n++] = flt[i].column;
+		drop = n - plan.column_count;
+		plan.columns = cols;
+		plan.column_count = n;
 	}
 	rc = reader_start(&r, path, &plan, err, errlen);
 	if (rc < 0)
 		goto out;
-	if (time) {
-		rc = reader_filter_setup(r, time, drop_last, o);
+	r->filters = flt;
+	r->filter_count = flt ? o->filter_count : 0;
+	flt = NULL;
+	if (!ops->exact && (time || r->filter_count)) {
+		rc = reader_filter_setup(r, time, drop, o);
 		if (rc < 0) {
 			copy_message(err, errlen, r->err[0] ? r->err : vitals_strerror(rc));
 			vitals_reader_close(r);
@@ -793,6 +925,7 @@ int vitals_reader_open(struct vitals_reader **out, const char *path,
 	}
 	*out = r;
 out:
+	filters_free(flt, o->filter_count);
 	free(cols);
 	free(time);
 	return rc;
@@ -836,10 +969,29 @@ const char *vitals_reader_errmsg(const struct vitals_reader *r)
 	return r->err;
 }
 
-/* Copy the rows of B inside the time range into r->out. */
+/* Whether row I of B passes r's time range and row filters. */
+static int row_kept(const struct vitals_reader *r, const struct vitals_batch *b, size_t i)
+{
+	if (r->time_filter) {
+		const struct vitals_column *t = &b->cols[r->time_col];
+
+		if ((t->valid && !t->valid[i]) || t->v.i64[i] < r->from || t->v.i64[i] > r->to)
+			return 0;
+	}
+	for (size_t f = 0; f < r->filter_count; f++) {
+		const struct vitals_column *c = &b->cols[r->filter_cols[f]];
+		size_t len = (size_t)(c->v.off[i + 1] - c->v.off[i]);
+
+		if ((c->valid && !c->valid[i]) ||
+		    !store_filter_match(&r->filters[f], len ? c->data + c->v.off[i] : "", len))
+			return 0;
+	}
+	return 1;
+}
+
+/* Copy the rows of B that pass the filters into r->out. */
 static int reader_filter(struct vitals_reader *r, const struct vitals_batch *b)
 {
-	const struct vitals_column *t = &b->cols[r->filter_col];
 	size_t n = r->out_schema.count, kept = 0;
 	int rc;
 
@@ -852,8 +1004,7 @@ static int reader_filter(struct vitals_reader *r, const struct vitals_batch *b)
 		r->select_cap = b->rows;
 	}
 	for (size_t i = 0; i < b->rows; i++) {
-		int keep =
-		    (!t->valid || t->valid[i]) && t->v.i64[i] >= r->from && t->v.i64[i] <= r->to;
+		int keep = row_kept(r, b, i);
 		r->select[i] = (uint8_t)keep;
 		kept += (size_t)keep;
 	}

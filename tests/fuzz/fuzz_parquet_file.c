@@ -2,7 +2,8 @@
  * Fuzz the Parquet reader with whole files: the input is written to a
  * memfd reached through a ".parquet" symlink, then read to the end through
  * vitals_reader_open() (all columns, then a time range when the file has a
- * timestamp column) and described with vitals_file_describe(). Failures must
+ * timestamp column, then row filters on its first string column, with and
+ * without the time range) and described with vitals_file_describe(). Failures must
  * name the file; batches must keep the invariants of table.h.
  */
 #include <stdint.h>
@@ -91,6 +92,41 @@ static void read_all(const struct vitals_read_options *o)
 	vitals_reader_close(r);
 }
 
+/* Read with row filters on the file's first string column, when it has one. */
+static void read_filtered(void)
+{
+	static const char *const values[] = {"a", "", "process"};
+	struct vitals_read_options o;
+	struct vitals_row_filter f;
+	struct vitals_reader *r;
+	const struct vitals_schema *s;
+	char err[512], *col = NULL;
+
+	if (vitals_reader_open(&r, link_path, NULL, err, sizeof(err)) != 0)
+		return;
+	s = vitals_reader_schema(r);
+	for (size_t i = 0; i < s->count && !col; i++)
+		if (s->fields[i].type == VITALS_TYPE_STRING)
+			col = strdup(s->fields[i].name);
+	vitals_reader_close(r);
+	if (!col)
+		return;
+	vitals_read_options_init(&o);
+	f.column = col;
+	f.values = values;
+	f.value_count = 3;
+	f.match = VITALS_MATCH_EQUAL;
+	o.filters = &f;
+	o.filter_count = 1;
+	read_all(&o);
+	f.match = VITALS_MATCH_PREFIX;
+	f.value_count = 1;
+	o.from = INT64_C(1600000000000000);
+	o.to = INT64_C(1800000000000000);
+	read_all(&o);
+	free(col);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vitals_read_options o;
@@ -106,6 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.from = INT64_C(1600000000000000);
 	o.to = INT64_C(1800000000000000);
 	read_all(&o);
+	read_filtered();
 	if (vitals_file_describe(&info, link_path, err, sizeof(err)) == 0) {
 		for (size_t g = 0; g < info->row_group_count; g++)
 			for (size_t c = 0; c < info->schema->count; c++)

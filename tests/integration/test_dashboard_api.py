@@ -91,14 +91,14 @@ def q(**params):
 
 
 def make_csv_trace(path):
-    """1000 rows of cpu 'total' at 1 s: busy 10, one spike of 99 at row 500; disk sda at 20."""
+    """1000 rows of cpu 'total' at 1 s: busy 10, one spike of 99 at row 500; disk sda ("main disk") at 20."""
     with open(path, "w") as f:
         f.write("time,kind,id,name,busy_percent\n")
         for i in range(1000):
             t = T0 + i * 1000000
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 1000000)) + "Z"
             f.write("%s,cpu,total,total,%s\n" % (stamp, "99" if i == 500 else "10"))
-            f.write("%s,disk,sda,sda,20\n" % stamp)
+            f.write("%s,disk,sda,main disk,20\n" % stamp)
 
 
 def is_error(doc, status):
@@ -153,6 +153,14 @@ def check_trace_and_series(s):
     ser = doc["series"][0] if doc and doc.get("series") else {}
     report(st == 200 and len(ser.get("t", [])) == 100 and ser["t"][0] == frm and ser["t"][-1] == to,
            "series: from/to select exactly the rows in the range", ser.get("t", [])[:3])
+    # One entity: the whole range read once, then a zoom inside it from the points kept in memory.
+    s.get("/api/series?" + q(file="spike.csv", kind="cpu", metric="busy_percent", id="total", points=7))
+    st, zdoc, _, _ = s.get("/api/series?" + q(file="spike.csv", kind="cpu", metric="busy_percent", id="total",
+                                               points=1000, **{"from": frm, "to": to}))
+    zser = zdoc["series"][0] if zdoc and zdoc.get("series") else {}
+    report(st == 200 and all(zser.get(k) == ser.get(k) for k in ("t", "min", "max", "mean", "count"))
+           and zdoc["rows_read"] == 100,
+           "series: a zoom served from the points of an earlier read equals the read", zdoc and zdoc.get("rows_read"))
     st, doc, _, _ = s.get("/api/series?" + q(file="spike.csv", kind="cpu", metric="busy_percent",
                                               **{"from": "2025-12-01T00:08:20Z", "to": "2025-12-01T00:08:20Z"}))
     ser = doc["series"][0] if doc and doc.get("series") else {}
@@ -161,6 +169,8 @@ def check_trace_and_series(s):
     ids = [x["id"] for x in doc["series"]] if doc else []
     report(st == 200 and ids == ["sda", "nvme9"] and doc["series"][1]["t"] == [],
            "series: asked ids in order; an absent one is empty", ids)
+    names = [x.get("name") for x in doc["series"]] if doc else []
+    report(names == ["main disk", "nvme9"], "series: each names its entity (the id when the file has no name)", names)
     st, doc, _, _ = s.get("/api/series?" + q(file="datafile:0", kind="cpu", metric="busy_percent", id="total", points=50))
     ser = doc["series"][0] if doc and doc.get("series") else {}
     vals = [v for v in ser.get("max", []) if v is not None]

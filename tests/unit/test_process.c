@@ -6,11 +6,14 @@
  */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vitals/vitals.h>
 
@@ -299,7 +302,7 @@ static void test_rates_and_backwards(void **state)
 	fake_write(root, &f);
 	c = open_tree(root, NULL, 0);
 	vitals_collector_sample(c);
-	usleep(100000);
+	usleep(300000);
 	f.utime += 30;
 	f.stime += 20;
 	f.minflt += 500;
@@ -312,11 +315,12 @@ static void test_rates_and_backwards(void **state)
 	assert_non_null(e);
 	/*
 	 * Rates divide by the time between two reads of this process, which is
-	 * the sample interval give or take the scan's own jitter.
+	 * the sample interval give or take the scan's own jitter (which a
+	 * loaded machine stretches to some milliseconds: 10% of 0.3 s).
 	 */
-	assert_true(fabs(val(e, VITALS_PROC_CPU_PERCENT) / (50 / hz / dt * 100) - 1) < 0.05);
-	assert_true(fabs(val(e, VITALS_PROC_MINOR_FAULTS_RATE) / (500 / dt) - 1) < 0.05);
-	assert_true(fabs(val(e, VITALS_PROC_READ_BYTES_RATE) / ((1 << 20) / dt) - 1) < 0.05);
+	assert_true(fabs(val(e, VITALS_PROC_CPU_PERCENT) / (50 / hz / dt * 100) - 1) < 0.1);
+	assert_true(fabs(val(e, VITALS_PROC_MINOR_FAULTS_RATE) / (500 / dt) - 1) < 0.1);
+	assert_true(fabs(val(e, VITALS_PROC_READ_BYTES_RATE) / ((1 << 20) / dt) - 1) < 0.1);
 	assert_true(val(e, VITALS_PROC_WRITE_BYTES_RATE) == 0);
 
 	/* counters going backwards give missing rates, never negative ones */
@@ -597,9 +601,6 @@ static void test_real_self(void **state)
 	struct vitals_collector *c;
 	const struct vitals_entity *e;
 	char err[256];
-	int listed = 0;
-	struct stat st;
-	char path[64];
 
 	(void)state;
 	vitals_collector_options_init(&o);
@@ -617,26 +618,60 @@ static void test_real_self(void **state)
 	assert_true(val(e, VITALS_PROC_RSS) > 0);
 	assert_non_null(strstr(vitals_entity_attr(e, VITALS_PROC_ATTR_CMDLINE), "test_process"));
 	assert_true(val(e, VITALS_PROC_CPU_PERCENT) >= 0);
-	/* the descriptor count matches a listing of /proc/self/fd (minus the listing's own) */
-	snprintf(path, sizeof(path), "/proc/%d/fd", getpid());
-	{
-		char cmd[128];
-		FILE *p;
-
-		snprintf(cmd, sizeof(cmd), "ls %s | wc -l", path);
-		p = popen(cmd, "r");
-		assert_non_null(p);
-		assert_int_equal(fscanf(p, "%d", &listed), 1);
-		pclose(p);
-	}
-	assert_true(stat(path, &st) == 0);
-	vitals_collector_sample(c);
-	e = vitals_collector_entity(c, VITALS_KIND_PROCESS, 0);
-	/* popen's pipe is closed again; the count is what we hold now, give or take the pipe */
-	assert_true(fabs(val(e, VITALS_PROC_FDS) - listed) <= 2);
 	assert_non_null(vitals_collector_process(c, getpid()));
 	assert_non_null(vitals_collector_process(c, 1));
 	vitals_collector_free(c);
+}
+
+/*
+ * The descriptor count of a real process: a child that holds exactly
+ * stdin, stdout, stderr and ten more. (Not this process: the collector's
+ * own descriptors move with whatever else the machine runs meanwhile.)
+ */
+static void test_real_fds(void **state)
+{
+	struct vitals_collector_options o;
+	struct vitals_collector *c;
+	const struct vitals_entity *e;
+	char err[256];
+	int ready[2];
+	char b;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (int fd = 3; fd < 4096; fd++)
+			if (fd != ready[1])
+				close(fd);
+		for (int i = 0; i < 10; i++)
+			if (open("/dev/null", O_RDONLY) < 0)
+				_exit(1);
+		/* ten, then the pipe's end closed: 3 + 10 held while it sleeps */
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		close(ready[1]);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &b, 1), 1);
+	close(ready[0]);
+	usleep(20000);
+	vitals_collector_options_init(&o);
+	o.scope.pid = pid;
+	o.scope.depth = 0;
+	assert_int_equal(vitals_collector_new(&c, &o, err, sizeof(err)), VITALS_OK);
+	vitals_collector_sample(c);
+	assert_int_equal(vitals_collector_count(c, VITALS_KIND_PROCESS), 1);
+	e = vitals_collector_entity(c, VITALS_KIND_PROCESS, 0);
+	assert_true(val(e, VITALS_PROC_PID) == pid);
+	assert_int_equal((int)val(e, VITALS_PROC_FDS), 13);
+	vitals_collector_free(c);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 }
 
 int main(void)
@@ -654,6 +689,7 @@ int main(void)
 	    cmocka_unit_test(test_scope),
 	    cmocka_unit_test(test_proctree),
 	    cmocka_unit_test(test_real_self),
+	    cmocka_unit_test(test_real_fds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include "analyze/gnuplot.h"
 #include "analyze/svg.h"
 #include "cli/cli.h"
+#include "record/loop.h"
 
 static const char usage_text[] =
     "usage: vitals plot TRACE [-o OUT.svg] [--gnuplot DIR] [--metric NAME[,NAME...]]\n"
@@ -116,29 +117,6 @@ static int zone_known(const char *name)
 	return ok;
 }
 
-/* This machine's zone name, for the axis: TZ, /etc/localtime's link, or "local time". */
-static const char *local_zone_name(char *buf, size_t len)
-{
-	const char *tz = getenv("TZ");
-	ssize_t n;
-	char link[PATH_MAX];
-
-	if (tz && *tz)
-		return tz[0] == ':' ? tz + 1 : tz;
-	n = readlink("/etc/localtime", link, sizeof(link) - 1);
-	if (n > 0) {
-		const char *z;
-
-		link[n] = '\0';
-		z = strstr(link, "zoneinfo/");
-		if (z) {
-			snprintf(buf, len, "%s", z + strlen("zoneinfo/"));
-			return buf;
-		}
-	}
-	return "local time";
-}
-
 int cli_use_zone(const char *cmd, const char *tz, const char *data_zone, char *shown, size_t len)
 {
 	const char *zone = tz;
@@ -156,9 +134,7 @@ int cli_use_zone(const char *cmd, const char *tz, const char *data_zone, char *s
 			zone = "local";
 	}
 	if (strcmp(zone, "local") == 0) {
-		char buf[256];
-
-		snprintf(shown, len, "%s", local_zone_name(buf, sizeof(buf)));
+		record_local_zone(shown, len);
 		tzset();
 		return 0;
 	}

@@ -800,9 +800,15 @@ static void map_processes(struct cgroup_state *s, struct cg *g)
 		pc = process_cgroup(e);
 		if (pc->listing == s->listings && pc->group && pc->group != s->root_group)
 			continue;
+		/*
+		 * One new since the last listing may still move itself after
+		 * this one read its list: its group is read each sample until
+		 * the next listing too.
+		 */
+		if (pc->listing != s->listings)
+			pc->young = pc->young == 2;
 		pc->group = g;
 		pc->listing = s->listings;
-		pc->young = 0;
 	}
 }
 
@@ -1199,9 +1205,10 @@ static void cg_mark_active(struct cgroup_state *s)
 		 * group after the fork (systemd, container runtimes).
 		 */
 		if (pc->listing != s->listings || pc->young) {
+			if (pc->listing != s->listings)
+				pc->young = 2; /* new since the listing */
 			pc->group = cg_of_new_process(s, e, &nearest);
 			pc->listing = s->listings;
-			pc->young = 1;
 			ran = 1;
 		}
 		g = (struct cg *)pc->group;

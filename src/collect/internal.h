@@ -191,7 +191,8 @@ struct proc_cgroup {
 	const void *group; /* the cgroup source's; NULL: no known group */
 	unsigned listing;  /* the cgroup source's listing it is of; 0: never */
 	double children;   /* CPU seconds of its reaped children when last seen */
-	int young;         /* started since the listing: its group is read again each sample */
+	int young; /* its group is read again each sample: 2 new since the listing, 1 since the one
+	            * before */
 };
 
 /* That of process entity E (one the process source published). */

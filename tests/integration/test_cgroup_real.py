@@ -205,7 +205,7 @@ def main():
         except (OSError, subprocess.SubprocessError) as e:
             print("skipped: could not start a process inside the new groups: %s" % e)
             return 0
-        busy = start("busy", paths)
+        busy = start("busy", paths, ahead=True)
         procs = [alloc, busy]
         print("groups in: " + ", ".join(moved))
         time.sleep(0.3)  # some CPU for the busy helper before the first reading

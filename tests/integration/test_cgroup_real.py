@@ -55,13 +55,20 @@ def hierarchies():
     return found
 
 
-def start(helper, groups, *args):
+def start(helper, groups, *args, ahead=False):
     """HELPER started inside GROUPS: it joins them before exec, so the memory it
-    touches is charged to them (charges made before a move stay behind)."""
+    touches is charged to them (charges made before a move stay behind).
+    AHEAD: at nice -10, so that on a loaded machine it still gets the CPU it
+    is there to show."""
     def join():
         for path in groups:
             with open(os.path.join(path, "cgroup.procs"), "w") as f:
                 f.write(str(os.getpid()))
+        if ahead:
+            try:
+                os.nice(-10)
+            except OSError:
+                pass
 
     p = subprocess.Popen([os.path.join(HELPERS, helper)] + list(args), stdout=subprocess.PIPE,
                          text=True, preexec_fn=join)
@@ -98,7 +105,7 @@ def record_part(made, has_memory):
                                 "--duration", "4", "--no-gpu", "--quiet"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         time.sleep(1.3)
-        busy = start("busy", paths)
+        busy = start("busy", paths, ahead=True)
         procs.append(busy)
         time.sleep(1.0)
         move(idle.pid, other)
@@ -139,7 +146,9 @@ def record_part(made, has_memory):
         check("started between listings, it is mapped to its group at once",
               execd and execd[0]["cgroup"] == "/" + NAME,
               [(r["name"], r["cgroup"]) for r in execd[:3]])
-        spinning = [t for t in seen if (proc[(t, busy.pid)]["cpu_percent"] or 0) > 30]
+        # Spinning: over 15% of a core in the sample (ticks of 10 ms in 0.1 s;
+        # a loaded machine may give it less than the whole core).
+        spinning = [t for t in seen if (proc[(t, busy.pid)]["cpu_percent"] or 0) > 15]
         lagging = [t for t in spinning if (group[(t, "/" + NAME)]["cpu_percent"] or 0) < 5]
         check("whenever it spins, its group's CPU shows it in the same sample",
               spinning and not lagging, (len(spinning), lagging[:3]))
@@ -196,7 +205,7 @@ def main():
         except (OSError, subprocess.SubprocessError) as e:
             print("skipped: could not start a process inside the new groups: %s" % e)
             return 0
-        busy = start("busy", paths)
+        busy = start("busy", paths, ahead=True)
         procs = [alloc, busy]
         print("groups in: " + ", ".join(moved))
         time.sleep(0.3)  # some CPU for the busy helper before the first reading

@@ -325,6 +325,15 @@ def read_sse(s, n_samples, timeout=20, pid=None):
     return ctype, out
 
 
+def file_id(p):
+    """What changes when P is rewritten or replaced: inode, size, mtime; None if absent."""
+    try:
+        st = os.stat(p)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def check_tracing(s):
     st, doc, _, _ = s.request("POST", "/api/tracing/start",
                               {"output": "live.parquet", "sample_interval": 0.2, "write_interval": 1,
@@ -350,10 +359,21 @@ def check_tracing(s):
     report(st == 201, "an event into the file being traced: 201", doc)
     series_q = "/api/series?" + q(file="live.parquet", kind="system", metric="mem_used_bytes", points=10000)
     time.sleep(1.2)
-    st, doc, _, _ = s.get(series_q)
+    # The tracer rewrites the file every second: the two requests must fall
+    # between two writes (the file's identity unchanged around them), else
+    # they are asked again; a loaded machine may need a few tries.
+    live = os.path.join(data, "live.parquet")
+    for tries in range(1, 21):
+        before = file_id(live)
+        st, doc, _, _ = s.get(series_q)
+        st2, doc2, _, _ = s.get(series_q)
+        same = before is not None and file_id(live) == before
+        if same:
+            break
     n1 = sum(doc["series"][0]["count"]) if st == 200 and doc["series"] else 0
-    st, doc2, _, _ = s.get(series_q)
-    report(st == 200 and doc2 == doc, "the same series request twice on an unchanged file: the same answer")
+    report(st == 200 and st2 == 200 and doc2 == doc and same,
+           "the same series request twice on an unchanged file: the same answer",
+           "%d tries" % tries)
     ents_q = "/api/entities?" + q(file="live.parquet", kind="system")
     st, doc, _, _ = s.get(ents_q)
     e1 = doc["kinds"][0]["entities"][0]["rows"] if st == 200 and doc["kinds"] else 0

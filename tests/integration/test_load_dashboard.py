@@ -35,6 +35,16 @@ results = {"passed": 0, "failed": 0}
 tmp = tempfile.mkdtemp(prefix="vitals-load-")
 
 
+def ahead():
+    """nice -10 when this test may ask for it (root), else nothing: the server
+    and wrk both run above the rest of a loaded CI machine, so the latencies
+    measured are the server's under wrk's load, not the host's."""
+    if shutil.which("nice") and subprocess.run(["nice", "-n", "-10", "true"],
+                                               capture_output=True).returncode == 0:
+        return ["nice", "-n", "-10"]
+    return []
+
+
 def report(ok, name, detail=""):
     results["passed" if ok else "failed"] += 1
     print("%s - %s%s" % ("ok" if ok else "FAIL", name, ": " + str(detail)[:600] if detail and not ok else ""),
@@ -104,7 +114,7 @@ def distinct(wrk, port):
     script = os.path.join(tmp, "distinct.lua")
     with open(script, "w") as f:
         f.write(DISTINCT_LUA.replace("FIRST", str(first)))
-    w = subprocess.run([wrk, "-t2", "-c100", "-d%ds" % SECONDS, "--timeout", "30s", "-s", script,
+    w = subprocess.run(ahead() + [wrk, "-t2", "-c100", "-d%ds" % SECONDS, "--timeout", "30s", "-s", script,
                         "http://127.0.0.1:%d/" % port],
                        capture_output=True, text=True, timeout=SECONDS + 90)
     out = w.stdout
@@ -139,7 +149,7 @@ def main():
         print("skipped: wrk is not installed (Debian package wrk)")
         print("0 passed, 0 failed")
         return 0
-    p = subprocess.Popen([VITALS, "dashboard", "--port", "0", "--quiet", "--data-dir", tmp, "--token", TOKEN],
+    p = subprocess.Popen(ahead() + [VITALS, "dashboard", "--port", "0", "--quiet", "--data-dir", tmp, "--token", TOKEN],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     port = urllib.parse.urlsplit(p.stdout.readline().strip().split(" on ")[-1]).port
 
@@ -194,7 +204,7 @@ def main():
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         t0 = time.time()
-        w = subprocess.run([wrk, "-t2", "-c100", "-d%ds" % SECONDS, "--timeout", "10s", "--latency", url],
+        w = subprocess.run(ahead() + [wrk, "-t2", "-c100", "-d%ds" % SECONDS, "--timeout", "10s", "--latency", url],
                            capture_output=True, text=True, timeout=SECONDS + 60)
         stop_watch.set()
         watcher.join()

@@ -13,6 +13,7 @@ DuckDB (npm @duckdb/node-api, through tests/js/duckquery.mjs) is the
 independent reader. Prints one line per check, then "N passed, M failed".
 """
 import json
+import math
 import os
 import random
 import re
@@ -74,6 +75,78 @@ def sample_times(f, reader="read_parquet"):
     return [r[0] for r in rows]
 
 
+_prio = None
+
+
+def priority():
+    """What runs the recorder ahead of the machine's other work, when this
+    test may ask for it (root): SCHED_FIFO with reset-on-fork (a traced
+    command runs as usual), else nice -10, else nothing. The schedule checks
+    then measure vitals' own timing rather than the load of a shared CI
+    machine. Returns (argv prefix, a word for the details)."""
+    global _prio
+    if _prio is None:
+        _prio = ([], "normal priority")
+        for pre, word in ((["chrt", "-R", "-f", "10"], "SCHED_FIFO"),
+                          (["nice", "-n", "-10"], "nice -10")):
+            if shutil.which(pre[0]) and subprocess.run(
+                    pre + ["true"], capture_output=True).returncode == 0:
+                _prio = (pre, word)
+                break
+    return _prio
+
+
+def run_delay(pid):
+    """Seconds PID has waited on a run queue for a CPU (/proc/PID/schedstat), or None."""
+    try:
+        with open("/proc/%d/schedstat" % pid) as fh:
+            return int(fh.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def watch(p, timeout, pid_of=lambda p: p.pid):
+    """Wait for P (a Popen with pipes) and follow the recorder's run-queue
+    wait meanwhile: (stdout, stderr, seconds it waited for a CPU, as last
+    seen before it ended)."""
+    deadline = time.time() + timeout
+    waited = 0.0
+    while True:
+        pid = pid_of(p)
+        if pid:
+            d = run_delay(pid)
+            waited = d if d is not None else waited
+        try:
+            out, err = p.communicate(timeout=0.02)
+            return out, err, waited
+        except subprocess.TimeoutExpired:
+            if time.time() > deadline:
+                p.kill()
+                p.communicate()
+                raise
+
+
+def record_watched(*args, timeout=60):
+    """`vitals record ARGS` at the priority above: (CompletedProcess, seconds it
+    waited for a CPU)."""
+    pre, _ = priority()
+    argv = pre + [VITALS, "record"] + [str(a) for a in args]
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    out, err, waited = watch(p, timeout)
+    return subprocess.CompletedProcess(argv, p.returncode, out, err), waited
+
+
+def starved(waited, interval):
+    """Slots the recorder may have lost to the host: one per interval it
+    waited for a CPU (> 20 ms in all, else none), and a note saying so."""
+    if waited is None or waited <= 0.02:
+        return 0, ""
+    n = int(math.ceil(waited / interval))
+    return n, "; widened by %d slot(s): the recorder (%s) waited %.3f s for a CPU" % (
+        n, priority()[1], waited)
+
+
 def run_check(name, fn):
     try:
         ok, detail = fn()
@@ -86,22 +159,35 @@ def run_check(name, fn):
 
 def check_schedule():
     f = path("sched.parquet")
-    out = vitals("record", "-o", f, "--sample-interval", "0.05", "--write-interval", "1",
-                 "--duration", "6", "--processes", "none", "-q")
+    out, waited = record_watched("-o", f, "--sample-interval", "0.05", "--write-interval", "1",
+                                 "--duration", "6", "--processes", "none", "-q")
     if out.returncode != 0:
         return False, "exit %d: %s" % (out.returncode, out.stderr.strip())
     t = sample_times(f)
     gaps = [(b - a) / 1e6 for a, b in zip(t, t[1:])]
-    # On the schedule: every sample within 25 ms of start + k * 50 ms.
+    # On the schedule: every sample within 15 ms of start + k * 50 ms (25 ms,
+    # half the interval, could never be missed).
     off = [((x - t[0]) / 1e6) / 0.05 for x in t]
-    late = sum(1 for o in off if abs(o - round(o)) * 0.05 > 0.025)
+    late = sum(1 for o in off if abs(o - round(o)) * 0.05 > 0.015)
     span = (t[-1] - t[0]) / 1e6
-    detail = "%d samples (want 120 +- 1), span %.3f s, %d off the schedule, gaps %.3f..%.3f s" % (
-        len(t), span, late, min(gaps), max(gaps))
-    ok = abs(len(t) - 120) <= 1 and late <= 2 and abs(span - 0.05 * (len(t) - 1)) < 0.06
+    # Slots lost to a starved recorder (measured, not guessed) are the only
+    # slack. The loop gives slots up only when more than an interval behind,
+    # so what it gave up shows as long gaps (over 1.3 intervals); samples
+    # missing without them are a fault (a drifting schedule), whatever the load.
+    lost, why = starved(waited, 0.05)
+    behind = int(sum(g / 0.05 - 1 for g in gaps if g > 1.3 * 0.05))
+    missing = 120 - len(t)
+    detail = "%d samples (want 120 +- 1), %.2f s in long gaps, span %.3f s, %d off the " \
+        "schedule, gaps %.3f..%.3f s, %s%s" % (len(t), behind * 0.05, span, late, min(gaps),
+                                              max(gaps), priority()[1], why)
+    # No drift: never past the last slot (119 x 50 ms), never more samples
+    # than slots, the span what the count says or longer by slots given up.
+    spanned = 0.05 * (len(t) - 1) - 0.06 < span < 0.05 * 119 + 0.06
+    off_ok = 2 + min(4 * lost, len(t) // 4)
+    ok = -1 <= missing <= 1 + min(lost, behind) and late <= off_ok and spanned
     if SANITIZED and not ok:
         # Under ASan a sample can overrun its slot; the schedule then skips a slot, never drifts.
-        ok = abs(len(t) - 120) <= 6 and late <= 6
+        ok = -1 <= missing <= 6 + min(lost, behind) and late <= 4 + off_ok and spanned
     return ok, detail
 
 
@@ -284,16 +370,17 @@ def check_continue_and_sigint():
 def check_rotate():
     d = path("rot")
     os.mkdir(d)
-    out = vitals("record", "-o", os.path.join(d, "seg.parquet"), "--sample-interval", "0.1",
-                 "--write-interval", "0.3", "--rotate", "1s", "--duration", "3.5", "-q",
-                 "--processes", "none")
+    out, waited = record_watched("-o", os.path.join(d, "seg.parquet"), "--sample-interval",
+                                 "0.1", "--write-interval", "0.3", "--rotate", "1s",
+                                 "--duration", "3.5", "-q", "--processes", "none")
     segs = sorted(x for x in os.listdir(d) if x.endswith(".parquet"))
     if out.returncode != 0 or len(segs) < 2:
         return False, "exit %d, segments %r: %s" % (out.returncode, segs, out.stderr)
     total = duck("SELECT count(*) FROM '%s/seg-*.parquet' WHERE kind = 'system'" % d)[0][0][0]
-    if abs(total - 35) > 1:
-        return False, "%d samples over %d segments, want 35" % (total, len(segs))
-    return True, "%d segments, %d samples in all" % (len(segs), total)
+    lost, why = starved(waited, 0.1)
+    if not 35 - 1 - lost <= total <= 36:
+        return False, "%d samples over %d segments, want 35%s" % (total, len(segs), why)
+    return True, "%d segments, %d samples in all%s" % (len(segs), total, why)
 
 
 def check_refused():
@@ -329,8 +416,8 @@ def check_refused():
 def check_churn():
     f = path("churn.parquet")
     churn = os.path.join(HELPERS, "churn")
-    out = vitals("record", "-o", f, "--sample-interval", "0.02", "-q", "--", churn, 200, 3,
-                 timeout=120)
+    out, waited = record_watched("-o", f, "--sample-interval", "0.02", "-q", "--", churn, 200,
+                                 3, timeout=120)
     if out.returncode != 0:
         return False, "exit %d: %s" % (out.returncode, out.stderr.strip())
     res = duck("SELECT count(DISTINCT (pid, start_time)), count(DISTINCT pid), "
@@ -347,10 +434,13 @@ def check_churn():
     series, pids, absurd = res[0][0]
     backwards = res[1][0][0]
     renamed = res[2][0][0]
-    detail = "%d process series (%d pids), %d absurd values, %d backwards, %d renamed" % (
-        series, pids, absurd, backwards, renamed)
-    # The children live a few ms; at 20 ms a good share of them is seen.
-    return series >= 20 and absurd == 0 and backwards == 0 and renamed <= 1, detail
+    # The children live a few ms; at 20 ms a good share of them is seen
+    # (3 s is 150 slots), fewer by the slots a starved recorder lost.
+    lost, why = starved(waited, 0.02)
+    want = max(5, 20 - lost // 5)
+    detail = "%d process series (%d pids), %d absurd values, %d backwards, %d renamed%s" % (
+        series, pids, absurd, backwards, renamed, why)
+    return series >= want and absurd == 0 and backwards == 0 and renamed <= 1, detail
 
 
 def check_disk_full():
@@ -433,13 +523,22 @@ def check_status_line():
     if not shutil.which("script"):
         return False, "no script(1) to give vitals a terminal"
     f = path("tty.parquet")
-    cmd = "%s record -o %s --sample-interval 0.1 --duration 1.2 --processes none" % (VITALS, f)
-    out = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True,
-                         timeout=60, stdin=subprocess.DEVNULL)
-    text = out.stdout.decode(errors="replace")
+    cmd = "exec %s %s record -o %s --sample-interval 0.1 --duration 1.2 --processes none" % (
+        " ".join(priority()[0]), VITALS, f)
+    p = subprocess.Popen(["script", "-qec", cmd, "/dev/null"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    raw, _, waited = watch(p, 60, lambda p: child_of(p.pid))
+    text = raw.decode(errors="replace")
     updates = text.count("\r\x1b[K")
-    if out.returncode != 0 or updates < 5 or "samples 12" not in text or "cpu " not in text:
-        return False, "exit %d, %d updates: %r" % (out.returncode, updates, text[-300:])
+    said = [int(n) for n in re.findall(r"samples (\d+)", text)]
+    # The line's last count is the file's, and 12 (1.2 s at 0.1 s) unless the
+    # recorder was starved of a CPU.
+    lost, why = starved(waited, 0.1)
+    taken = len(sample_times(f)) if p.returncode == 0 else -1
+    if p.returncode != 0 or updates < 5 or "cpu " not in text or not said or \
+            said[-1] != taken or not 12 - lost <= taken <= 12:
+        return False, "exit %d, %d updates, said %r, %d samples in the file%s: %r" % (
+            p.returncode, updates, said[-1:], taken, why, text[-300:])
     piped = vitals("record", "-o", path("notty.parquet"), "--sample-interval", "0.1",
                    "--duration", "0.5", "--processes", "none")
     if piped.stderr:
@@ -449,8 +548,8 @@ def check_status_line():
     if b"recording" in quiet.stdout:
         return False, "--quiet still showed the status line"
     last = text.strip().splitlines()[-1].split("\x1b[K")[-1]
-    return True, "%d updates on a terminal, none without one or with --quiet; last: %s" % (
-        updates, last.strip())
+    return True, "%d updates on a terminal, none without one or with --quiet; last: %s%s" % (
+        updates, last.strip(), why)
 
 
 def main():

@@ -66,6 +66,18 @@ async function ready(page) {
 // What a chart shows: its points and lines (from the page's data
 // attributes), the tick labels of its time axis, and how many pixels of its
 // plot canvas are painted (a chart that draws nothing has none).
+// Poll GET until DONE(value) or MS pass (a loaded machine redraws late); the
+// last value, for the check that follows to judge.
+async function settle(get, done, ms = 10000) {
+  const end = Date.now() + ms;
+  let v = await get();
+  while (!done(v) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+    v = await get();
+  }
+  return v;
+}
+
 async function chartState(page, key) {
   return page.evaluate((k) => {
     const card = document.getElementById(`chart-${k}`);
@@ -195,18 +207,17 @@ try {
   await page.mouse.down();
   await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
   await page.mouse.up();
-  await page.waitForTimeout(600);
-  const zc = await chartState(page, 'cpu');
-  const zm = await chartState(page, 'mem');
   const span = (v) => {
     const [a, b] = v.split(',').map(Number);
     return b - a;
   };
+  const zc = await settle(() => chartState(page, 'cpu'), (c) => c.view && c.view !== before.view);
+  const zm = await settle(() => chartState(page, 'mem'), (c) => c.view === zc.view);
   check(zc.view && zm.view && zc.view === zm.view && span(zm.view) < span(before.view) * 0.5,
     'a drag on one chart zooms every chart to the same window', `${before.view} -> ${zc.view} / ${zm.view}`);
   await page.dblclick('#chart-cpu .u-over', { position: { x: box.width / 2, y: box.height / 2 } });
-  await page.waitForTimeout(600);
-  const reset = await chartState(page, 'mem');
+  const reset = await settle(() => chartState(page, 'mem'),
+    (c) => Math.abs(span(c.view) - span(before.view)) < 0.05 * span(before.view));
   check(Math.abs(span(reset.view) - span(before.view)) < 0.05 * span(before.view),
     'a double-click shows the whole range again', `${reset.view} vs ${before.view}`);
 
@@ -219,17 +230,23 @@ try {
       h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) >>> 0;
     return h;
   });
-  const raw = await pixels();
+  // The picture once it stops changing (the reset above may still be drawing).
+  let raw = await pixels();
+  for (const end = Date.now() + 10000; Date.now() < end;) {
+    await new Promise((r) => setTimeout(r, 150));
+    const again = await pixels();
+    if (again === raw)
+      break;
+    raw = again;
+  }
   await page.fill('#smooth', '8');
   await page.dispatchEvent('#smooth', 'input');
-  await page.waitForTimeout(200);
-  const smoothed = await pixels();
+  const smoothed = await settle(pixels, (h) => h !== raw);
   check(smoothed !== raw && /8 samples/.test(await page.textContent('#smooth-value')),
     'smoothing redraws the lines as a moving average');
   await page.fill('#smooth', '1');
   await page.dispatchEvent('#smooth', 'input');
-  await page.waitForTimeout(200);
-  check(await pixels() === raw, 'smoothing off draws the samples again');
+  check(await settle(pixels, (h) => h === raw) === raw, 'smoothing off draws the samples again');
 
   {
     const [f0, t0] = before.view.split(',').map(Number);
@@ -240,8 +257,11 @@ try {
     await page.fill('#range-from', iso(a));
     await page.fill('#range-to', iso(b));
     await page.click('#range-apply');
-    await page.waitForTimeout(700);
-    const cr = await chartState(page, 'mem');
+    const inside = (c) => {
+      const [x, y] = c.view.split(',').map(Number);
+      return x >= a - 0.01 && y <= b + 0.01;
+    };
+    const cr = await settle(() => chartState(page, 'mem'), inside);
     const [va, vb] = cr.view.split(',').map(Number);
     check(va >= a - 0.01 && vb <= b + 0.01 && cr.points >= 2 && cr.points < before.points,
       'a custom range shows only that range', `${a}..${b}: ${cr.view}, ${cr.points} points`);

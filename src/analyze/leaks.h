@@ -124,6 +124,7 @@ struct leak_options {
 	double min_confidence; /* default 0.99 */
 	int all;               /* 1: also list the series that are not suspects, after them */
 	int64_t from, to;      /* leaks_load(): the time range to read; default: all */
+	int no_follow;         /* leaks_load(): a file that is a symbolic link is not read */
 };
 
 struct leak_suspect {

@@ -814,6 +814,8 @@ enum MHD_Result api_entities(struct request *rq)
 	} else {
 		key.failed = 1;
 	}
+	if (rq_turn_take(rq, &ret) < 0)
+		goto out;
 	kind_filter = (struct vitals_row_filter){"kind", &kind_arg, 1, VITALS_MATCH_EQUAL};
 	if (open_projected(&r, f.path, !f.datafile, cols, 5, have, from, to, &kind_filter,
 	                   only >= 0, err, sizeof(err)) < 0) {
@@ -1412,6 +1414,10 @@ enum MHD_Result api_series(struct request *rq)
 	if (!from_s || !to_s) {
 		int64_t first, last;
 
+		/* A Parquet file's span is in its footer; another's is a read. */
+		if (vitals_format_from_path(f.path) != VITALS_FORMAT_PARQUET &&
+		    rq_turn_take(rq, &ret) < 0)
+			goto out;
 		if (time_span(f.path, !f.datafile, &first, &last, err, sizeof(err)) < 0) {
 			ret = reply_error(rq, 422, "%s", err);
 			goto out;
@@ -1512,6 +1518,8 @@ enum MHD_Result api_series(struct request *rq)
 	} else {
 		skey.failed = 1;
 	}
+	if (rq_turn_take(rq, &ret) < 0)
+		goto out;
 	cols[0] = "time";
 	cols[1] = "kind";
 	cols[2] = "id";

@@ -39,6 +39,25 @@ const char *leak_kind_name(enum leak_kind k)
 	return "?";
 }
 
+const char *leak_suspect_note(const struct leak_suspect *s, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (s->explained_by >= 0 && s->kind == LEAK_SUBTREE)
+		snprintf(buf, len, "%zu processes, grows with process %lld", s->members,
+		         (long long)s->explained_by);
+	else if (s->explained_by >= 0)
+		snprintf(buf, len, "grows with process %lld", (long long)s->explained_by);
+	else if (s->kind == LEAK_SUBTREE)
+		snprintf(buf, len, "%zu processes", s->members);
+	else if (s->heap == LEAK_HEAP_GROWS)
+		snprintf(buf, len, "heap in use grows too: a leak");
+	else if (s->heap == LEAK_HEAP_RETENTION)
+		snprintf(
+		    buf, len,
+		    "heap in use flat: allocator retention (vitals_release_memory() returns it)");
+	return buf;
+}
+
 void leak_options_init(struct leak_options *o)
 {
 	memset(o, 0, sizeof(*o));

@@ -159,6 +159,13 @@ struct leak_suspect {
 	int64_t explained_start_time;
 };
 
+/*
+ * What the table's NOTE column says of S into BUF (LEN bytes), "" when
+ * nothing: the process whose growth a cgroup's or subtree's is, a
+ * subtree's size, the heap's verdict. BUF.
+ */
+const char *leak_suspect_note(const struct leak_suspect *s, char *buf, size_t len);
+
 struct leak_report {
 	struct leak_suspect *items; /* suspects by rate, fastest first; then the rest with `all` */
 	size_t count;

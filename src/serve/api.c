@@ -2349,7 +2349,7 @@ enum MHD_Result api_leaks(struct request *rq)
 	struct file_ref f;
 	struct jbuf j;
 	enum MHD_Result ret;
-	char err[1024];
+	char err[1024], note[256];
 	int a = 0;
 
 	leak_options_init(&o);
@@ -2440,6 +2440,20 @@ enum MHD_Result api_leaks(struct request *rq)
 		jbuf_string(&j, sp->heap == LEAK_HEAP_GROWS       ? "grows"
 		                : sp->heap == LEAK_HEAP_RETENTION ? "retention"
 		                                                  : NULL);
+		jbuf_key(&j, "heap_rate");
+		jbuf_real(&j, sp->heap_rate);
+		jbuf_key(&j, "explained_by");
+		if (sp->explained_by >= 0)
+			jbuf_int(&j, sp->explained_by);
+		else
+			jbuf_null(&j);
+		jbuf_key(&j, "explained_start_time");
+		if (sp->explained_by >= 0 && sp->explained_start_time >= 0)
+			jbuf_int(&j, sp->explained_start_time);
+		else
+			jbuf_null(&j);
+		jbuf_key(&j, "note");
+		jbuf_string(&j, *leak_suspect_note(sp, note, sizeof(note)) ? note : NULL);
 		jbuf_object_end(&j);
 	}
 	jbuf_array_end(&j);

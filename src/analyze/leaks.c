@@ -948,6 +948,8 @@ static int place_explained(struct analysis *an)
 	uint8_t *done;
 	size_t k = 0;
 
+	if (r->suspects == 0)
+		return VITALS_OK; /* nothing to place (and items may be NULL) */
 	out = malloc((r->suspects + 1) * sizeof(*out));
 	done = calloc(r->suspects + 1, 1);
 	if (!out || !done) {

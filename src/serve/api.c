@@ -592,6 +592,40 @@ out:
 static char *cache_get(struct server *s, const char *key, size_t *len);
 static void cache_put(struct server *s, const char *key, const char *body, size_t len);
 
+/*
+ * Answer from the answer cache when it holds KEY's answer: 1, with the
+ * answer queued in *RET; else 0.
+ */
+static int cache_reply(struct request *rq, const struct jbuf *key, enum MHD_Result *ret)
+{
+	struct jbuf j;
+	size_t len;
+	char *hit = key->failed ? NULL : cache_get(rq->srv, key->data, &len);
+
+	if (!hit)
+		return 0;
+	jbuf_init(&j, SERVE_ANSWER_MAX);
+	jbuf_append(&j, hit, len);
+	free(hit);
+	*ret = reply_json(rq, 200, &j);
+	return 1;
+}
+
+/*
+ * The request's turn (rq_turn_take()): -1 when none came, *RET answered.
+ * A request that waited for it looks in the answer cache again, where one
+ * of those it waited behind may have put the same answer: 1 then, *RET
+ * answered. Else 0: compute.
+ */
+static int turn_take(struct request *rq, const struct jbuf *key, enum MHD_Result *ret)
+{
+	int rc = rq_turn_take(rq, ret);
+
+	if (rc <= 0)
+		return rc;
+	return cache_reply(rq, key, ret);
+}
+
 /* "WHAT\nPATH\nDEV:INO:SIZE:MTIME\n" into KEY: the file as it is now. -1 when it cannot be seen. */
 static int file_key(struct jbuf *key, const char *what, const char *path)
 {
@@ -814,7 +848,7 @@ enum MHD_Result api_entities(struct request *rq)
 	} else {
 		key.failed = 1;
 	}
-	if (rq_turn_take(rq, &ret) < 0)
+	if (turn_take(rq, &key, &ret) != 0)
 		goto out;
 	kind_filter = (struct vitals_row_filter){"kind", &kind_arg, 1, VITALS_MATCH_EQUAL};
 	if (open_projected(&r, f.path, !f.datafile, cols, 5, have, from, to, &kind_filter,
@@ -1518,7 +1552,7 @@ enum MHD_Result api_series(struct request *rq)
 	} else {
 		skey.failed = 1;
 	}
-	if (rq_turn_take(rq, &ret) < 0)
+	if (turn_take(rq, &key, &ret) != 0)
 		goto out;
 	cols[0] = "time";
 	cols[1] = "kind";

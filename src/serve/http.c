@@ -488,7 +488,7 @@ int rq_turn_take(struct request *rq, enum MHD_Result *ret)
 	}
 	rq->turn = 2;
 	rq->turn_t0 = clock_mono_seconds();
-	return 0;
+	return 1;
 }
 
 static enum MHD_Result dispatch(struct request *rq, struct conn_state *cs)

@@ -156,8 +156,9 @@ int rq_token_ok(struct request *rq);
 /*
  * A turn among the requests that read traces, taken once the answer is
  * known not to be in a cache (a cached answer waits behind no
- * computation). 0: go on (a turn held, or none needed). -1: no turn in
- * time; *RET is the 503 already queued, to return.
+ * computation). 1: a turn taken now; 0: one was held already, or none
+ * is needed; go on. -1: no turn in time; *RET is the 503 already queued,
+ * to return.
  */
 int rq_turn_take(struct request *rq, enum MHD_Result *ret);
 /* The Content-Type of the request without parameters, lower-case, into BUF. */

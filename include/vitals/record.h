@@ -116,6 +116,12 @@ struct vitals_recorder_options {
 	 */
 	uint64_t seal_bytes;
 	int no_journal; /* 1: no journal (samples between writes die with the process) */
+	/*
+	 * 1: an output (or its journal) that is a symbolic link is not followed:
+	 * opening it fails with VITALS_E_PERM (see no_follow in
+	 * struct vitals_read_options).
+	 */
+	int no_follow;
 };
 
 VITALS_API void vitals_recorder_options_init(struct vitals_recorder_options *o);

@@ -186,6 +186,13 @@ struct vitals_read_options {
 	 * them (fields are matched by name; others are still inferred).
 	 */
 	const struct vitals_schema *types;
+	/*
+	 * Nonzero: PATH's last component must not be a symbolic link (it is
+	 * opened with O_NOFOLLOW; a link is VITALS_E_PERM). For a server that
+	 * listed a directory's regular files and opens them later by name:
+	 * a link put in between is not followed out of the directory.
+	 */
+	int no_follow;
 };
 
 /* Every column, no time bounds, no row filter, default batch size, inferred types. */
@@ -268,6 +275,13 @@ struct vitals_file_info {
  */
 VITALS_API int vitals_file_describe(struct vitals_file_info **out, const char *path, char *err,
                                     size_t errlen);
+/*
+ * The same with the options of a read that matter to it (no_follow; the
+ * others are ignored). O may be NULL.
+ */
+VITALS_API int vitals_file_describe_opts(struct vitals_file_info **out, const char *path,
+                                         const struct vitals_read_options *o, char *err,
+                                         size_t errlen);
 VITALS_API void vitals_file_info_free(struct vitals_file_info *info);
 
 #ifdef __cplusplus

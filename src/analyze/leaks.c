@@ -39,6 +39,25 @@ const char *leak_kind_name(enum leak_kind k)
 	return "?";
 }
 
+const char *leak_suspect_note(const struct leak_suspect *s, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (s->explained_by >= 0 && s->kind == LEAK_SUBTREE)
+		snprintf(buf, len, "%zu processes, grows with process %lld", s->members,
+		         (long long)s->explained_by);
+	else if (s->explained_by >= 0)
+		snprintf(buf, len, "grows with process %lld", (long long)s->explained_by);
+	else if (s->kind == LEAK_SUBTREE)
+		snprintf(buf, len, "%zu processes", s->members);
+	else if (s->heap == LEAK_HEAP_GROWS)
+		snprintf(buf, len, "heap in use grows too: a leak");
+	else if (s->heap == LEAK_HEAP_RETENTION)
+		snprintf(
+		    buf, len,
+		    "heap in use flat: allocator retention (vitals_release_memory() returns it)");
+	return buf;
+}
+
 void leak_options_init(struct leak_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -929,6 +948,8 @@ static int place_explained(struct analysis *an)
 	uint8_t *done;
 	size_t k = 0;
 
+	if (r->suspects == 0)
+		return VITALS_OK; /* nothing to place (and items may be NULL) */
 	out = malloc((r->suspects + 1) * sizeof(*out));
 	done = calloc(r->suspects + 1, 1);
 	if (!out || !done) {
@@ -1176,14 +1197,17 @@ void leak_report_free(struct leak_report *r)
 /* ---- loading ------------------------------------------------------------ */
 
 /* The time span of a Parquet file from its footer; 0 when unknown. */
-static int64_t parquet_span(const char *path, int64_t *lo, int64_t *hi)
+static int64_t parquet_span(const char *path, int no_follow, int64_t *lo, int64_t *hi)
 {
+	struct vitals_read_options ro;
 	struct vitals_file_info *info;
 	char err[256];
 	int tc;
 
+	vitals_read_options_init(&ro);
+	ro.no_follow = no_follow;
 	if (vitals_format_from_path(path) != VITALS_FORMAT_PARQUET ||
-	    vitals_file_describe(&info, path, err, sizeof(err)) < 0)
+	    vitals_file_describe_opts(&info, path, &ro, err, sizeof(err)) < 0)
 		return 0;
 	tc = vitals_schema_find(info->schema, "time");
 	for (size_t g = 0; tc >= 0 && g < info->row_group_count; g++) {
@@ -1213,14 +1237,15 @@ int leaks_load(struct series_set **out, const char *path, const struct leak_opti
 	leaks_columns(&so.columns, &so.column_count, &so.kinds, &so.kind_count);
 	so.from = o->from;
 	so.to = o->to;
+	so.no_follow = o->no_follow;
 	if (stat(path, &st) == 0) {
-		parquet_span(path, &lo, &hi);
+		parquet_span(path, o->no_follow, &lo, &hi);
 	} else {
 		char **segs;
 		size_t n;
 		if (series_find_segments(path, &segs, &n) == 0 && n) {
-			parquet_span(segs[0], &lo, &hi);
-			parquet_span(segs[n - 1], &lo, &hi);
+			parquet_span(segs[0], o->no_follow, &lo, &hi);
+			parquet_span(segs[n - 1], o->no_follow, &lo, &hi);
 			series_paths_free(segs, n);
 		}
 	}

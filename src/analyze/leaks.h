@@ -124,6 +124,7 @@ struct leak_options {
 	double min_confidence; /* default 0.99 */
 	int all;               /* 1: also list the series that are not suspects, after them */
 	int64_t from, to;      /* leaks_load(): the time range to read; default: all */
+	int no_follow;         /* leaks_load(): a file that is a symbolic link is not read */
 };
 
 struct leak_suspect {
@@ -157,6 +158,13 @@ struct leak_suspect {
 	int64_t explained_by;
 	int64_t explained_start_time;
 };
+
+/*
+ * What the table's NOTE column says of S into BUF (LEN bytes), "" when
+ * nothing: the process whose growth a cgroup's or subtree's is, a
+ * subtree's size, the heap's verdict. BUF.
+ */
+const char *leak_suspect_note(const struct leak_suspect *s, char *buf, size_t len);
 
 struct leak_report {
 	struct leak_suspect *items; /* suspects by rate, fastest first; then the rest with `all` */

@@ -782,6 +782,7 @@ static int trace_read(struct loader *ld, const char *path, int first)
 	}
 	vitals_read_options_init(&ro);
 	ro.types = vitals_trace_schema(tr);
+	ro.no_follow = ld->o->no_follow;
 	/* First the schema alone (a Parquet footer; the first lines of text). */
 	rc = vitals_reader_open(&r, path, &ro, ld->err, ld->errlen);
 	if (rc < 0)

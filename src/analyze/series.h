@@ -153,6 +153,8 @@ struct series_options {
 	int64_t step_us;
 	/* Cap on points kept over all series. Default 64 Mi; 0 means the default. */
 	size_t max_points;
+	/* Nonzero: a trace file that is a symbolic link is not followed (not read). */
+	int no_follow;
 };
 
 /* One entity's series. Arrays are owned by the set. */

@@ -230,25 +230,6 @@ static const char *fmt_amount(char *buf, size_t len, const struct leak_suspect *
 	return buf;
 }
 
-static const char *note(char *buf, size_t len, const struct leak_suspect *s)
-{
-	buf[0] = '\0';
-	if (s->explained_by >= 0 && s->kind == LEAK_SUBTREE)
-		snprintf(buf, len, "%zu processes, grows with process %lld", s->members,
-		         (long long)s->explained_by);
-	else if (s->explained_by >= 0)
-		snprintf(buf, len, "grows with process %lld", (long long)s->explained_by);
-	else if (s->kind == LEAK_SUBTREE)
-		snprintf(buf, len, "%zu processes", s->members);
-	else if (s->heap == LEAK_HEAP_GROWS)
-		snprintf(buf, len, "heap in use grows too: a leak");
-	else if (s->heap == LEAK_HEAP_RETENTION)
-		snprintf(
-		    buf, len,
-		    "heap in use flat: allocator retention (vitals_release_memory() returns it)");
-	return buf;
-}
-
 static const char *heap_name(enum leak_heap_verdict h)
 {
 	return h == LEAK_HEAP_GROWS ? "grows" : h == LEAK_HEAP_RETENTION ? "retention" : NULL;
@@ -304,7 +285,7 @@ static void print_table(const struct leaks_args *a, const struct series_set *set
 		row[7] = fmt_amount(growth, sizeof(growth), s, s->growth);
 		row[8] = fmt_amount(now, sizeof(now), s, s->last_value);
 		row[9] = cli_fmt_duration(full, sizeof(full), s->projection);
-		row[10] = note(nt, sizeof(nt), s);
+		row[10] = leak_suspect_note(s, nt, sizeof(nt));
 		if (cli_table_add(&t, row) < 0)
 			break;
 	}

@@ -118,7 +118,8 @@ int journal_create(const char *path, const struct vitals_schema *schema, uint64_
 		return VITALS_E_NOMEM;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
-	f = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A link left under the temporary name is not followed (nor truncated through). */
+	f = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (f < 0) {
 		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
 		goto out_release;

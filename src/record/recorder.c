@@ -272,11 +272,14 @@ static int read_output(struct vitals_recorder *r)
 	const char *v;
 	int rc;
 
-	r->base_fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	r->base_fd = open(r->path, O_RDONLY | O_CLOEXEC | (r->opts.no_follow ? O_NOFOLLOW : 0));
 	if (r->base_fd < 0) {
 		if (errno == ENOENT)
 			return VITALS_OK;
-		return rec_fail(r, VITALS_E_IO, "%s: cannot open: %s", r->path, strerror(errno));
+		return rec_fail(
+		    r, errno == ELOOP ? VITALS_E_PERM : VITALS_E_IO, "%s: cannot open: %s", r->path,
+		    errno == ELOOP && r->opts.no_follow ? "a symbolic link, not followed"
+		                                        : strerror(errno));
 	}
 	if (fstat(r->base_fd, &st) < 0)
 		return rec_fail(r, VITALS_E_IO, "%s: %s", r->path, strerror(errno));
@@ -286,6 +289,7 @@ static int read_output(struct vitals_recorder *r)
 		return r->format == VITALS_FORMAT_CSV ? check_csv_header(r) : VITALS_OK;
 	}
 	vitals_read_options_init(&ro);
+	ro.no_follow = r->opts.no_follow;
 	rc = vitals_reader_open(&rd, r->path, &ro, err, sizeof(err));
 	if (rc < 0)
 		return rec_fail(r, rc, "%s (the output exists but cannot be continued)", err);
@@ -311,7 +315,7 @@ static int read_output(struct vitals_recorder *r)
 	{
 		struct vitals_file_info *info;
 
-		if (vitals_file_describe(&info, r->path, err, sizeof(err)) < 0) {
+		if (vitals_file_describe_opts(&info, r->path, &ro, err, sizeof(err)) < 0) {
 			vitals_reader_close(rd);
 			return rec_fail(r, VITALS_E_PARSE, "%s", err);
 		}
@@ -404,6 +408,7 @@ static int unsealed_pass(struct vitals_recorder *r, int64_t skip, int64_t *count
 	int rc;
 
 	vitals_read_options_init(&ro);
+	ro.no_follow = r->opts.no_follow;
 	ro.from = r->unsealed_from;
 	if ((rc = vitals_reader_open(&rd, r->path, &ro, err, sizeof(err))) < 0)
 		return rec_fail(r, rc, "%s", err);
@@ -475,7 +480,7 @@ static int adopt_journal(struct vitals_recorder *r, int64_t *recovered)
 	int fd, rc;
 
 	*recovered = 0;
-	fd = open(r->journal_path, O_RDWR | O_CLOEXEC);
+	fd = open(r->journal_path, O_RDWR | O_CLOEXEC | (r->opts.no_follow ? O_NOFOLLOW : 0));
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 1; /* none */

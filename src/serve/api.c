@@ -383,7 +383,8 @@ enum MHD_Result api_files(struct request *rq)
 /* ---- trace facts ---------------------------------------------------------- */
 
 /* The file's time span: from the Parquet statistics, or one pass over `time`. */
-static int time_span(const char *path, int64_t *first, int64_t *last, char *err, size_t errlen)
+static int time_span(const char *path, int no_follow, int64_t *first, int64_t *last, char *err,
+                     size_t errlen)
 {
 	struct vitals_read_options ro;
 	struct vitals_reader *r;
@@ -397,7 +398,9 @@ static int time_span(const char *path, int64_t *first, int64_t *last, char *err,
 		struct vitals_file_info *info;
 		int ti, stats = 1;
 
-		if (vitals_file_describe(&info, path, err, errlen) < 0)
+		vitals_read_options_init(&ro);
+		ro.no_follow = no_follow;
+		if (vitals_file_describe_opts(&info, path, &ro, err, errlen) < 0)
 			return VITALS_E_PARSE;
 		ti = vitals_schema_find(info->schema, "time");
 		for (size_t g = 0; ti >= 0 && g < info->row_group_count; g++) {
@@ -425,6 +428,7 @@ static int time_span(const char *path, int64_t *first, int64_t *last, char *err,
 		*last = INT64_MIN;
 	}
 	vitals_read_options_init(&ro);
+	ro.no_follow = no_follow;
 	ro.columns = cols;
 	ro.column_count = 1;
 	if (vitals_reader_open(&r, path, &ro, err, errlen) < 0)
@@ -474,7 +478,11 @@ enum MHD_Result api_trace(struct request *rq)
 	if (file_lookup(rq, &f, &ret) < 0)
 		return ret;
 	if (vitals_format_from_path(f.path) == VITALS_FORMAT_PARQUET) {
-		if (vitals_file_describe(&info, f.path, err, sizeof(err)) < 0) {
+		struct vitals_read_options dro;
+
+		vitals_read_options_init(&dro);
+		dro.no_follow = !f.datafile;
+		if (vitals_file_describe_opts(&info, f.path, &dro, err, sizeof(err)) < 0) {
 			ret = reply_error(rq, 422, "%s", err);
 			goto out;
 		}
@@ -482,7 +490,7 @@ enum MHD_Result api_trace(struct request *rq)
 		/* Text: the schema and metadata from the reader, without a pass over the rows. */
 		info = NULL;
 	}
-	if (time_span(f.path, &first, &last, err, sizeof(err)) < 0) {
+	if (time_span(f.path, !f.datafile, &first, &last, err, sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
 	}
@@ -549,6 +557,7 @@ enum MHD_Result api_trace(struct request *rq)
 		struct vitals_reader *r;
 
 		vitals_read_options_init(&ro);
+		ro.no_follow = !f.datafile;
 		jbuf_key(&j, "rows");
 		jbuf_null(&j);
 		jbuf_key(&j, "row_groups");
@@ -582,6 +591,40 @@ out:
 
 static char *cache_get(struct server *s, const char *key, size_t *len);
 static void cache_put(struct server *s, const char *key, const char *body, size_t len);
+
+/*
+ * Answer from the answer cache when it holds KEY's answer: 1, with the
+ * answer queued in *RET; else 0.
+ */
+static int cache_reply(struct request *rq, const struct jbuf *key, enum MHD_Result *ret)
+{
+	struct jbuf j;
+	size_t len;
+	char *hit = key->failed ? NULL : cache_get(rq->srv, key->data, &len);
+
+	if (!hit)
+		return 0;
+	jbuf_init(&j, SERVE_ANSWER_MAX);
+	jbuf_append(&j, hit, len);
+	free(hit);
+	*ret = reply_json(rq, 200, &j);
+	return 1;
+}
+
+/*
+ * The request's turn (rq_turn_take()): -1 when none came, *RET answered.
+ * A request that waited for it looks in the answer cache again, where one
+ * of those it waited behind may have put the same answer: 1 then, *RET
+ * answered. Else 0: compute.
+ */
+static int turn_take(struct request *rq, const struct jbuf *key, enum MHD_Result *ret)
+{
+	int rc = rq_turn_take(rq, ret);
+
+	if (rc <= 0)
+		return rc;
+	return cache_reply(rq, key, ret);
+}
 
 /* "WHAT\nPATH\nDEV:INO:SIZE:MTIME\n" into KEY: the file as it is now. -1 when it cannot be seen. */
 static int file_key(struct jbuf *key, const char *what, const char *path)
@@ -695,9 +738,9 @@ static int batch_num(const struct vitals_batch *b, size_t col, size_t row, doubl
  * Open PATH with the columns COLS (those the file has; *have[i] says
  * which) and the row filters FLT (NFLT of them, on columns it must have).
  */
-static int open_projected(struct vitals_reader **r, const char *path, const char *const *cols,
-                          size_t ncols, int *have, int64_t from, int64_t to,
-                          const struct vitals_row_filter *flt, size_t nflt, char *err,
+static int open_projected(struct vitals_reader **r, const char *path, int no_follow,
+                          const char *const *cols, size_t ncols, int *have, int64_t from,
+                          int64_t to, const struct vitals_row_filter *flt, size_t nflt, char *err,
                           size_t errlen)
 {
 	struct vitals_read_options ro;
@@ -707,6 +750,7 @@ static int open_projected(struct vitals_reader **r, const char *path, const char
 	int rc;
 
 	vitals_read_options_init(&ro);
+	ro.no_follow = no_follow;
 	/* Most files have every column asked for: one open, one footer read. */
 	ro.columns = cols;
 	ro.column_count = ncols < 64 ? ncols : 64;
@@ -724,6 +768,7 @@ static int open_projected(struct vitals_reader **r, const char *path, const char
 	}
 	*r = NULL;
 	vitals_read_options_init(&ro);
+	ro.no_follow = no_follow;
 	rc = vitals_reader_open(r, path, &ro, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -803,9 +848,11 @@ enum MHD_Result api_entities(struct request *rq)
 	} else {
 		key.failed = 1;
 	}
+	if (turn_take(rq, &key, &ret) != 0)
+		goto out;
 	kind_filter = (struct vitals_row_filter){"kind", &kind_arg, 1, VITALS_MATCH_EQUAL};
-	if (open_projected(&r, f.path, cols, 5, have, from, to, &kind_filter, only >= 0, err,
-	                   sizeof(err)) < 0) {
+	if (open_projected(&r, f.path, !f.datafile, cols, 5, have, from, to, &kind_filter,
+	                   only >= 0, err, sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
 	}
@@ -902,6 +949,7 @@ enum MHD_Result api_entities(struct request *rq)
 		struct vitals_read_options ro;
 
 		vitals_read_options_init(&ro);
+		ro.no_follow = !f.datafile;
 		if (vitals_reader_open(&full, f.path, &ro, err, sizeof(err)) < 0)
 			full = NULL;
 	}
@@ -1400,7 +1448,11 @@ enum MHD_Result api_series(struct request *rq)
 	if (!from_s || !to_s) {
 		int64_t first, last;
 
-		if (time_span(f.path, &first, &last, err, sizeof(err)) < 0) {
+		/* A Parquet file's span is in its footer; another's is a read. */
+		if (vitals_format_from_path(f.path) != VITALS_FORMAT_PARQUET &&
+		    rq_turn_take(rq, &ret) < 0)
+			goto out;
+		if (time_span(f.path, !f.datafile, &first, &last, err, sizeof(err)) < 0) {
 			ret = reply_error(rq, 422, "%s", err);
 			goto out;
 		}
@@ -1500,6 +1552,8 @@ enum MHD_Result api_series(struct request *rq)
 	} else {
 		skey.failed = 1;
 	}
+	if (turn_take(rq, &key, &ret) != 0)
+		goto out;
 	cols[0] = "time";
 	cols[1] = "kind";
 	cols[2] = "id";
@@ -1509,8 +1563,8 @@ enum MHD_Result api_series(struct request *rq)
 	/* Only the rows of the kind (and of the asked ids) are decoded. */
 	flt[0] = (struct vitals_row_filter){"kind", &kind, 1, VITALS_MATCH_EQUAL};
 	flt[1] = (struct vitals_row_filter){"id", ids, nids, VITALS_MATCH_EQUAL};
-	if (open_projected(&r, f.path, cols, 4 + nmetrics, have, from, to, flt, nids ? 2 : 1, err,
-	                   sizeof(err)) < 0) {
+	if (open_projected(&r, f.path, !f.datafile, cols, 4 + nmetrics, have, from, to, flt,
+	                   nids ? 2 : 1, err, sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
 	}
@@ -1734,7 +1788,7 @@ enum MHD_Result api_events_get(struct request *rq)
 		                   "parameter 'to': '%.64s' is not RFC 3339 or microseconds", to_s);
 	if (file_lookup(rq, &f, &ret) < 0)
 		return ret;
-	if (open_projected(&r, f.path, cols, 5, have, from, to, &event_filter, 1, err,
+	if (open_projected(&r, f.path, !f.datafile, cols, 5, have, from, to, &event_filter, 1, err,
 	                   sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
@@ -1929,6 +1983,7 @@ static enum MHD_Result add_events(struct request *rq, const struct file_ref *f,
 			rc = vitals_trace_add_event(t, b, ev[i].at, source, ev[i].text, fields);
 		vitals_recorder_options_init(&o);
 		o.no_journal = 1;
+		o.no_follow = !f->datafile; /* a link put in the data directory is not followed */
 		if (rc < 0) {
 			snprintf(err, sizeof(err), "out of memory");
 		} else if (vitals_recorder_open(&r, f->path, vitals_trace_schema(t), &o, NULL, err,
@@ -2328,7 +2383,7 @@ enum MHD_Result api_leaks(struct request *rq)
 	struct file_ref f;
 	struct jbuf j;
 	enum MHD_Result ret;
-	char err[1024];
+	char err[1024], note[256];
 	int a = 0;
 
 	leak_options_init(&o);
@@ -2346,6 +2401,7 @@ enum MHD_Result api_leaks(struct request *rq)
 		                   "parameter 'to': '%.64s' is not RFC 3339 or microseconds", to_s);
 	if (file_lookup(rq, &f, &ret) < 0)
 		return ret;
+	o.no_follow = !f.datafile;
 	if (leaks_load(&set, f.path, &o, err, sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
@@ -2418,6 +2474,20 @@ enum MHD_Result api_leaks(struct request *rq)
 		jbuf_string(&j, sp->heap == LEAK_HEAP_GROWS       ? "grows"
 		                : sp->heap == LEAK_HEAP_RETENTION ? "retention"
 		                                                  : NULL);
+		jbuf_key(&j, "heap_rate");
+		jbuf_real(&j, sp->heap_rate);
+		jbuf_key(&j, "explained_by");
+		if (sp->explained_by >= 0)
+			jbuf_int(&j, sp->explained_by);
+		else
+			jbuf_null(&j);
+		jbuf_key(&j, "explained_start_time");
+		if (sp->explained_by >= 0 && sp->explained_start_time >= 0)
+			jbuf_int(&j, sp->explained_start_time);
+		else
+			jbuf_null(&j);
+		jbuf_key(&j, "note");
+		jbuf_string(&j, *leak_suspect_note(sp, note, sizeof(note)) ? note : NULL);
 		jbuf_object_end(&j);
 	}
 	jbuf_array_end(&j);

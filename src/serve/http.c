@@ -469,6 +469,28 @@ static void heavy_leave(struct server *s, double seconds)
 	sem_post(&s->heavy);
 }
 
+int rq_turn_take(struct request *rq, enum MHD_Result *ret)
+{
+	unsigned retry;
+
+	if (rq->turn != 1)
+		return 0;
+	if (heavy_enter(rq->srv, &retry) < 0) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg),
+		         "the server is busy: %u requests that read traces wait for %u "
+		         "turns; try again in %u s",
+		         __atomic_load_n(&rq->srv->heavy_waiting, __ATOMIC_RELAXED),
+		         rq->srv->heavy_max, retry);
+		*ret = reply_error_full(rq, 503, -1, msg, NULL, retry);
+		return -1;
+	}
+	rq->turn = 2;
+	rq->turn_t0 = clock_mono_seconds();
+	return 1;
+}
+
 static enum MHD_Result dispatch(struct request *rq, struct conn_state *cs)
 {
 	const struct route *rt = route_find(rq->url);
@@ -505,8 +527,6 @@ static enum MHD_Result dispatch(struct request *rq, struct conn_state *cs)
 	            rt->get == api_trace || rt->get == api_events_get)) {
 		static __thread int reniced;
 		enum MHD_Result ret;
-		unsigned retry;
-		double t0;
 
 		if (!reniced) {
 			/* This connection's thread yields to the tracer (a raise is not allowed
@@ -514,19 +534,14 @@ static enum MHD_Result dispatch(struct request *rq, struct conn_state *cs)
 			setpriority(PRIO_PROCESS, (id_t)gettid(), 5);
 			reniced = 1;
 		}
-		if (heavy_enter(rq->srv, &retry) < 0) {
-			char msg[256];
-
-			snprintf(msg, sizeof(msg),
-			         "the server is busy: %u requests that read traces wait for %u "
-			         "turns; try again in %u s",
-			         __atomic_load_n(&rq->srv->heavy_waiting, __ATOMIC_RELAXED),
-			         rq->srv->heavy_max, retry);
-			return reply_error_full(rq, 503, -1, msg, NULL, retry);
-		}
-		t0 = clock_mono_seconds();
+		rq->turn = 1;
+		/* Those with an answer cache take their turn after looking in it. */
+		if (rt->get != api_series && rt->get != api_entities && rq_turn_take(rq, &ret) < 0)
+			return ret;
 		ret = rt->get(rq);
-		heavy_leave(rq->srv, clock_mono_seconds() - t0);
+		if (rq->turn == 2)
+			heavy_leave(rq->srv, clock_mono_seconds() - rq->turn_t0);
+		rq->turn = 0;
 		return ret;
 	}
 	if (post) {

@@ -129,6 +129,13 @@ struct request {
 	const char *body; /* NULL when none */
 	size_t body_len;
 	int head; /* a HEAD request: the answer is sent without its body */
+	/*
+	 * A request that reads traces: 1, it takes a turn (rq_turn_take())
+	 * before it reads, after it looked in the caches; 2, it holds one
+	 * since turn_t0 and dispatch gives it back. 0: not such a request.
+	 */
+	int turn;
+	double turn_t0;
 };
 
 /* ---- answers (http.c) ---------------------------------------------------- */
@@ -146,6 +153,14 @@ const char *rq_arg(struct request *rq, const char *name);
 size_t rq_args(struct request *rq, const char *name, const char **out, size_t max);
 /* Whether the request carries the right token. */
 int rq_token_ok(struct request *rq);
+/*
+ * A turn among the requests that read traces, taken once the answer is
+ * known not to be in a cache (a cached answer waits behind no
+ * computation). 1: a turn taken now; 0: one was held already, or none
+ * is needed; go on. -1: no turn in time; *RET is the 503 already queued,
+ * to return.
+ */
+int rq_turn_take(struct request *rq, enum MHD_Result *ret);
 /* The Content-Type of the request without parameters, lower-case, into BUF. */
 const char *rq_content_type(struct request *rq, char *buf, size_t len);
 

@@ -772,6 +772,7 @@ int tracer_start(struct server *s, const struct trace_request *tr, char *err, si
 	record_meta_init(&t->meta, t->c, s->zone, tr->sample_interval, "vitals dashboard");
 	snprintf(t->path, sizeof(t->path), "%s/%s", s->data_dir, tr->output);
 	vitals_recorder_options_init(&ro);
+	ro.no_follow = 1; /* a link swapped in after the check above is not followed */
 	ro.write.meta = t->meta.kv;
 	ro.write.meta_count = t->meta.count;
 	if (vitals_recorder_open(&r, t->path, vitals_trace_schema(t->trace), &ro, &recovered, err,

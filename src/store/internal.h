@@ -55,6 +55,7 @@ struct store_read_plan {
 	size_t filter_count;
 	size_t batch_rows;                 /* text formats: rows per batch */
 	const struct vitals_schema *types; /* text formats: given types by name, or NULL */
+	int no_follow; /* open with O_NOFOLLOW: a symbolic link is not followed */
 };
 
 struct vitals_reader {

@@ -650,14 +650,18 @@ static int reader_start(struct vitals_reader **out, const char *path,
 	if (!r->name)
 		goto out_fail;
 	do
-		r->fd = open(path, O_RDONLY | O_CLOEXEC);
+		r->fd = open(path, O_RDONLY | O_CLOEXEC | (plan->no_follow ? O_NOFOLLOW : 0));
 	while (r->fd < 0 && errno == EINTR);
 	if (r->fd < 0) {
-		rc = store_reader_fail(r,
-		                       errno == ENOENT   ? VITALS_E_NOTFOUND
-		                       : errno == EACCES ? VITALS_E_PERM
-		                                         : VITALS_E_IO,
-		                       "cannot open: %s", strerror(errno));
+		int e = errno;
+
+		rc = store_reader_fail(
+		    r,
+		    e == ENOENT                 ? VITALS_E_NOTFOUND
+		    : e == EACCES || e == ELOOP ? VITALS_E_PERM
+		                                : VITALS_E_IO,
+		    "cannot open: %s",
+		    e == ELOOP && plan->no_follow ? "a symbolic link, not followed" : strerror(e));
 		goto out_fail;
 	}
 	if (fstat(r->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -857,6 +861,7 @@ int vitals_reader_open(struct vitals_reader **out, const char *path,
 	plan.to = o->to;
 	plan.batch_rows = o->batch_rows ? o->batch_rows : 65536;
 	plan.types = o->types;
+	plan.no_follow = o->no_follow;
 	if (plan.batch_rows > VITALS_BATCH_ROWS_MAX)
 		plan.batch_rows = VITALS_BATCH_ROWS_MAX;
 
@@ -866,6 +871,7 @@ int vitals_reader_open(struct vitals_reader **out, const char *path,
 		/* Find the default time column from the whole file's schema. */
 		struct store_read_plan whole = {.batch_rows = plan.batch_rows,
 		                                .types = o->types,
+		                                .no_follow = o->no_follow,
 		                                .from = INT64_MIN,
 		                                .to = INT64_MAX};
 		rc = reader_start(&probe, path, &whole, err, errlen);
@@ -1260,7 +1266,16 @@ out_free:
 
 int vitals_file_describe(struct vitals_file_info **out, const char *path, char *err, size_t errlen)
 {
-	struct store_read_plan plan = {.batch_rows = 65536, .from = INT64_MIN, .to = INT64_MAX};
+	return vitals_file_describe_opts(out, path, NULL, err, errlen);
+}
+
+int vitals_file_describe_opts(struct vitals_file_info **out, const char *path,
+                              const struct vitals_read_options *o, char *err, size_t errlen)
+{
+	struct store_read_plan plan = {.batch_rows = 65536,
+	                               .from = INT64_MIN,
+	                               .to = INT64_MAX,
+	                               .no_follow = o ? o->no_follow : 0};
 	struct vitals_reader *r;
 	struct stat st;
 	int rc;

@@ -339,11 +339,25 @@ try {
   await page.click('#theme-toggle');
 
   // ---- leaks ------------------------------------------------------------------
+  const leaksAnswer = page.waitForResponse((r) => r.url().includes('/api/leaks'), { timeout: 30000 })
+    .then((r) => r.json()).catch(() => null);
   await page.click('#tab-leaks');
   await page.waitForSelector('#leaks-table tbody tr:not(.empty), #leaks-table tbody tr.empty td:not(:empty)');
   await page.waitForFunction(() => !/Analysing/.test(document.querySelector('#leaks-table tbody').textContent));
   const leakRows = await page.$$eval('#leaks-table tbody tr', (trs) => trs.map((tr) => ({
-    kind: tr.dataset.kind, id: tr.dataset.id, text: tr.textContent })));
+    kind: tr.dataset.kind, id: tr.dataset.id, text: tr.textContent,
+    note: tr.cells.length > 1 ? tr.cells[tr.cells.length - 1].textContent : null })));
+  {
+    // The last column is the note /api/leaks gives each row (as vitals leaks' NOTE).
+    const heads = await page.$$eval('#leaks-table thead th', (ths) => ths.map((th) => th.textContent));
+    const doc = await leaksAnswer;
+    const items = (doc && doc.items) || [];
+    const rows = leakRows.filter((r) => r.kind);
+    check(heads[heads.length - 1] === 'Note' && doc !== null && rows.length === items.length &&
+      rows.every((r, i) => r.note === (items[i].note || '')),
+    'the leak table shows each suspect\'s note in its last column',
+    JSON.stringify({ heads, rows: rows.slice(0, 3), notes: items.slice(0, 3).map((it) => it.note) }));
+  }
   await page.screenshot({ path: shot('leaks') });
   if (opt.leak) {
     const row = leakRows.find((r) => (r.kind === 'process' || r.kind === 'subtree') &&

@@ -7,6 +7,8 @@
  */
 #include "texttest.h"
 
+#include <unistd.h>
+
 static char *dir;
 
 static int setup(void **state)
@@ -510,6 +512,38 @@ static void test_projection_and_time(void **state)
 	free(path);
 }
 
+/*
+ * A server that listed a directory's regular files opens them with
+ * no_follow: a symbolic link put there since is refused, not followed.
+ */
+static void test_no_follow(void **state)
+{
+	struct vitals_read_options o;
+	struct vitals_file_info *info;
+	struct vitals_reader *r;
+	char *real = tt_file(dir, "real.csv", "a,b\n1,x\n", 8), *link = csv_path("link.csv");
+	char err[512];
+
+	(void)state;
+	unlink(link);
+	assert_int_equal(symlink(real, link), 0);
+	vitals_read_options_init(&o);
+	assert_int_equal(vitals_reader_open(&r, link, &o, err, sizeof(err)), 0);
+	vitals_reader_close(r);
+	o.no_follow = 1;
+	assert_int_equal(vitals_reader_open(&r, link, &o, err, sizeof(err)), VITALS_E_PERM);
+	tt_assert_contains(err, "symbolic link");
+	assert_int_equal(vitals_file_describe_opts(&info, link, &o, err, sizeof(err)),
+	                 VITALS_E_PERM);
+	assert_null(info);
+	/* The regular file itself is read as ever. */
+	assert_int_equal(vitals_reader_open(&r, real, &o, err, sizeof(err)), 0);
+	vitals_reader_close(r);
+	unlink(link);
+	free(link);
+	free(real);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +552,7 @@ int main(void)
 	    cmocka_unit_test(test_inference),   cmocka_unit_test(test_quoting),
 	    cmocka_unit_test(test_errors),      cmocka_unit_test(test_long_record),
 	    cmocka_unit_test(test_batches),     cmocka_unit_test(test_projection_and_time),
+	    cmocka_unit_test(test_no_follow),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

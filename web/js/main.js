@@ -901,23 +901,23 @@ async function loadLeaks() {
   const body = $('leaks-table').querySelector('tbody');
   clear(body);
   if (!state.file) {
-    body.append(el('tr', { class: 'empty' }, el('td', { colspan: 10 }, 'Open a file first.')));
+    body.append(el('tr', { class: 'empty' }, el('td', { colspan: 11 }, 'Open a file first.')));
     return;
   }
-  body.append(el('tr', { class: 'empty' }, el('td', { colspan: 10 }, 'Analysing…')));
+  body.append(el('tr', { class: 'empty' }, el('td', { colspan: 11 }, 'Analysing…')));
   let r;
   try {
     r = await api.leaks(state.file);
   } catch (e) {
     clear(body);
-    body.append(el('tr', { class: 'empty' }, el('td', { colspan: 10 }, `No analysis: ${e.message}`)));
+    body.append(el('tr', { class: 'empty' }, el('td', { colspan: 11 }, `No analysis: ${e.message}`)));
     return;
   }
   clear(body);
   const items = r.items || [];
   if (!items.length)
     body.append(el('tr', { class: 'empty' },
-      el('td', { colspan: 10 }, `Nothing grows: ${r.analysed ?? 0} series analysed.`)));
+      el('td', { colspan: 11 }, `Nothing grows: ${r.analysed ?? 0} series analysed.`)));
   items.forEach((it, i) => {
     const bytes = it.bytes !== false;
     const rate = bytes ? `${fmtBytes(it.rate)}/s` : `${fmtUnit(it.rate, '')}/s`;
@@ -932,7 +932,8 @@ async function loadLeaks() {
     el('td', { class: 'num' }, bytes ? fmtBytes(it.growth) : fmtUnit(it.growth, '')),
     el('td', { class: 'num' }, bytes ? fmtBytes(it.last_value) : fmtUnit(it.last_value, '')),
     el('td', { class: 'num' }, fmtDuration(it.projection_seconds)),
-    el('td', {}, it.start ? time.fmtDateTime(it.start / 1e6 + state.shift, state.zone) : '–'));
+    el('td', {}, it.start ? time.fmtDateTime(it.start / 1e6 + state.shift, state.zone) : '–'),
+    el('td', { class: 'clip note', title: it.note || '' }, it.note || ''));
     const pick = () => chartSuspect(it);
     tr.addEventListener('click', pick);
     tr.addEventListener('keydown', (e) => {

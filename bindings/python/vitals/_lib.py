@@ -112,7 +112,7 @@ class WriteOptions(Structure):
 class RecorderOptions(Structure):
     """struct vitals_recorder_options (record.h)."""
     _fields_ = [("write", WriteOptions), ("seal_rows", c_size_t), ("seal_bytes", c_uint64),
-                ("no_journal", c_int)]
+                ("no_journal", c_int), ("no_follow", c_int)]
 
 
 # C struct name -> ctypes class, for the layout check of the tests.

@@ -285,7 +285,7 @@ enum MHD_Result api_info(struct request *rq)
 	const char *reason;
 
 	jbuf_init(&j, 1 << 20);
-	c = live_acquire(s, err, sizeof(err));
+	c = live_acquire(s, 0, err, sizeof(err));
 	if (!c)
 		return reply_error(rq, 500, "%s", err);
 	jbuf_object_begin(&j);
@@ -382,9 +382,10 @@ enum MHD_Result api_files(struct request *rq)
 
 /* ---- trace facts ---------------------------------------------------------- */
 
-/* The file's time span: from the Parquet statistics, or one pass over `time`. */
-static int time_span(const char *path, int no_follow, int64_t *first, int64_t *last, char *err,
-                     size_t errlen)
+/* The file's time span: from the Parquet statistics in INFO (the file's
+ * description, NULL for a text file), or one pass over `time`. */
+static int time_span(const char *path, const struct vitals_file_info *info, int no_follow,
+                     int64_t *first, int64_t *last, char *err, size_t errlen)
 {
 	struct vitals_read_options ro;
 	struct vitals_reader *r;
@@ -394,14 +395,9 @@ static int time_span(const char *path, int no_follow, int64_t *first, int64_t *l
 
 	*first = INT64_MAX;
 	*last = INT64_MIN;
-	if (vitals_format_from_path(path) == VITALS_FORMAT_PARQUET) {
-		struct vitals_file_info *info;
+	if (info) {
 		int ti, stats = 1;
 
-		vitals_read_options_init(&ro);
-		ro.no_follow = no_follow;
-		if (vitals_file_describe_opts(&info, path, &ro, err, errlen) < 0)
-			return VITALS_E_PARSE;
 		ti = vitals_schema_find(info->schema, "time");
 		for (size_t g = 0; ti >= 0 && g < info->row_group_count; g++) {
 			const struct vitals_chunk_info *ci = &info->row_groups[g].columns[ti];
@@ -417,7 +413,6 @@ static int time_span(const char *path, int no_follow, int64_t *first, int64_t *l
 			if (ci->max_i > *last)
 				*last = ci->max_i;
 		}
-		vitals_file_info_free(info);
 		if (ti < 0) {
 			snprintf(err, errlen, "%s: no column 'time': not a vitals trace", path);
 			return VITALS_E_INVAL;
@@ -451,6 +446,26 @@ static int time_span(const char *path, int no_follow, int64_t *first, int64_t *l
 		snprintf(err, errlen, "%s", vitals_reader_errmsg(r));
 	vitals_reader_close(r);
 	return rc < 0 ? VITALS_E_PARSE : 0;
+}
+
+/* The time span of the file at PATH (its footer is read for a Parquet file). */
+static int file_time_span(const char *path, int no_follow, int64_t *first, int64_t *last, char *err,
+                          size_t errlen)
+{
+	struct vitals_file_info *info = NULL;
+	int rc;
+
+	if (vitals_format_from_path(path) == VITALS_FORMAT_PARQUET) {
+		struct vitals_read_options ro;
+
+		vitals_read_options_init(&ro);
+		ro.no_follow = no_follow;
+		if (vitals_file_describe_opts(&info, path, &ro, err, errlen) < 0)
+			return VITALS_E_PARSE;
+	}
+	rc = time_span(path, info, no_follow, first, last, err, errlen);
+	vitals_file_info_free(info);
+	return rc;
 }
 
 static void kv_or_null(struct jbuf *j, const struct vitals_file_info *info, const char *key,
@@ -490,7 +505,7 @@ enum MHD_Result api_trace(struct request *rq)
 		/* Text: the schema and metadata from the reader, without a pass over the rows. */
 		info = NULL;
 	}
-	if (time_span(f.path, !f.datafile, &first, &last, err, sizeof(err)) < 0) {
+	if (time_span(f.path, info, !f.datafile, &first, &last, err, sizeof(err)) < 0) {
 		ret = reply_error(rq, 422, "%s", err);
 		goto out;
 	}
@@ -1452,7 +1467,7 @@ enum MHD_Result api_series(struct request *rq)
 		if (vitals_format_from_path(f.path) != VITALS_FORMAT_PARQUET &&
 		    rq_turn_take(rq, &ret) < 0)
 			goto out;
-		if (time_span(f.path, !f.datafile, &first, &last, err, sizeof(err)) < 0) {
+		if (file_time_span(f.path, !f.datafile, &first, &last, err, sizeof(err)) < 0) {
 			ret = reply_error(rq, 422, "%s", err);
 			goto out;
 		}
@@ -2250,7 +2265,7 @@ enum MHD_Result api_proctree(struct request *rq)
 	if (depth_s && param_int(depth_s, 0, 1000000, &depth) < 0)
 		return reply_error(rq, 400, "parameter 'depth': '%.40s' is not an integer >= 0",
 		                   depth_s);
-	c = live_acquire(rq->srv, err, sizeof(err));
+	c = live_acquire(rq->srv, 1, err, sizeof(err));
 	if (!c)
 		return reply_error(rq, 500, "%s", err);
 	now = vitals_collector_time(c);
@@ -2330,7 +2345,7 @@ enum MHD_Result api_pids(struct request *rq)
 		return reply_error(rq, 400,
 		                   "parameter 'limit': '%.40s' is not an integer in [1, 500]", lim);
 	param_int(q, 1, 4194304, &as_pid);
-	c = live_acquire(rq->srv, err, sizeof(err));
+	c = live_acquire(rq->srv, 1, err, sizeof(err));
 	if (!c)
 		return reply_error(rq, 500, "%s", err);
 	rc = vitals_proctree_build(&t, c);

@@ -236,7 +236,7 @@ const char *rq_content_type(struct request *rq, char *buf, size_t len)
 
 /* ---- the live collector -------------------------------------------------- */
 
-struct vitals_collector *live_acquire(struct server *s, char *err, size_t errlen)
+struct vitals_collector *live_acquire(struct server *s, int rates, char *err, size_t errlen)
 {
 	double now;
 
@@ -254,17 +254,21 @@ struct vitals_collector *live_acquire(struct server *s, char *err, size_t errlen
 		}
 	}
 	now = clock_mono_seconds();
-	if (vitals_collector_samples(s->live) == 0 || now - s->live_mono >= 1.0) {
+	if (vitals_collector_samples(s->live) == 0 || (rates && now - s->live_mono >= 1.0)) {
 		if (vitals_collector_sample(s->live) < 0) {
 			snprintf(err, errlen, "sampling: %s", vitals_collector_errmsg(s->live));
 			pthread_mutex_unlock(&s->live_mu);
 			return NULL;
 		}
-		if (vitals_collector_samples(s->live) == 1) {
-			/* Rates need two samples: the first answer should have them. */
-			usleep(250000);
-			vitals_collector_sample(s->live);
-		}
+		s->live_mono = clock_mono_seconds();
+	}
+	if (rates && vitals_collector_samples(s->live) == 1) {
+		/* Rates need two samples: the first answer that shows them should have them. */
+		double wait = 0.25 - (clock_mono_seconds() - s->live_mono);
+
+		if (wait > 0)
+			usleep((useconds_t)(wait * 1e6));
+		vitals_collector_sample(s->live);
 		s->live_mono = clock_mono_seconds();
 	}
 	return s->live;

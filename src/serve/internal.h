@@ -191,8 +191,11 @@ enum MHD_Result api_metrics(struct request *rq);
 int serve_files_list(struct server *s, struct serve_file **out, size_t *count);
 void serve_files_free(struct serve_file *f, size_t count);
 
-/* Lock the live collector, sampled within the last second; NULL on failure (ERR set). */
-struct vitals_collector *live_acquire(struct server *s, char *err, size_t errlen);
+/* Lock the live collector until live_release(); NULL on failure (ERR set).
+ * `rates`: the answer shows values of the moment and rates, so the collector
+ * is sampled again when its last sample is a second old, and has two samples
+ * (the first such call waits a quarter second for the second). */
+struct vitals_collector *live_acquire(struct server *s, int rates, char *err, size_t errlen);
 void live_release(struct server *s);
 
 /* ---- metrics.c ----------------------------------------------------------- */

@@ -293,7 +293,7 @@ enum MHD_Result api_metrics(struct request *rq)
 	size_t len;
 	char *data;
 
-	c = live_acquire(rq->srv, err, sizeof(err));
+	c = live_acquire(rq->srv, 1, err, sizeof(err));
 	if (!c)
 		return reply_error(rq, 500, "%s", err);
 	jbuf_init(&j, SERVE_ANSWER_MAX);

@@ -166,10 +166,10 @@ function computeShift() {
 
 // ---- files ----------------------------------------------------------------
 
-async function loadFiles() {
+async function loadFiles(asked) {
   const sel = $('file-select');
   try {
-    const r = await api.files();
+    const r = await (asked || api.files());
     state.files = r.files || [];
   } catch (e) {
     fail('Listing the files', e);
@@ -1033,13 +1033,16 @@ async function main() {
   initTracing();
   initChosen();
   initCharts();
+  // The server's facts and the list of files are asked at once.
+  const files = api.files();
+  files.catch(() => {});
   try {
     state.info = await api.info();
     showTracing(state.info.tracing);
   } catch (e) {
     fail('Connecting to the dashboard server', e);
   }
-  await loadFiles();
+  await loadFiles(files);
   connectLive();
   const wanted = new URLSearchParams(location.search).get('file');
   // The file being recorded comes first, even before its first write.

@@ -175,11 +175,17 @@ export class ProcView {
       this.cy.style(this.style());
   }
 
-  renderGraph(rootPid) {
-    if (!window.cytoscape) {
+  // cytoscape is big and only the graph view needs it: its script is added
+  // to the page the first time the graph is drawn.
+  async renderGraph(rootPid) {
+    try {
+      await loadCytoscape();
+    } catch {
       this.onError('The graph view needs cytoscape.min.js in the web assets.');
       return;
     }
+    if (!this.tree || this.mode !== 'graph')
+      return;
     const procs = this.tree.processes.slice(0, GRAPH_MAX);
     const have = new Set(procs.map((p) => p.pid));
     const elements = [];
@@ -209,4 +215,23 @@ export class ProcView {
     });
     $('proc-graph').dataset.nodes = String(this.cy.nodes().length);
   }
+}
+
+let cytoscapeLoading = null;
+
+function loadCytoscape() {
+  if (window.cytoscape)
+    return Promise.resolve();
+  if (!cytoscapeLoading)
+    cytoscapeLoading = new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = 'cytoscape.min.js';
+      s.onload = () => (window.cytoscape ? resolve() : reject(new Error('no cytoscape')));
+      s.onerror = () => {
+        cytoscapeLoading = null;
+        reject(new Error('cytoscape.min.js could not be loaded'));
+      };
+      document.head.append(s);
+    });
+  return cytoscapeLoading;
 }

@@ -49,6 +49,7 @@
 #define WALK_DEPTH    32
 #define WALK_EVERY    10   /* samples between walks of the directories */
 #define WALK_SECONDS  10.0 /* and at most this long */
+#define QUIET_RELIST  3    /* listings a quiet group may be carried over: read at the third */
 /*
  * Each sample reads one or two files per active group: its CPU time
  * (cpu.stat or cpuacct.usage) and its memory (memory.current or
@@ -61,6 +62,15 @@
  * and how many, is also known from the listing; a process's group is
  * remembered with the process (struct proc_cgroup), from the listing or,
  * for a process started since, from its /proc/PID/cgroup.
+ *
+ * A group none of whose processes ran since the last listing, and whose
+ * memory in use is the same, is not listed or read at the next one
+ * either: its processes, values and I/O are carried over, as between
+ * listings, until the QUIET_RELIST-th listing since it was last read
+ * (cg_plan_quiet()). A process that moves out of
+ * it and runs makes it active, so the next listing reads its list and
+ * finds the process gone; one that moves while asleep is found at the
+ * group's next reading.
  */
 #define BIT(i) ((uint64_t)1 << (i))
 #define PSI_METRICS                                                                                \
@@ -210,6 +220,12 @@ struct cg {
 	 * or found unchanged), with its memory then (slow_mem, slow_have_mem).
 	 */
 	unsigned moved_gen, slow_gen;
+	/*
+	 * read_listing: the last listing that read its list and values;
+	 * skip_gen: the listing sample that carries it over instead.
+	 */
+	unsigned read_listing, skip_gen;
+	unsigned leaf; /* by hierarchy: its directory had no subdirectory at the last look */
 	int slow_have_mem;
 	double slow_mem;
 	int fast_known, fast_have_cpu;
@@ -283,6 +299,8 @@ struct cgroup_state {
 	char path[4096];
 	struct docker_client *docker;
 };
+
+int cgroup_trust_fixture;
 
 static uint64_t hash_path(const char *s)
 {
@@ -736,7 +754,7 @@ static int cg_begin(struct cgroup_state *s, struct cg *g)
 	g->stale = 0;
 	g->have_cpu = g->have_io = 0;
 	g->cpu_src = -1;
-	if (s->walking) {
+	if (s->walking && g->skip_gen != s->gen) {
 		/* counted again, and found again; kept between listings */
 		g->nprocs = 0;
 		g->hiers = 0;
@@ -800,6 +818,9 @@ static void map_processes(struct cgroup_state *s, struct cg *g)
 		pc = process_cgroup(e);
 		if (pc->listing == s->listings && pc->group && pc->group != s->root_group)
 			continue;
+		if (pc->kept == s->listings)
+			continue; /* its group is carried over: so is it, until that group is read
+			           */
 		/*
 		 * One new since the last listing may still move itself after
 		 * this one read its list: its group is read each sample until
@@ -866,7 +887,9 @@ static const char *cg_container_label(const struct cg *g)
 	return g->ct.label[0] ? g->ct.label : NULL;
 }
 
-static int walk(struct cgroup_state *s, const struct hier *h, int dirfd, size_t pathlen, int depth);
+static int walk(struct cgroup_state *s, const struct hier *h, struct cg *g, int dirfd,
+                size_t pathlen, int depth);
+static int cg_carry(struct cgroup_state *s, struct cg *g);
 
 /* One directory: its processes, its values, then its children. */
 static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int dirfd,
@@ -903,6 +926,18 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 	 * sorted by the kernel): only deeper groups of the later hierarchies can
 	 * put a process somewhere else.
 	 */
+	if (s->walking && g->skip_gen == s->gen) {
+		/*
+		 * Quiet since the last listing: carried over, as between listings.
+		 * A leaf then is not looked at either: a group made below it to
+		 * hold a process that runs makes it active (cg_mark_active()).
+		 */
+		if (g->procs_gen != s->gen && cg_carry(s, g) < 0)
+			return VITALS_E_NOMEM;
+		if (g->leaf & (1u << hidx))
+			return VITALS_OK;
+		return depth < WALK_DEPTH ? walk(s, h, g, dirfd, pathlen, depth + 1) : VITALS_OK;
+	}
 	if (!s->walking || (hidx > 0 && (g->procs_gen == s->gen || g == s->root_group)))
 		fd = -1; /* and a group that an earlier hierarchy listed keeps those processes */
 	else
@@ -927,6 +962,7 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 		if (nprocs > g->nprocs)
 			g->nprocs = nprocs;
 		if (s->walking) {
+			g->read_listing = s->listings;
 			g->hiers |= h->ctl & CTL_V2 ? CTL_V2 : CTL_MEM;
 			if (g->first_h < 0)
 				g->first_h = hidx;
@@ -940,7 +976,7 @@ static int visit(struct cgroup_state *s, const struct hier *h, struct cg *g, int
 	}
 	if (!s->walking)
 		return VITALS_OK;
-	return depth < WALK_DEPTH ? walk(s, h, dirfd, pathlen, depth + 1) : VITALS_OK;
+	return depth < WALK_DEPTH ? walk(s, h, g, dirfd, pathlen, depth + 1) : VITALS_OK;
 }
 
 /* What getdents64 returns. */
@@ -985,8 +1021,9 @@ static int dir_fd(struct cgroup_state *s, struct cg *g, int hidx, int parent, co
 	return fd;
 }
 
-/* The subdirectories of DIRFD (the group at s->path), each visited. */
-static int walk(struct cgroup_state *s, const struct hier *h, int dirfd, size_t pathlen, int depth)
+/* The subdirectories of DIRFD (the group PARENT at s->path), each visited. */
+static int walk(struct cgroup_state *s, const struct hier *h, struct cg *parent, int dirfd,
+                size_t pathlen, int depth)
 {
 	char *buf = s->dents[depth];
 	int hidx = (int)(h - s->hier), status = VITALS_OK;
@@ -998,8 +1035,11 @@ static int walk(struct cgroup_state *s, const struct hier *h, int dirfd, size_t 
 	 * it so, as most file systems do): most groups are leaves, and a stat
 	 * costs a tenth of listing their dozens of files.
 	 */
-	if (fstat(dirfd, &st) == 0 && st.st_nlink == 2)
+	parent->leaf &= ~(1u << hidx);
+	if (fstat(dirfd, &st) == 0 && st.st_nlink == 2) {
+		parent->leaf |= 1u << hidx;
 		return VITALS_OK;
+	}
 	if (lseek(dirfd, 0, SEEK_SET) < 0)
 		return VITALS_OK;
 	while (status == VITALS_OK && (n = syscall(SYS_getdents64, dirfd, buf, DENTS_BUF)) > 0) {
@@ -1257,7 +1297,76 @@ static int cg_carry(struct cgroup_state *s, struct cg *g)
 			entity_set(&g->e, i, g->fast_v[i]);
 	g->have_cpu = g->fast_have_cpu;
 	g->cpu_src = g->prev_cpu_src;
+	if (s->walking && g->io_listing && g->io_listing + 1 == s->listings)
+		g->io_listing =
+		    s->listings; /* counters and rates repeated; the next rate spans both */
 	return VITALS_OK;
+}
+
+/*
+ * Whether G's memory in use is what it was at its last reading (read
+ * again: what a process does without running a whole clock tick, such as
+ * touching a few pages, shows there).
+ */
+static int cg_mem_same(struct cgroup_state *s, struct cg *g)
+{
+	int h = g->mem_h;
+	uint64_t v = 0;
+
+	if (h < 0)
+		return !(g->fast_valid & BIT(VITALS_CG_MEM_CURRENT));
+	if (g->dirfd[h] < 0 || !(g->fast_valid & BIT(VITALS_CG_MEM_CURRENT)) ||
+	    read_file(s, g, h, g->dirfd[h],
+	              s->hier[h].ctl & CTL_V2 ? CGF_MEM_CURRENT : CGF_V1_USAGE) < 0 ||
+	    cg_value_parse(s->buf, &v) != 0)
+		return 0;
+	return g->fast_v[VITALS_CG_MEM_CURRENT] == (double)v;
+}
+
+/*
+ * At a listing, before the walk: the groups of the last listing that are
+ * carried over instead of read (skip_gen), because none of their processes
+ * ran since it and their last reading is recent enough; their processes
+ * keep their group (kept) unless it is gone.
+ */
+static void cg_plan_quiet(struct cgroup_state *s)
+{
+	size_t carried = 0;
+
+	for (size_t i = 0; i < s->norder; i++) {
+		struct cg *g = s->order[i].g;
+
+		if (g->skip_gen == s->gen || g == s->root_group || !cg_quiet(s, g) ||
+		    g->slow_gen != s->walk_gen || g->moved_gen >= g->slow_gen ||
+		    g->read_listing + QUIET_RELIST <= s->listings + 1 || !cg_mem_same(s, g))
+			continue;
+		g->skip_gen = s->gen;
+		carried++;
+	}
+	for (size_t i = 0; carried && i < s->c->all_processes.count; i++) {
+		struct vitals_entity *e = (struct vitals_entity *)s->c->all_processes.items[i];
+		struct proc_cgroup *pc = process_cgroup(e);
+
+		if (pc->group && pc->listing == s->listings &&
+		    ((const struct cg *)pc->group)->skip_gen == s->gen)
+			pc->kept = s->listings + 1;
+	}
+}
+
+/* After the walk: the kept processes whose group is still there keep it. */
+static void cg_keep_carried(struct cgroup_state *s)
+{
+	for (size_t i = 0; s->c->process_state && i < s->c->all_processes.count; i++) {
+		struct vitals_entity *e = (struct vitals_entity *)s->c->all_processes.items[i];
+		struct proc_cgroup *pc = process_cgroup(e);
+
+		if (pc->kept != s->listings || pc->listing == s->listings)
+			continue;
+		if (((const struct cg *)pc->group)->gen == s->gen)
+			pc->listing = s->listings;
+		else
+			pc->group = NULL;
+	}
 }
 
 static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, size_t len)
@@ -1276,6 +1385,8 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 		/* what ran since the last sample, by the groups of the last listing */
 		cg_mark_active(s);
 		cg_mark_moved(s);
+		if (s->root_group && s->c->process_state)
+			cg_plan_quiet(s);
 		/* every directory of every hierarchy: groups made or removed since are found */
 		s->truncated = 0;
 		s->norder = 0;
@@ -1336,6 +1447,8 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 		}
 		s->norder = n;
 	}
+	if (s->walking)
+		cg_keep_carried(s);
 	/* forget groups whose directory is gone; the rest stay for their counters */
 	for (size_t b = 0; s->walking && b < s->nbuckets; b++) {
 		struct cg **pp = &s->hash[b];
@@ -1553,7 +1666,7 @@ static int cgroup_init(struct vitals_collector *c, void **state, char *reason, s
 		goto out_free;
 	}
 	s->kernel_counters = 1;
-	for (size_t i = 0; i < s->nhier; i++) {
+	for (size_t i = 0; i < s->nhier && !cgroup_trust_fixture; i++) {
 		struct statfs sfs;
 
 		if (fstatfs(s->hier[i].fd, &sfs) != 0 ||

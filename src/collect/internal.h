@@ -193,7 +193,15 @@ struct proc_cgroup {
 	double children;   /* CPU seconds of its reaped children when last seen */
 	int young; /* its group is read again each sample: 2 new since the listing, 1 since the one
 	            * before */
+	unsigned kept; /* the listing that carried its group over without listing it */
 };
+
+/*
+ * Tests: a cgroup tree of plain files is trusted as a cgroup file system
+ * (whose counters move only when the group's processes run), so that the
+ * carrying over of quiet groups can be tested on fixtures. 0 otherwise.
+ */
+extern int cgroup_trust_fixture;
 
 /* That of process entity E (one the process source published). */
 struct proc_cgroup *process_cgroup(struct vitals_entity *e);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include <vitals/vitals.h>
 
 #include "collect/cgparse.h"
+#include "collect/internal.h"
 
 #define DOCKER_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define PODMAN_ID "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
@@ -513,6 +515,88 @@ static void test_moved_process(void **state)
 	free(root);
 }
 
+/* Sample C until its cgroup source has made listing number N (one every 10 samples). */
+static void sample_to_listing(struct vitals_collector *c, int *sampled, int n)
+{
+	while (*sampled < (n - 1) * 10 + 1) {
+		assert_int_equal(vitals_collector_sample(c), VITALS_OK);
+		++*sampled;
+	}
+}
+
+/*
+ * A group whose process sleeps, and whose memory stays the same, is
+ * carried over at listings (its list and values are not read) until the
+ * third since its last reading; a change of its memory has it read at the
+ * next one; a sleeping process moved out of it is found in its new group
+ * when the old one is read again. The tree is trusted as a cgroup file
+ * system, so that its files can say what the kernel's would not.
+ */
+static void test_quiet_listing(void **state)
+{
+	char *root = tu_tmpdir();
+	struct vitals_collector *c;
+	const struct vitals_entity *child;
+	int sampled = 1;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion leaves it behind */
+		pause();
+		_exit(0);
+	}
+	tu_write(root, "cgroup.controllers", "memory cpu\n");
+	tu_write(root, "cgroup.procs", "");
+	tu_writef(root, "a/cgroup.procs", "%d\n", (int)pid);
+	tu_write(root, "a/cpu.stat", "usage_usec 10\n");
+	tu_write(root, "a/memory.current", "4096\n");
+	tu_write(root, "a/memory.max", "1000000\n");
+	tu_write(root, "b/cgroup.procs", "");
+	tu_write(root, "b/memory.current", "8192\n");
+	cgroup_trust_fixture = 1;
+	c = collector_at(root, 1); /* listing 1 */
+	cgroup_trust_fixture = 0;
+	assert_true(value(group(c, "/a"), VITALS_CG_MEM_LIMIT) == 1000000);
+
+	/* listings 2 and 3 carry it over; the third since its reading reads it */
+	tu_write(root, "a/memory.max", "2000000\n");
+	sample_to_listing(c, &sampled, 2);
+	assert_true(value(group(c, "/a"), VITALS_CG_MEM_LIMIT) == 1000000);
+	assert_true(value(group(c, "/a"), VITALS_CG_PROCESSES) == 1);
+	sample_to_listing(c, &sampled, 3);
+	assert_true(value(group(c, "/a"), VITALS_CG_MEM_LIMIT) == 1000000);
+	sample_to_listing(c, &sampled, 4);
+	assert_true(value(group(c, "/a"), VITALS_CG_MEM_LIMIT) == 2000000);
+
+	/* its memory changed: read at the next listing */
+	tu_write(root, "a/memory.max", "3000000\n");
+	tu_write(root, "a/memory.current", "5000\n");
+	sample_to_listing(c, &sampled, 5);
+	assert_true(value(group(c, "/a"), VITALS_CG_MEM_CURRENT) == 5000);
+	assert_true(value(group(c, "/a"), VITALS_CG_MEM_LIMIT) == 3000000);
+
+	/* moved while asleep: in its old group until that one is read (listing 8) */
+	tu_write(root, "a/cgroup.procs", "");
+	tu_writef(root, "b/cgroup.procs", "%d\n", (int)pid);
+	sample_to_listing(c, &sampled, 7);
+	child = vitals_collector_process(c, pid);
+	assert_string_equal(attr(child, VITALS_PROC_ATTR_CGROUP), "/a");
+	sample_to_listing(c, &sampled, 8);
+	child = vitals_collector_process(c, pid);
+	assert_string_equal(attr(child, VITALS_PROC_ATTR_CGROUP), "/b");
+	assert_true(value(group(c, "/b"), VITALS_CG_PROCESSES) == 1);
+	assert_null(group(c, "/a"));
+
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	vitals_collector_free(c);
+	tu_rmrf(root);
+	free(root);
+}
+
 /*
  * What the root of a v2 tree says spares reading the groups: no group has
  * the files of a controller the root does not offer, and no group stalls
@@ -690,6 +774,7 @@ int main(void)
 	    cmocka_unit_test(test_over_descriptor_budget),
 	    cmocka_unit_test(test_file_parsers),
 	    cmocka_unit_test(test_moved_process),
+	    cmocka_unit_test(test_quiet_listing),
 	    cmocka_unit_test(test_new_process),
 	    cmocka_unit_test(test_root_says),
 	    cmocka_unit_test(test_classify),

@@ -7,7 +7,8 @@
 #
 # Usage: sh bench/run_sources.sh BUILD_DIR
 # Environment: BENCH_SECONDS (per variant, default 4), BENCH_ROUNDS (default 4),
-#              BENCH_GROUPS (default 50).
+#              BENCH_GROUPS (default 50), BENCH_BUSY (groups whose process
+#              works a little every 5 ms, default 0).
 set -eu
 
 build=${1:-build}
@@ -30,4 +31,4 @@ fi
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "== cgroup and GPU sources: cost per sample, with and without =="
 "$prog" --seconds "${BENCH_SECONDS:-4}" --rounds "${BENCH_ROUNDS:-4}" \
-	--groups "${BENCH_GROUPS:-50}"
+	--groups "${BENCH_GROUPS:-50}" --busy "${BENCH_BUSY:-0}"

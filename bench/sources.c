@@ -10,7 +10,11 @@
  * (bench/run_sources.sh points it at the tests' fake library when there is
  * no driver).
  *
- * Usage: sources [--seconds S] [--groups N] [--rounds R]
+ * With --busy N, the first N groups' processes wake every 5 ms and work a
+ * little (about 2% of a core each), so that those groups are active in
+ * every sample and read each time, as a machine of busy services has them.
+ *
+ * Usage: sources [--seconds S] [--groups N] [--rounds R] [--busy N]
  * Prints one line per variant (bench=base, bench=sources: samples, the
  * processes a sample saw, CPU time per sample, groups and GPUs) and the ratio.
  */
@@ -37,6 +41,7 @@ static int nhier;
 static pid_t children[GROUPS_MAX];
 static int nchildren, ngroups;
 static pid_t owner; /* the benchmark's pid, in the names of its groups */
+static int busy;    /* groups whose process works a little every 5 ms */
 
 static double wall_s(void)
 {
@@ -115,6 +120,14 @@ static int make_groups(int n)
 			for (int h = 0; h < nhier; h++) {
 				group_path(p, sizeof(p), h, i);
 				write_pid(p, getpid());
+			}
+			while (i < busy) {
+				volatile unsigned x = 0;
+				struct timespec ts = {0, 5000000};
+
+				for (unsigned k = 0; k < 30000; k++)
+					x += k;
+				nanosleep(&ts, NULL);
 			}
 			for (;;)
 				pause();
@@ -212,18 +225,21 @@ int main(int argc, char **argv)
 			want = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--rounds") == 0)
 			rounds = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--busy") == 0)
+			busy = atoi(argv[i + 1]);
 		else
 			goto usage;
 	}
 	if (argc % 2 == 0 || seconds <= 0 || seconds > 600 || want < 0 || want > GROUPS_MAX ||
-	    rounds < 1 || rounds > 100)
+	    rounds < 1 || rounds > 100 || busy < 0 || busy > want)
 		goto usage;
 
 	owner = getpid();
 	if (geteuid() == 0) {
 		find_hierarchies();
-		printf("groups: made %d of %d (in %d hierarchies, one idle process each)\n",
-		       make_groups(want), want, nhier);
+		printf("groups: made %d of %d (in %d hierarchies, one process each: %d busy, the "
+		       "rest idle)\n",
+		       make_groups(want), want, nhier, busy < want ? busy : want);
 	} else {
 		printf("groups: not root, measuring the machine's own groups\n");
 	}
@@ -269,6 +285,6 @@ out:
 	remove_groups();
 	return ret;
 usage:
-	fprintf(stderr, "usage: sources [--seconds S] [--groups N] [--rounds R]\n");
+	fprintf(stderr, "usage: sources [--seconds S] [--groups N] [--rounds R] [--busy N]\n");
 	return 2;
 }

@@ -18,17 +18,19 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 
+import dashserver
+from dashserver import Results
+
 VITALS = os.environ.get("VITALS_BIN", "")
 TOKEN = "test-token-123"
-results = {"passed": 0, "failed": 0}
+results = Results(400)
+report = results.report
 tmp = tempfile.mkdtemp(prefix="vitals-dash-")
 data = os.path.join(tmp, "data")
 outside = os.path.join(tmp, "outside")
@@ -36,54 +38,8 @@ assets = os.path.join(tmp, "assets")
 T0 = 1764547200000000  # 2025-12-01T00:00:00Z in microseconds
 
 
-def report(ok, name, detail=""):
-    results["passed" if ok else "failed"] += 1
-    print("%s - %s%s" % ("ok" if ok else "FAIL", name, ": " + str(detail)[:400] if detail and not ok else ""),
-          flush=True)
-
-
-class Server:
-    def __init__(self, *args, env=None):
-        e = dict(os.environ)
-        e.update(env or {})
-        self.p = subprocess.Popen([VITALS, "dashboard", "--port", "0", "--quiet"] + list(args),
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, env=e)
-        line = self.p.stdout.readline()
-        self.url = line.strip().split(" on ")[-1]
-        u = urllib.parse.urlsplit(self.url)
-        self.port = u.port
-        self.line = line
-
-    def request(self, method, path, body=None, headers=None, token=False, timeout=30):
-        h = dict(headers or {})
-        if token:
-            h["X-Vitals-Token"] = TOKEN
-        if body is not None and isinstance(body, (dict, list)):
-            body = json.dumps(body)
-            h.setdefault("Content-Type", "application/json")
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        c.request(method, path, body=body, headers=h)
-        r = c.getresponse()
-        raw = r.read()
-        c.close()
-        try:
-            doc = json.loads(raw) if raw else None
-        except ValueError:
-            doc = None
-        return r.status, doc, raw, r
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            rc = self.p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            rc = -9
-        return rc
+def Server(*args, env=None):
+    return dashserver.Server(VITALS, *args, token=TOKEN, env=env)
 
 
 def q(**params):
@@ -569,8 +525,7 @@ def main():
     r = subprocess.run([VITALS, "dashboard", "--trace", "x.parquet"], capture_output=True, text=True, timeout=10)
     report(r.returncode == 2 and "--data-dir" in r.stderr, "--trace without --data-dir: exit 2", r.stderr)
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return results.summary()
 
 
 if __name__ == "__main__":

@@ -14,15 +14,16 @@ Prints one line per check, then "N passed, M failed".
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import urllib.parse
 import urllib.request
 
+from dashserver import Results, Server
+
 VITALS = os.environ.get("VITALS_BIN", "")
-results = {"passed": 0, "failed": 0}
+results = Results(600)
+report = results.report
 tmp = tempfile.mkdtemp(prefix="vitals-leaksapi-")
 
 LEAKER = """
@@ -33,12 +34,6 @@ for i in range(600):
     keep.append(b"x" * 262144)   # 2.5 MiB/s, every page touched
     time.sleep(0.1)
 """
-
-
-def report(ok, name, detail=""):
-    results["passed" if ok else "failed"] += 1
-    print("%s - %s%s" % ("ok" if ok else "FAIL", name, ": " + str(detail)[:600] if detail and not ok else ""),
-          flush=True)
 
 
 def main():
@@ -63,9 +58,8 @@ def main():
         report(False, "vitals leaks --json answers", (e, cli.stdout[:300], cli.stderr[:300]))
         want = []
 
-    p = subprocess.Popen([VITALS, "dashboard", "--port", "0", "--quiet", "--data-dir", data],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    port = urllib.parse.urlsplit(p.stdout.readline().strip().split(" on ")[-1]).port
+    srv = Server(VITALS, "--data-dir", data)
+    port = srv.port
     try:
         with urllib.request.urlopen("http://127.0.0.1:%d/api/leaks?file=leaky.parquet&all=1" % port,
                                     timeout=120) as resp:
@@ -99,16 +93,10 @@ def main():
                [(a["kind"], a["name"], a["suspect"]) for a in items][:8])
         report(not sub or all(a["note"] for a in sub), "every subtree has a note", sub[:2])
     finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            rc = p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = -9
-    report(rc == 0, "the server exits 0", p.stderr.read()[-500:])
+        rc = srv.stop()
+    report(rc == 0, "the server exits 0", srv.stderr_tail())
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return results.summary()
 
 
 if __name__ == "__main__":

@@ -19,25 +19,20 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
+
+from dashserver import Results, Server
 
 VITALS = os.environ.get("VITALS_BIN", "")
 SANITIZED = os.environ.get("VITALS_SANITIZED", "") in ("1", "ON", "TRUE", "true")
 TOKEN = "paths-token-0123"
-results = {"passed": 0, "failed": 0}
+results = Results(600)
+report = results.report
 tmp = tempfile.mkdtemp(prefix="vitals-paths-")
-
-
-def report(ok, name, detail=""):
-    results["passed" if ok else "failed"] += 1
-    print("%s - %s%s" % ("ok" if ok else "FAIL", name, ": " + str(detail)[:600] if detail and not ok else ""),
-          flush=True)
 
 
 def write_secret(path):
@@ -75,10 +70,8 @@ def main():
     target = os.path.join(data, "t.csv")
     os.link(master, target)
 
-    p = subprocess.Popen([VITALS, "dashboard", "--port", "0", "--quiet", "--data-dir", data,
-                          "--token", TOKEN],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    port = urllib.parse.urlsplit(p.stdout.readline().strip().split(" on ")[-1]).port
+    srv = Server(VITALS, "--data-dir", data, "--token", TOKEN)
+    port = srv.port
 
     def call(method, path, body=None):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -172,16 +165,10 @@ def main():
         st, raw = call("POST", "/api/tracing/start", {"output": "t.csv", "sample_interval": 0.5, "gpu": False})
         report(st == 409 and sha(secret) == secret_sum, "tracing into a link is refused", (st, raw[:300]))
     finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            rc = p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = -9
-    report(rc == 0, "the server exits 0", p.stderr.read()[-500:])
+        rc = srv.stop()
+    report(rc == 0, "the server exits 0", srv.stderr_tail())
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return results.summary()
 
 
 if __name__ == "__main__":

@@ -603,6 +603,192 @@ int enc_rle_decode_u8(const uint8_t *buf, size_t len, int bit_width, uint8_t *ou
 	return rle_decode(buf, len, bit_width, out, n, 0);
 }
 
+int enc_rle_runs_init(struct enc_rle_runs *it, const uint8_t *buf, size_t len, int bit_width,
+                      size_t n)
+{
+	if (len == 0)
+		buf = empty_bytes;
+	it->p = buf;
+	it->end = buf + len;
+	it->w = (unsigned)bit_width;
+	it->left = n;
+	return bit_width < 0 || bit_width > 32 ? VITALS_E_PARSE : 0;
+}
+
+/* The same checks as rle_decode(), in the same order. */
+int enc_rle_runs_next(struct enc_rle_runs *it, struct enc_rle_run *run)
+{
+	unsigned w = it->w;
+	uint64_t h, count;
+
+	if (it->left == 0)
+		return 0;
+	run->w = w;
+	run->value = 0;
+	run->packed = NULL;
+	run->avail = 0;
+	if (w == 0) {
+		run->count = it->left; /* zeros, nothing read */
+		it->left = 0;
+		return 1;
+	}
+	if (uleb_get(&it->p, it->end, &h) < 0)
+		return VITALS_E_PARSE;
+	if (h & 1) {
+		uint64_t groups = h >> 1;
+
+		if (groups > (uint64_t)(it->end - it->p) / w)
+			return VITALS_E_PARSE;
+		count = groups * 8;
+		run->packed = it->p;
+		run->avail = (size_t)(it->end - it->p);
+		it->p += groups * w;
+	} else {
+		size_t bytes = (w + 7) / 8;
+		uint32_t x = 0;
+
+		if ((size_t)(it->end - it->p) < bytes)
+			return VITALS_E_PARSE;
+		for (size_t k = 0; k < bytes; k++)
+			x |= (uint32_t)it->p[k] << (8 * k);
+		it->p += bytes;
+		if (w < 32 && (x >> w) != 0)
+			return VITALS_E_PARSE;
+		count = h >> 1;
+		run->value = x;
+	}
+	run->count = count < it->left ? (size_t)count : it->left;
+	it->left -= run->count;
+	return 1;
+}
+
+/* Value J of a bit-packed run: its bits lie in the run, 8 bytes are read when there are. */
+static inline uint32_t run_packed_get(const struct enc_rle_run *run, size_t j)
+{
+	size_t bit = j * run->w, at = bit / 8;
+	uint64_t x = 0;
+
+	if (run->avail - at >= 8) {
+		x = le64_get(run->packed + at);
+	} else {
+		for (size_t k = 0; k < run->avail - at; k++)
+			x |= (uint64_t)run->packed[at + k] << (8 * k);
+	}
+	x >>= bit % 8;
+	return (uint32_t)(x & (((uint64_t)1 << run->w) - 1));
+}
+
+void enc_rle_run_unpack(const struct enc_rle_run *run, size_t from, uint32_t *out, size_t k)
+{
+	size_t skip = from / 8 * run->w;
+
+	unpack_run(run->packed + skip, run->avail - skip, out, k, run->w, 1);
+}
+
+int enc_rle_decode_at(const uint8_t *buf, size_t len, int bit_width, size_t n, const uint32_t *pos,
+                      size_t m, uint32_t *out)
+{
+	struct enc_rle_runs it;
+	struct enc_rle_run run;
+	size_t i = 0, t = 0; /* I: the first value of the run; T: the next position */
+	uint32_t last = 0;   /* the position before T */
+	int rc = enc_rle_runs_init(&it, buf, len, bit_width, n);
+
+	while (rc == 0 && (rc = enc_rle_runs_next(&it, &run)) > 0) {
+		size_t end = i + run.count;
+
+		if (run.packed) {
+			for (; t < m && pos[t] < end; t++) {
+				if (pos[t] < last)
+					return VITALS_E_INVAL;
+				last = pos[t];
+				out[t] = run_packed_get(&run, pos[t] - i);
+			}
+		} else {
+			for (; t < m && pos[t] < end; t++) {
+				if (pos[t] < last)
+					return VITALS_E_INVAL;
+				last = pos[t];
+				out[t] = run.value;
+			}
+		}
+		i = end;
+		rc = 0;
+	}
+	if (rc < 0)
+		return rc;
+	return t == m ? 0 : VITALS_E_INVAL;
+}
+
+/* The ones among bits [A, B) of P, least significant first. */
+static size_t ones_between(const uint8_t *p, size_t a, size_t b)
+{
+	size_t k = 0;
+
+	if (a >= b)
+		return 0;
+	if (a % 8) {
+		size_t stop = b < (a | 7) + 1 ? b : (a | 7) + 1;
+		unsigned mask = (1u << (stop - a)) - 1;
+
+		k += (size_t)__builtin_popcount((unsigned)(p[a / 8] >> (a % 8)) & mask);
+		a = stop;
+	}
+	for (; a + 64 <= b; a += 64)
+		k += (size_t)__builtin_popcountll(le64_get(p + a / 8));
+	for (; a + 8 <= b; a += 8)
+		k += (size_t)__builtin_popcount(p[a / 8]);
+	if (a < b)
+		k += (size_t)__builtin_popcount(p[a / 8] & ((1u << (b - a)) - 1));
+	return k;
+}
+
+int enc_rle_levels_at(const uint8_t *buf, size_t len, size_t n, const uint32_t *pos, size_t m,
+                      uint8_t *level, uint32_t *before, size_t *ones)
+{
+	struct enc_rle_runs it;
+	struct enc_rle_run run;
+	size_t i = 0, t = 0, k = 0; /* K: the ones before value I */
+	uint32_t last = 0;
+	int rc = enc_rle_runs_init(&it, buf, len, 1, n);
+
+	while (rc == 0 && (rc = enc_rle_runs_next(&it, &run)) > 0) {
+		size_t end = i + run.count;
+
+		if (run.packed) {
+			size_t j0 = 0; /* bits of the run counted into K */
+
+			for (; t < m && pos[t] < end; t++) {
+				size_t j = pos[t] - i;
+
+				if (pos[t] < last)
+					return VITALS_E_INVAL;
+				last = pos[t];
+				k += ones_between(run.packed, j0, j);
+				j0 = j;
+				level[t] = (uint8_t)((run.packed[j / 8] >> (j % 8)) & 1);
+				before[t] = (uint32_t)k;
+			}
+			k += ones_between(run.packed, j0, run.count);
+		} else {
+			for (; t < m && pos[t] < end; t++) {
+				if (pos[t] < last)
+					return VITALS_E_INVAL;
+				last = pos[t];
+				level[t] = (uint8_t)run.value;
+				before[t] = (uint32_t)(k + (run.value ? pos[t] - i : 0));
+			}
+			k += run.value ? run.count : 0;
+		}
+		i = end;
+		rc = 0;
+	}
+	if (rc < 0)
+		return rc;
+	*ones = k;
+	return t == m ? 0 : VITALS_E_INVAL;
+}
+
 /* ---- PLAIN ---- */
 
 int enc_plain_encode_bool(struct bytebuf *out, const uint8_t *v, size_t n)

@@ -46,6 +46,56 @@ int enc_rle_decode(const uint8_t *buf, size_t len, int bit_width, uint32_t *out,
 /* The same into bytes, BIT_WIDTH 0..8. */
 int enc_rle_decode_u8(const uint8_t *buf, size_t len, int bit_width, uint8_t *out, size_t n);
 
+/*
+ * Only some of the N values: OUT[t] gets value POS[t], for POS[0..M)
+ * ascending and each below N. Runs are skipped by their lengths and only
+ * the asked values are unpacked, so picking a few rows of a page costs
+ * about its run headers. Every run header up to N values is still read
+ * and checked, so the input fails exactly where enc_rle_decode() fails;
+ * positions out of order or past N give VITALS_E_INVAL.
+ */
+int enc_rle_decode_at(const uint8_t *buf, size_t len, int bit_width, size_t n, const uint32_t *pos,
+                      size_t m, uint32_t *out);
+
+/*
+ * Definition levels of bit width 1 (present or null), at some positions:
+ * for POS[0..M) ascending and below N, LEVEL[t] gets level POS[t] and
+ * BEFORE[t] the number of ones among the levels before it, so that a
+ * present value's index among the page's values is known without
+ * decoding every level. *ONES gets the ones among all N. Fails as
+ * enc_rle_decode_u8() does, and as enc_rle_decode_at() on bad positions.
+ */
+int enc_rle_levels_at(const uint8_t *buf, size_t len, size_t n, const uint32_t *pos, size_t m,
+                      uint8_t *level, uint32_t *before, size_t *ones);
+
+/*
+ * The encoding's runs one by one, for callers that can treat a repeated
+ * value once for its whole run. enc_rle_runs_init() starts reading N
+ * values of BIT_WIDTH (0..32) bits from BUF; enc_rle_runs_next() gives
+ * the next run, cut to the values left of N: 1, then 0 once N values
+ * were given, or VITALS_E_PARSE where enc_rle_decode() would fail. A run
+ * may be empty.
+ */
+struct enc_rle_runs {
+	const uint8_t *p, *end;
+	unsigned w;
+	size_t left; /* values of the N not given yet */
+};
+
+struct enc_rle_run {
+	size_t count;          /* values in the run */
+	uint32_t value;        /* a repeated run's value */
+	const uint8_t *packed; /* a bit-packed run's first group; NULL for a repeated run */
+	size_t avail;          /* bytes readable at packed (the run's, then the input's rest) */
+	unsigned w;            /* bit width */
+};
+
+int enc_rle_runs_init(struct enc_rle_runs *it, const uint8_t *buf, size_t len, int bit_width,
+                      size_t n);
+int enc_rle_runs_next(struct enc_rle_runs *it, struct enc_rle_run *run);
+/* Values [FROM, FROM + K) of a bit-packed RUN into OUT; FROM is a multiple of 8. */
+void enc_rle_run_unpack(const struct enc_rle_run *run, size_t from, uint32_t *out, size_t k);
+
 /* ---- PLAIN ---- */
 
 /* Booleans bit-packed LSB first, as PLAIN stores them. */

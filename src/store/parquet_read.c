@@ -124,7 +124,10 @@ struct pq_rd {
 	int keep_on;                      /* and keep holds the kept rows: decode only those */
 	struct pq_buf keep;               /* the kept rows' indices, when keep_on */
 	size_t nkeep;
-	size_t dict_hits; /* entries that pass */
+	struct pq_buf pos;    /* per kept row of a page: a position in its encoded values */
+	struct pq_buf before; /* per kept row of a page: the values before it */
+	struct pq_buf level;  /* per kept row of a page: its definition level */
+	size_t dict_hits;     /* entries that pass */
 };
 
 /* Where a failure happened, for messages. */
@@ -145,6 +148,13 @@ struct pq_page {
 	size_t n;             /* values, nulls included */
 	size_t nonnull;       /* values present */
 	const uint8_t *valid; /* n flags, or NULL when every value is present */
+	/*
+	 * keep_on: the page's kept rows are pr->keep[ka .. kb), and only
+	 * their flags in valid are set; when valid is, before[t - ka] is the
+	 * number of values before kept row t.
+	 */
+	size_t ka, kb;
+	const uint32_t *before;
 };
 
 static const double pow10_table[] = {
@@ -823,6 +833,24 @@ static int emit_strings(const struct pq_ctx *c, struct vitals_column *col, const
 	return VITALS_OK;
 }
 
+static int bad_index(const struct pq_rd *pr, const struct pq_ctx *c, uint32_t x)
+{
+	return ctx_fail(c, VITALS_E_PARSE,
+	                "dictionary index %" PRIu32 " out of range (dictionary has %zu values)", x,
+	                pr->dict_count);
+}
+
+/* The first of IDX[0..N) that is not below the dictionary's size, or -1 when none. */
+static int64_t index_check(const struct pq_rd *pr, const uint32_t *idx, size_t n)
+{
+	size_t nd = pr->dict_count;
+
+	for (size_t i = 0; i < n; i++)
+		if (idx[i] >= nd)
+			return (int64_t)idx[i];
+	return -1;
+}
+
 /* Append the page's dictionary strings (IDX: indices of its nonnull values) to COL. */
 static int emit_dict_strings(struct pq_rd *pr, const struct pq_ctx *c, struct vitals_column *col,
                              const struct pq_page *pg, const uint32_t *idx)
@@ -834,8 +862,11 @@ static int emit_dict_strings(struct pq_rd *pr, const struct pq_ctx *c, struct vi
 	char *data;
 	int rc;
 
-	for (size_t i = 0; i < pg->nonnull; i++)
+	for (size_t i = 0; i < pg->nonnull; i++) {
+		if (idx[i] >= pr->dict_count)
+			return bad_index(pr, c, idx[i]);
 		total += doff[idx[i] + 1] - doff[idx[i]];
+	}
 	rc = column_room(c, col, pg->row0 + pg->n, total + COPY_SLACK);
 	if (rc < 0)
 		return rc;
@@ -855,15 +886,15 @@ static int emit_dict_strings(struct pq_rd *pr, const struct pq_ctx *c, struct vi
 	return VITALS_OK;
 }
 
-/* The kept rows of the page: pr->keep[*A .. *B). */
-static void page_kept(const struct pq_rd *pr, const struct pq_page *pg, size_t *a, size_t *b)
+/* The kept rows among the N from ROW0: pr->keep[*A .. *B). */
+static void page_kept(const struct pq_rd *pr, size_t row0, size_t n, size_t *a, size_t *b)
 {
 	const uint32_t *keep = pr->keep.p;
 	size_t lo = 0, hi = pr->nkeep;
 
 	while (lo < hi) {
 		size_t m = lo + (hi - lo) / 2;
-		if (keep[m] < pg->row0)
+		if (keep[m] < row0)
 			lo = m + 1;
 		else
 			hi = m;
@@ -872,7 +903,7 @@ static void page_kept(const struct pq_rd *pr, const struct pq_page *pg, size_t *
 	hi = pr->nkeep;
 	while (lo < hi) {
 		size_t m = lo + (hi - lo) / 2;
-		if (keep[m] < pg->row0 + pg->n)
+		if (keep[m] < row0 + n)
 			lo = m + 1;
 		else
 			hi = m;
@@ -880,10 +911,17 @@ static void page_kept(const struct pq_rd *pr, const struct pq_page *pg, size_t *
 	*b = lo;
 }
 
+/* The index among the page's values of kept row T, at row I of the page. */
+static inline size_t kept_value(const struct pq_page *pg, size_t t, size_t i)
+{
+	return pg->before ? pg->before[t - pg->ka] : i;
+}
+
 /*
  * Append to COL the strings of the page's kept rows only: V holds its
- * nonnull values, or IDX their dictionary indices. The other rows get no
- * offset, as compact() reads none of theirs. SLACK as for emit_strings().
+ * nonnull values, or IDX the dictionary index of each kept row. The other
+ * rows get no offset, as compact() reads none of theirs. SLACK as for
+ * emit_strings().
  */
 static int emit_kept(struct pq_rd *pr, const struct pq_ctx *c, struct vitals_column *col,
                      const struct pq_page *pg, const struct pq_bytes *v, const uint32_t *idx,
@@ -892,38 +930,31 @@ static int emit_kept(struct pq_rd *pr, const struct pq_ctx *c, struct vitals_col
 	const uint32_t *keep = pr->keep.p;
 	const uint64_t *doff = pr->dict_off.p;
 	const char *ddata = pr->dict_data.p;
-	size_t a, b, total = 0, pos = col->data_len;
+	size_t total = 0, pos = col->data_len;
 	int rc;
 
-	page_kept(pr, pg, &a, &b);
 	/* Twice: the bytes they need, then the strings. */
 	for (int pass = 0; pass < 2; pass++) {
-		size_t k = 0, last = 0; /* K: the values before row LAST of the page */
-
 		if (pass == 1) {
 			rc = column_room(c, col, pg->row0 + pg->n, total + COPY_SLACK);
 			if (rc < 0)
 				return rc;
 		}
-		for (size_t t = a; t < b; t++) {
-			size_t i = keep[t] - pg->row0, len;
+		for (size_t t = pg->ka; t < pg->kb; t++) {
+			size_t i = keep[t] - pg->row0, k, len;
 			const char *src;
 
-			if (pg->valid) {
-				k += count_ones(pg->valid + last, i - last);
-				last = i;
-				if (!pg->valid[i]) {
-					if (pass)
-						col->v.off[keep[t] + 1] = pos;
-					continue;
-				}
-			} else {
-				k = i;
+			if (pg->valid && !pg->valid[i]) {
+				if (pass)
+					col->v.off[keep[t] + 1] = pos;
+				continue;
 			}
 			if (idx) {
-				len = doff[idx[k] + 1] - doff[idx[k]];
-				src = ddata + doff[idx[k]];
+				k = idx[t - pg->ka];
+				len = doff[k + 1] - doff[k];
+				src = ddata + doff[k];
 			} else {
+				k = kept_value(pg, t, i);
 				len = v[k].len;
 				src = (const char *)v[k].p;
 			}
@@ -940,38 +971,73 @@ static int emit_kept(struct pq_rd *pr, const struct pq_ctx *c, struct vitals_col
 	return VITALS_OK;
 }
 
-static uint32_t max_index(const uint32_t *idx, size_t n)
-{
-	uint32_t m0 = 0, m1 = 0, m2 = 0, m3 = 0;
-	size_t i = 0;
-
-	for (; i + 4 <= n; i += 4) {
-		m0 = idx[i] > m0 ? idx[i] : m0;
-		m1 = idx[i + 1] > m1 ? idx[i + 1] : m1;
-		m2 = idx[i + 2] > m2 ? idx[i + 2] : m2;
-		m3 = idx[i + 3] > m3 ? idx[i + 3] : m3;
-	}
-	for (; i < n; i++)
-		m0 = idx[i] > m0 ? idx[i] : m0;
-	m0 = m1 > m0 ? m1 : m0;
-	m2 = m3 > m2 ? m3 : m2;
-	return m2 > m0 ? m2 : m0;
-}
-
-/* Drop from pr->sel the rows of the page whose dictionary entry (IDX) fails pr->match. */
-static void match_dict(struct pq_rd *pr, const struct pq_page *pg, const uint32_t *idx)
+/*
+ * Drop from pr->sel the rows of the page whose dictionary entry fails
+ * pr->match, run by run: a repeated index is looked up once for its run.
+ * For a page without nulls.
+ */
+static int match_dict_runs(struct pq_rd *pr, const struct pq_ctx *c, const struct pq_page *pg,
+                           unsigned bw)
 {
 	const uint8_t *dm = pr->dict_match.p;
 	uint8_t *s = pr->sel + pg->row0;
-	size_t k = 0;
+	struct enc_rle_runs it;
+	struct enc_rle_run run;
+	uint32_t tmp[256];
+	size_t i = 0, nd = pr->dict_count;
+	/* Indices of BW bits cannot pass a dictionary of 2^BW values or more. */
+	int check = bw == 32 || ((uint64_t)1 << bw) > nd;
+	int rc = enc_rle_runs_init(&it, pg->p + 1, pg->len - 1, (int)bw, pg->n);
 
-	if (!pg->valid) {
-		for (size_t i = 0; i < pg->n; i++)
-			s[i] &= dm[idx[i]];
-		return;
+	while (rc == 0 && (rc = enc_rle_runs_next(&it, &run)) > 0) {
+		rc = 0;
+		if (run.count == 0)
+			continue;
+		if (!run.packed) {
+			if (run.value >= nd)
+				return bad_index(pr, c, run.value);
+			if (!dm[run.value])
+				memset(s + i, 0, run.count);
+			i += run.count;
+			continue;
+		}
+		for (size_t j = 0; j < run.count; j += sizeof(tmp) / sizeof(tmp[0])) {
+			size_t k = run.count - j;
+
+			if (k > sizeof(tmp) / sizeof(tmp[0]))
+				k = sizeof(tmp) / sizeof(tmp[0]);
+			enc_rle_run_unpack(&run, j, tmp, k);
+			for (size_t q = 0; q < k; q++) {
+				if (check && tmp[q] >= nd)
+					return bad_index(pr, c, tmp[q]);
+				s[i + q] &= dm[tmp[q]];
+			}
+			i += k;
+		}
 	}
-	for (size_t i = 0; i < pg->n; i++)
-		s[i] = pg->valid[i] ? (uint8_t)(s[i] & dm[idx[k++]]) : 0;
+	if (rc < 0)
+		return ctx_fail(c, VITALS_E_PARSE, "dictionary indices are corrupt or cut short");
+	return VITALS_OK;
+}
+
+/* Drop from pr->sel the rows of the page whose dictionary entry (IDX) fails pr->match. */
+static int match_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq_page *pg,
+                      const uint32_t *idx)
+{
+	const uint8_t *dm = pr->dict_match.p;
+	uint8_t *s = pr->sel + pg->row0;
+	size_t k = 0, nd = pr->dict_count;
+
+	for (size_t i = 0; i < pg->n; i++) {
+		if (!pg->valid[i]) {
+			s[i] = 0;
+			continue;
+		}
+		if (idx[k] >= nd)
+			return bad_index(pr, c, idx[k]);
+		s[i] &= dm[idx[k++]];
+	}
+	return VITALS_OK;
 }
 
 /* Drop from pr->sel the rows of the page whose value (V: the nonnull ones) fails pr->match. */
@@ -991,11 +1057,60 @@ static void match_views(struct pq_rd *pr, const struct pq_page *pg, const struct
 	}
 }
 
+/*
+ * The dictionary values of the page's kept rows only, straight to their
+ * rows: only their indices are decoded, at their positions among the
+ * page's values (BW: the indices' bit width).
+ */
+static int dict_kept(struct pq_rd *pr, const struct pq_ctx *c, const struct pq_leaf *lf,
+                     struct vitals_column *col, const struct pq_page *pg, unsigned bw)
+{
+	const uint32_t *keep = pr->keep.p;
+	size_t m = pg->kb - pg->ka, n = pg->nonnull;
+	uint32_t *pos, *idx;
+	int64_t bad;
+
+	if (buf_want(&pr->pos, m * sizeof(uint32_t)) < 0 ||
+	    buf_want(&pr->idx, m * sizeof(uint32_t)) < 0)
+		return ctx_fail(c, VITALS_E_NOMEM, "out of memory for %zu dictionary indices", m);
+	pos = pr->pos.p;
+	idx = pr->idx.p;
+	for (size_t t = pg->ka; t < pg->kb; t++) {
+		size_t k = kept_value(pg, t, keep[t] - pg->row0);
+		/* A null row takes the next value's index (n > 0), which it does not use. */
+		pos[t - pg->ka] = (uint32_t)(k < n ? k : n - 1);
+	}
+	if (enc_rle_decode_at(pg->p + 1, pg->len - 1, (int)bw, n, pos, m, idx) < 0)
+		return ctx_fail(c, VITALS_E_PARSE, "dictionary indices are corrupt or cut short");
+	bad = index_check(pr, idx, m);
+	if (bad >= 0)
+		return bad_index(pr, c, (uint32_t)bad);
+	if (lf->out_width == 0)
+		return emit_kept(pr, c, col, pg, NULL, idx, 1);
+	for (size_t t = pg->ka; t < pg->kb; t++) {
+		size_t row = keep[t], x = idx[t - pg->ka];
+		int ok = !pg->valid || pg->valid[row - pg->row0];
+
+		switch (lf->out_width) {
+		case 1:
+			col->v.b[row] = ok ? ((const uint8_t *)pr->dict_vals.p)[x] : 0;
+			break;
+		case 4:
+			col->v.i32[row] = ok ? ((const int32_t *)pr->dict_vals.p)[x] : 0;
+			break;
+		default:
+			col->v.i64[row] = ok ? ((const int64_t *)pr->dict_vals.p)[x] : 0;
+			break;
+		}
+	}
+	return 1; /* nulls placed */
+}
+
 static int values_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq_leaf *lf,
                        struct vitals_column *col, const struct pq_page *pg)
 {
-	size_t n = pg->nonnull;
-	uint32_t *idx, max;
+	size_t n = pg->nonnull, nd = pr->dict_count;
+	uint32_t *idx;
 	unsigned bw;
 
 	if (!pr->has_dict)
@@ -1014,70 +1129,49 @@ static int values_dict(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 	if (bw > 32)
 		return ctx_fail(c, VITALS_E_PARSE, "dictionary index bit width %u is more than 32",
 		                bw);
+	if (pr->match && !pg->valid)
+		return match_dict_runs(pr, c, pg, bw);
+	if (pr->keep_on)
+		return dict_kept(pr, c, lf, col, pg, bw);
 	if (buf_want(&pr->idx, n * sizeof(uint32_t)) < 0)
 		return ctx_fail(c, VITALS_E_NOMEM, "out of memory for %zu dictionary indices", n);
 	idx = pr->idx.p;
 	if (enc_rle_decode(pg->p + 1, pg->len - 1, (int)bw, idx, n) < 0)
 		return ctx_fail(c, VITALS_E_PARSE, "dictionary indices are corrupt or cut short");
-	max = max_index(idx, n);
-	if (max >= pr->dict_count) {
-		size_t i = 0;
-		while (idx[i] < pr->dict_count)
-			i++;
-		return ctx_fail(c, VITALS_E_PARSE,
-		                "dictionary index %" PRIu32
-		                " out of range (dictionary has %zu values)",
-		                idx[i], pr->dict_count);
-	}
-	if (pr->match) {
-		match_dict(pr, pg, idx);
-		return VITALS_OK;
-	}
-	if (pr->keep_on && lf->out_width == 8) {
-		/* Only the kept rows' values, straight to their rows. */
-		const int64_t *d = pr->dict_vals.p;
-		const uint32_t *keep = pr->keep.p;
-		int64_t *o = col->v.i64;
-		size_t a, b, k = 0, last = 0;
-
-		page_kept(pr, pg, &a, &b);
-		for (size_t t = a; t < b; t++) {
-			size_t i = keep[t] - pg->row0;
-
-			if (pg->valid) {
-				k += count_ones(pg->valid + last, i - last);
-				last = i;
-				o[keep[t]] = pg->valid[i] ? d[idx[k]] : 0;
-			} else {
-				o[keep[t]] = d[idx[i]];
-			}
-		}
-		return 1; /* nulls placed */
-	}
+	if (pr->match)
+		return match_dict(pr, c, pg, idx);
+	/* Each index is checked where it is used, before it is. */
 	switch (lf->out_width) {
 	case 0:
-		if (pr->keep_on)
-			return emit_kept(pr, c, col, pg, NULL, idx, 1);
 		return emit_dict_strings(pr, c, col, pg, idx);
 	case 1: {
 		const uint8_t *d = pr->dict_vals.p;
 		uint8_t *o = col->v.b + pg->row0;
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			if (idx[i] >= nd)
+				return bad_index(pr, c, idx[i]);
 			o[i] = d[idx[i]];
+		}
 		break;
 	}
 	case 4: {
 		const int32_t *d = pr->dict_vals.p;
 		int32_t *o = col->v.i32 + pg->row0;
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			if (idx[i] >= nd)
+				return bad_index(pr, c, idx[i]);
 			o[i] = d[idx[i]];
+		}
 		break;
 	}
 	default: {
 		const int64_t *d = pr->dict_vals.p;
 		int64_t *o = col->v.i64 + pg->row0;
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			if (idx[i] >= nd)
+				return bad_index(pr, c, idx[i]);
 			o[i] = d[idx[i]];
+		}
 		break;
 	}
 	}
@@ -1271,22 +1365,29 @@ static int values_fixed(struct pq_rd *pr, const struct pq_ctx *c, const struct p
 }
 
 /*
- * expand() for the kept rows only, of an 8-byte column: from the last
- * down, so that no packed value is overwritten before it is moved.
+ * expand() for the kept rows only: from the last down, so that no packed
+ * value is overwritten before it is moved (a row's value is at or before
+ * its row).
  */
 static void expand_kept(const struct pq_rd *pr, struct vitals_column *col, const struct pq_page *pg)
 {
 	const uint32_t *keep = pr->keep.p;
-	int64_t *d = col->v.i64 + pg->row0;
-	size_t a, b, k = pg->nonnull, last = pg->n;
 
-	page_kept(pr, pg, &a, &b);
-	for (size_t t = b; t-- > a;) {
-		size_t i = keep[t] - pg->row0;
+	for (size_t t = pg->kb; t-- > pg->ka;) {
+		size_t i = keep[t] - pg->row0, k = pg->before[t - pg->ka];
+		int ok = pg->valid[i];
 
-		k -= count_ones(pg->valid + i, last - i); /* now the values before row I */
-		last = i;
-		d[i] = pg->valid[i] ? d[k] : 0;
+		switch (col->type) {
+		case VITALS_TYPE_BOOL:
+			col->v.b[pg->row0 + i] = ok ? col->v.b[pg->row0 + k] : 0;
+			break;
+		case VITALS_TYPE_INT32:
+			col->v.i32[pg->row0 + i] = ok ? col->v.i32[pg->row0 + k] : 0;
+			break;
+		default:
+			col->v.i64[pg->row0 + i] = ok ? col->v.i64[pg->row0 + k] : 0;
+			break;
+		}
 	}
 }
 
@@ -1300,7 +1401,18 @@ static int page_values(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 	if (pg->nonnull == 0) {
 		if (pr->match)
 			memset(pr->sel + pg->row0, 0, pg->n); /* a null never passes */
-		if (lf->type == VITALS_TYPE_STRING) {
+		if (pr->keep_on) {
+			/* Only the kept rows are read after. */
+			const uint32_t *keep = pr->keep.p;
+
+			for (size_t t = pg->ka; t < pg->kb; t++) {
+				if (lf->type == VITALS_TYPE_STRING)
+					col->v.off[keep[t] + 1] = col->data_len;
+				else
+					memset(col->v.b + keep[t] * lf->out_width, 0,
+					       lf->out_width);
+			}
+		} else if (lf->type == VITALS_TYPE_STRING) {
 			for (size_t i = 0; i < pg->n; i++)
 				col->v.off[pg->row0 + i + 1] = col->data_len;
 		} else if (pg->n) {
@@ -1335,7 +1447,7 @@ static int page_values(struct pq_rd *pr, const struct pq_ctx *c, const struct pq
 	}
 	if (rc != VITALS_OK || lf->type == VITALS_TYPE_STRING)
 		return rc < 0 ? rc : VITALS_OK;
-	if (pg->valid && pr->keep_on && lf->out_width == 8)
+	if (pg->valid && pr->keep_on)
 		expand_kept(pr, col, pg);
 	else if (pg->valid)
 		expand(col, pg->row0, pg->n, pg->nonnull, pg->valid);
@@ -1435,22 +1547,31 @@ out_nomem:
 	return ctx_fail(c, VITALS_E_NOMEM, "out of memory for a dictionary of %zu values", nd);
 }
 
+/* The RLE definition levels at the start of a v1 page (P, LEN): their *L bytes follow 4. */
+static int levels_v1_rle(const struct pq_ctx *c, const uint8_t *p, size_t len, uint32_t *l)
+{
+	if (len < 4)
+		return ctx_fail(c, VITALS_E_PARSE, "definition levels are missing");
+	*l = le32_get(p);
+	if (*l > len - 4)
+		return ctx_fail(c, VITALS_E_PARSE,
+		                "definition levels of %" PRIu32 " bytes run past the page", *l);
+	return VITALS_OK;
+}
+
 /* Definition levels of a v1 page into VALID; *used is set to the bytes they took. */
 static int levels_v1(const struct pq_ctx *c, const struct pq_page_header *h, const uint8_t *p,
                      size_t len, uint8_t *valid, size_t n, size_t *used)
 {
-	uint32_t l;
+	uint32_t l = 0;
 	size_t bytes;
+	int rc;
 
 	switch (h->def_level_encoding) {
 	case PQ_ENC_RLE:
-		if (len < 4)
-			return ctx_fail(c, VITALS_E_PARSE, "definition levels are missing");
-		l = le32_get(p);
-		if (l > len - 4)
-			return ctx_fail(c, VITALS_E_PARSE,
-			                "definition levels of %" PRIu32 " bytes run past the page",
-			                l);
+		rc = levels_v1_rle(c, p, len, &l);
+		if (rc < 0)
+			return rc;
 		if (enc_rle_decode_u8(p + 4, l, 1, valid, n) < 0)
 			return ctx_fail(c, VITALS_E_PARSE,
 			                "definition levels are corrupt or cut short");
@@ -1470,6 +1591,71 @@ static int levels_v1(const struct pq_ctx *c, const struct pq_page_header *h, con
 		                "definition level encoding %s is not supported",
 		                pq_encoding_name(h->def_level_encoding));
 	}
+}
+
+/*
+ * The definition levels of the page's kept rows only (keep_on), into
+ * their flags in VALID (the page's), with the values before each in
+ * pg->before; pg->nonnull gets the page's present values. P, LEN: the
+ * page (v1 levels start it, and *used gets their bytes); V2, DL: the
+ * levels of a v2 page.
+ */
+static int levels_kept(struct pq_rd *pr, const struct pq_ctx *c, const struct pq_page_header *h,
+                       const uint8_t *p, size_t len, const uint8_t *v2, size_t dl, uint8_t *valid,
+                       struct pq_page *pg, size_t *used)
+{
+	const uint32_t *keep = pr->keep.p;
+	size_t m = pg->kb - pg->ka, n = pg->n, ones = 0;
+	const uint8_t *lv = NULL;
+	uint32_t *pos, *before, l = 0;
+	uint8_t *level;
+	int rc;
+
+	if (buf_want(&pr->pos, m * sizeof(uint32_t)) < 0 ||
+	    buf_want(&pr->before, m * sizeof(uint32_t)) < 0 || buf_want(&pr->level, m) < 0)
+		return ctx_fail(c, VITALS_E_NOMEM, "out of memory for %zu rows", m);
+	pos = pr->pos.p;
+	before = pr->before.p;
+	level = pr->level.p;
+	for (size_t t = pg->ka; t < pg->kb; t++)
+		pos[t - pg->ka] = (uint32_t)(keep[t] - pg->row0);
+	if (h->type == PQ_PAGE_DATA && h->def_level_encoding == PQ_ENC_RLE) {
+		rc = levels_v1_rle(c, p, len, &l);
+		if (rc < 0)
+			return rc;
+		lv = p + 4;
+		dl = l;
+		*used = 4 + (size_t)l;
+	} else if (h->type == PQ_PAGE_DATA) {
+		/* Other v1 level encodings: every level, then counted. */
+		size_t last = 0;
+
+		rc = levels_v1(c, h, p, len, valid, n, used);
+		if (rc < 0)
+			return rc;
+		for (size_t j = 0; j < m; j++) {
+			ones += count_ones(valid + last, pos[j] - last);
+			last = pos[j];
+			level[j] = valid[pos[j]];
+			before[j] = (uint32_t)ones;
+		}
+		ones += count_ones(valid + last, n - last);
+	} else if (dl == 0 && h->num_nulls == 0) {
+		memset(level, 1, m);
+		ones = n;
+	} else {
+		lv = v2;
+	}
+	if (lv && enc_rle_levels_at(lv, dl, n, pos, m, level, before, &ones) < 0)
+		return ctx_fail(c, VITALS_E_PARSE, "definition levels are corrupt or cut short");
+	for (size_t j = 0; j < m; j++)
+		valid[pos[j]] = level[j];
+	pg->nonnull = ones;
+	if (ones != n) {
+		pg->valid = valid;
+		pg->before = before;
+	}
+	return VITALS_OK;
 }
 
 /* Whether any of the N bytes at SEL is set. */
@@ -1524,7 +1710,10 @@ static int read_data_page(struct pq_rd *pr, const struct pq_ctx *c, const struct
 		    c, VITALS_E_PARSE,
 		    "%zu values in the page, more than the %zu rows left in the row group", n,
 		    rows - *done);
-	if (pr->sel_on && !any_kept(pr->sel + *done, n) &&
+	memset(&pg, 0, sizeof(pg));
+	if (pr->keep_on)
+		page_kept(pr, *done, n, &pg.ka, &pg.kb);
+	if (pr->sel_on && (pr->keep_on ? pg.ka == pg.kb : !any_kept(pr->sel + *done, n)) &&
 	    (lf->nullable || h->uncompressed_size < 0 ||
 	     n <= values_bound(lf, h->encoding, (size_t)h->uncompressed_size)))
 		return skip_page(c, lf, col, done, n);
@@ -1561,12 +1750,15 @@ static int read_data_page(struct pq_rd *pr, const struct pq_ctx *c, const struct
 	rc = column_room(c, col, *done + n, 0);
 	if (rc < 0)
 		return rc;
-	memset(&pg, 0, sizeof(pg));
 	pg.encoding = h->encoding;
 	pg.row0 = *done;
 	pg.n = n;
 	pg.nonnull = n;
-	if (lf->nullable) {
+	if (lf->nullable && pr->keep_on) {
+		rc = levels_kept(pr, c, h, p, len, body + rl, dl, col->valid + *done, &pg, &used);
+		if (rc < 0)
+			return rc;
+	} else if (lf->nullable) {
 		valid = col->valid + *done;
 		if (h->type == PQ_PAGE_DATA) {
 			rc = levels_v1(c, h, p, len, valid, n, &used);
@@ -1964,7 +2156,7 @@ static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 		pr->sel_on = kept < rows;
 		if (pr->sel_on) {
 			uint32_t *keep;
-			size_t k = 0;
+			size_t k = 0, i;
 
 			if (buf_want(&pr->keep, kept * sizeof(*keep)) < 0) {
 				rc = store_reader_fail(r, VITALS_E_NOMEM,
@@ -1972,7 +2164,14 @@ static int read_row_group(struct pq_rd *pr, struct vitals_reader *r, uint32_t g)
 				goto out;
 			}
 			keep = pr->keep.p;
-			for (size_t i = 0; i < rows && k < kept; i++) {
+			/* Eight rows at a time: each sel byte is 0 or 1, so a row is one bit. */
+			for (i = 0; i + 8 <= rows && k < kept; i += 8) {
+				uint64_t w = le64_get(pr->sel + i);
+
+				for (; w && k < kept; w &= w - 1)
+					keep[k++] = (uint32_t)(i + (size_t)__builtin_ctzll(w) / 8);
+			}
+			for (; i < rows && k < kept; i++) {
 				keep[k] = (uint32_t)i;
 				k += pr->sel[i];
 			}
@@ -2052,6 +2251,9 @@ static void rd_free(struct pq_rd *pr)
 	buf_release(&pr->dict_data);
 	buf_release(&pr->dict_match);
 	buf_release(&pr->keep);
+	buf_release(&pr->pos);
+	buf_release(&pr->before);
+	buf_release(&pr->level);
 	bytebuf_release(&pr->dba);
 	free(pr->filter_leaf);
 	free(pr->sel);

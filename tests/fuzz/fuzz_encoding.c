@@ -4,6 +4,9 @@
  * at most COUNT_MAX); the rest is the encoded data. Outputs are heap
  * arrays of exactly the count asked, so a write past them is caught.
  * Whatever decodes is encoded again and must decode to the same values.
+ * The hybrid RLE inputs also go through the partial decoders (some
+ * positions only, run by run, levels with their counts), which must
+ * agree with the whole decode.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,6 +42,87 @@ static void check(int ok)
 		abort();
 }
 
+/* Some ascending positions below N, picked by the input's length: *M of them. */
+static uint32_t *pick_positions(size_t n, size_t len, size_t *m)
+{
+	uint32_t *pos = malloc((n ? n : 1) * sizeof(*pos));
+	uint64_t x = len * 0x9e3779b97f4a7c15ULL + 1;
+
+	*m = 0;
+	if (!pos)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		if (x % 5 == 0)
+			pos[(*m)++] = (uint32_t)i;
+	}
+	return pos;
+}
+
+/*
+ * The partial decoders on the same input: they succeed exactly when the
+ * whole decode (status R, values OUT) did, with its values, and the runs
+ * add up to N.
+ */
+static void fuzz_rle_at(const uint8_t *buf, size_t len, int w, size_t n, int r, const uint32_t *out)
+{
+	struct enc_rle_runs it;
+	struct enc_rle_run run;
+	size_t m, total = 0;
+	uint32_t *pos = pick_positions(n, len, &m);
+	uint32_t *got = malloc((m ? m : 1) * sizeof(*got)), tmp[8];
+	int rc;
+
+	if (!pos || !got)
+		goto out_free;
+	check(enc_rle_decode_at(buf, len, w, n, pos, m, got) == r);
+	for (size_t t = 0; r == 0 && t < m; t++)
+		check(got[t] == out[pos[t]]);
+	rc = enc_rle_runs_init(&it, buf, len, w, n);
+	while (rc == 0 && (rc = enc_rle_runs_next(&it, &run)) > 0) {
+		check(run.count <= n - total);
+		if (run.packed && run.count) {
+			/* The last group of the run, unpacked alone. */
+			size_t from = (run.count - 1) / 8 * 8;
+
+			enc_rle_run_unpack(&run, from, tmp, run.count - from);
+			check(r != 0 || memcmp(tmp, out + total + from,
+			                       (run.count - from) * sizeof(*tmp)) == 0);
+		}
+		total += run.count;
+		rc = 0;
+	}
+	check(rc == r && (r != 0 || total == n));
+out_free:
+	free(pos);
+	free(got);
+}
+
+/* enc_rle_levels_at() against the whole decode of width-1 levels (status R, values OUT). */
+static void fuzz_levels_at(const uint8_t *buf, size_t len, size_t n, int r, const uint8_t *out)
+{
+	size_t m, ones = 0, k = 0, t = 0;
+	uint32_t *pos = pick_positions(n, len, &m);
+	uint32_t *before = malloc((m ? m : 1) * sizeof(*before));
+	uint8_t *level = malloc(m ? m : 1);
+
+	if (!pos || !before || !level)
+		goto out_free;
+	check(enc_rle_levels_at(buf, len, n, pos, m, level, before, &ones) == r);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		for (; t < m && pos[t] == i; t++)
+			check(level[t] == out[i] && before[t] == k);
+		k += out[i];
+	}
+	check(r != 0 || ones == k);
+out_free:
+	free(pos);
+	free(before);
+	free(level);
+}
+
 static void fuzz_rle(const uint8_t *buf, size_t len, int w, size_t n, struct bytebuf *b)
 {
 	uint32_t *out = malloc((n ? n : 1) * sizeof(*out));
@@ -53,6 +137,7 @@ static void fuzz_rle(const uint8_t *buf, size_t len, int w, size_t n, struct byt
 		goto out_free;
 	}
 	check(r == 0 || r == VITALS_E_PARSE);
+	fuzz_rle_at(buf, len, w, n, r, out);
 	if (r < 0)
 		goto out_free;
 	for (size_t i = 0; i < n; i++)
@@ -78,6 +163,8 @@ static void fuzz_rle_u8(const uint8_t *buf, size_t len, int w, size_t n, struct 
 		goto out_free;
 	}
 	check(r == 0 || r == VITALS_E_PARSE);
+	if (w == 1)
+		fuzz_levels_at(buf, len, n, r, out);
 	if (r < 0)
 		goto out_free;
 	for (size_t i = 0; i < n; i++)

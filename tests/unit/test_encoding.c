@@ -363,6 +363,269 @@ static void test_rle_truncated(void **state)
 	bytebuf_release(&b);
 }
 
+/*
+ * M ascending positions below N (M <= N): every one, every K-th, random
+ * ones (with repeats), or a few near the end.
+ */
+static size_t pick_positions(uint32_t *pos, size_t n, int how)
+{
+	size_t m = 0;
+
+	if (n == 0)
+		return 0;
+	switch (how) {
+	case 0:
+		for (size_t i = 0; i < n; i++)
+			pos[m++] = (uint32_t)i;
+		break;
+	case 1:
+		for (size_t i = rnd() % 7; i < n; i += 1 + rnd() % 300)
+			pos[m++] = (uint32_t)i;
+		break;
+	case 2:
+		for (size_t i = 0; i < n; i++)
+			if (rnd() % 8 == 0) {
+				pos[m++] = (uint32_t)i;
+				if (rnd() % 4 == 0)
+					pos[m++] = (uint32_t)i;
+			}
+		break;
+	default:
+		pos[m++] = (uint32_t)(n - 1);
+		break;
+	}
+	return m;
+}
+
+/* Values at some positions, and runs one by one, against the whole decode. */
+static void test_rle_decode_at(void **state)
+{
+	size_t maxn = sizes[NSIZES - 1];
+	uint32_t *v = xmalloc(maxn * sizeof(*v)), *all = xmalloc(maxn * sizeof(*all));
+	uint32_t *pos = xmalloc(2 * maxn * sizeof(*pos)), tmp[64];
+	struct bytebuf b;
+
+	(void)state;
+	bytebuf_init(&b, 0);
+	for (int w = 0; w <= 32; w++) {
+		for (size_t si = 0; si < NSIZES; si++) {
+			size_t n = sizes[si];
+
+			for (int pat = 0; pat < PAT_COUNT; pat++) {
+				struct enc_rle_runs it;
+				struct enc_rle_run run;
+				size_t at = 0;
+				uint8_t *in;
+				int rc;
+
+				fill_levels(v, n, w, (enum pattern)pat);
+				bytebuf_clear(&b);
+				assert_int_equal(enc_rle_encode(&b, v, n, w), 0);
+				in = dup_bytes(b.p, b.len);
+				assert_int_equal(enc_rle_decode(in, b.len, w, all, n), 0);
+				for (int how = 0; how < 4; how++) {
+					size_t m = pick_positions(pos, n, how);
+					/* Exactly M values, so a write past them is caught. */
+					uint32_t *out = xmalloc((m ? m : 1) * sizeof(*out));
+
+					assert_int_equal(
+					    enc_rle_decode_at(in, b.len, w, n, pos, m, out), 0);
+					for (size_t t = 0; t < m; t++)
+						if (out[t] != all[pos[t]])
+							fail_msg(
+							    "width %d, %zu values, pattern %d: "
+							    "value %" PRIu32 " is %" PRIu32
+							    ", expected %" PRIu32,
+							    w, n, pat, pos[t], out[t], all[pos[t]]);
+					free(out);
+				}
+				/* The runs cover the N values, and unpack to them. */
+				assert_int_equal(enc_rle_runs_init(&it, in, b.len, w, n), 0);
+				while ((rc = enc_rle_runs_next(&it, &run)) > 0) {
+					assert_true(run.count <= n - at);
+					for (size_t j = 0; j < run.count; j += 64) {
+						size_t k = run.count - j < 64 ? run.count - j : 64;
+
+						if (!run.packed) {
+							for (size_t q = 0; q < k; q++)
+								assert_int_equal(all[at + j + q],
+								                 run.value);
+							continue;
+						}
+						enc_rle_run_unpack(&run, j, tmp, k);
+						assert_memory_equal(tmp, all + at + j,
+						                    k * sizeof(*tmp));
+					}
+					at += run.count;
+				}
+				assert_int_equal(rc, 0);
+				assert_int_equal(at, n);
+				free(in);
+			}
+		}
+	}
+	bytebuf_release(&b);
+	free(v);
+	free(all);
+	free(pos);
+}
+
+/* Levels at some positions, with the ones before each, against the whole decode. */
+static void test_rle_levels_at(void **state)
+{
+	size_t maxn = sizes[NSIZES - 1];
+	uint32_t *v = xmalloc(maxn * sizeof(*v)), *pos = xmalloc(2 * maxn * sizeof(*pos));
+	uint8_t *v8 = xmalloc(maxn), *all = xmalloc(maxn);
+	size_t *ones_before = xmalloc((maxn + 1) * sizeof(size_t));
+	struct bytebuf b;
+
+	(void)state;
+	bytebuf_init(&b, 0);
+	for (size_t si = 0; si < NSIZES; si++) {
+		size_t n = sizes[si];
+
+		for (int pat = 0; pat < PAT_COUNT + 1; pat++) {
+			uint8_t *in;
+
+			if (pat < PAT_COUNT) {
+				fill_levels(v, n, 1, (enum pattern)pat);
+			} else {
+				/* Mostly nulls, a value now and then: a trace's metric column. */
+				for (size_t i = 0; i < n; i++)
+					v[i] = rnd() % 37 == 0;
+			}
+			for (size_t i = 0; i < n; i++)
+				v8[i] = (uint8_t)v[i];
+			bytebuf_clear(&b);
+			assert_int_equal(enc_rle_encode_u8(&b, v8, n, 1), 0);
+			in = dup_bytes(b.p, b.len);
+			assert_int_equal(enc_rle_decode_u8(in, b.len, 1, all, n), 0);
+			ones_before[0] = 0;
+			for (size_t i = 0; i < n; i++)
+				ones_before[i + 1] = ones_before[i] + all[i];
+			for (int how = 0; how < 4; how++) {
+				size_t m = pick_positions(pos, n, how), ones = 12345;
+				uint8_t *level = xmalloc(m ? m : 1);
+				uint32_t *before = xmalloc((m ? m : 1) * sizeof(*before));
+
+				assert_int_equal(
+				    enc_rle_levels_at(in, b.len, n, pos, m, level, before, &ones),
+				    0);
+				assert_int_equal(ones, ones_before[n]);
+				for (size_t t = 0; t < m; t++) {
+					assert_int_equal(level[t], all[pos[t]]);
+					assert_int_equal(before[t], ones_before[pos[t]]);
+				}
+				free(level);
+				free(before);
+			}
+			free(in);
+		}
+	}
+	bytebuf_release(&b);
+	free(v);
+	free(pos);
+	free(v8);
+	free(all);
+	free(ones_before);
+}
+
+/* Cut short, damaged or asked wrongly, the partial decoders fail as the whole one does. */
+static void test_rle_at_bad_input(void **state)
+{
+	/* An RLE run of 20 threes, a bit-packed group, an RLE run of 5 fives (width 3). */
+	static const uint8_t hybrid[] = {0x28, 0x03, 0x03, 0x88, 0xc6, 0xfa, 0x0a, 0x05};
+	uint32_t v[300], all[300], out[300], pos[300], before[300];
+	uint8_t level[300], junk[64];
+	const uint32_t bad_order[] = {5, 3}, past[] = {299, 300};
+	struct bytebuf b;
+	size_t ones;
+
+	(void)state;
+	/* The hand-made stream: runs and a group, values read at every position. */
+	for (uint32_t i = 0; i < 33; i++)
+		pos[i] = i;
+	assert_int_equal(enc_rle_decode(hybrid, sizeof(hybrid), 3, all, 33), 0);
+	assert_int_equal(enc_rle_decode_at(hybrid, sizeof(hybrid), 3, 33, pos, 33, out), 0);
+	assert_memory_equal(out, all, 33 * sizeof(*out));
+	for (uint32_t i = 0; i < 20; i++)
+		assert_int_equal(out[i], 3);
+	for (uint32_t i = 0; i < 8; i++)
+		assert_int_equal(out[20 + i], i);
+	for (uint32_t i = 28; i < 33; i++)
+		assert_int_equal(out[i], 5);
+	/* A run whose value does not fit the width, as enc_rle_decode() says. */
+	{
+		static const uint8_t wide[] = {0x10, 0x09};
+		assert_int_equal(enc_rle_decode(wide, 2, 3, all, 8), VITALS_E_PARSE);
+		assert_int_equal(enc_rle_decode_at(wide, 2, 3, 8, pos, 1, out), VITALS_E_PARSE);
+	}
+
+	bytebuf_init(&b, 0);
+	for (int w = 1; w <= 32; w++) {
+		fill_levels(v, 300, w, PAT_RUNS);
+		bytebuf_clear(&b);
+		assert_int_equal(enc_rle_encode(&b, v, 300, w), 0);
+		/* Every cut fails, whatever the positions asked: all headers are read. */
+		for (size_t cut = 0; cut < b.len; cut++) {
+			uint8_t *in = dup_bytes(b.p, cut);
+
+			assert_int_equal(enc_rle_decode_at(in, cut, w, 300, pos, 1, out),
+			                 VITALS_E_PARSE);
+			assert_int_equal(enc_rle_decode_at(in, cut, w, 300, pos, 0, out),
+			                 VITALS_E_PARSE);
+			if (w == 1)
+				assert_int_equal(
+				    enc_rle_levels_at(in, cut, 300, pos, 1, level, before, &ones),
+				    VITALS_E_PARSE);
+			free(in);
+		}
+		/* Positions out of order, or past the values. */
+		assert_int_equal(enc_rle_decode_at(b.p, b.len, w, 300, bad_order, 2, out),
+		                 VITALS_E_INVAL);
+		assert_int_equal(enc_rle_decode_at(b.p, b.len, w, 300, past, 2, out),
+		                 VITALS_E_INVAL);
+		if (w == 1) {
+			assert_int_equal(
+			    enc_rle_levels_at(b.p, b.len, 300, bad_order, 2, level, before, &ones),
+			    VITALS_E_INVAL);
+			assert_int_equal(
+			    enc_rle_levels_at(b.p, b.len, 300, past, 2, level, before, &ones),
+			    VITALS_E_INVAL);
+		}
+	}
+	/* Random bytes: the partial decode succeeds exactly when the whole one does, alike. */
+	for (int round = 0; round < 2000; round++) {
+		int w = (int)(rnd() % 34);
+		size_t len = rnd() % sizeof(junk), n = rnd() % 300, m = 0;
+		uint8_t *in;
+		int whole, part;
+
+		for (size_t i = 0; i < len; i++)
+			junk[i] = (uint8_t)rnd();
+		in = dup_bytes(junk, len);
+		for (size_t i = 0; i < n; i++)
+			if (rnd() % 3 == 0)
+				pos[m++] = (uint32_t)i;
+		whole = enc_rle_decode(in, len, w, all, n);
+		part = enc_rle_decode_at(in, len, w, n, pos, m, out);
+		assert_int_equal(part, whole);
+		for (size_t t = 0; whole == 0 && t < m; t++)
+			assert_int_equal(out[t], all[pos[t]]);
+		if (w == 1) {
+			uint8_t all8[300];
+
+			whole = enc_rle_decode_u8(in, len, 1, all8, n);
+			part = enc_rle_levels_at(in, len, n, pos, m, level, before, &ones);
+			assert_int_equal(part, whole);
+			for (size_t t = 0; whole == 0 && t < m; t++)
+				assert_int_equal(level[t], all8[pos[t]]);
+		}
+		free(in);
+	}
+	bytebuf_release(&b);
+}
+
 /* ---- PLAIN ---- */
 
 static void test_plain_bool(void **state)
@@ -1248,6 +1511,9 @@ int main(void)
 	    cmocka_unit_test(test_rle_malformed),
 	    cmocka_unit_test(test_rle_roundtrip),
 	    cmocka_unit_test(test_rle_truncated),
+	    cmocka_unit_test(test_rle_decode_at),
+	    cmocka_unit_test(test_rle_levels_at),
+	    cmocka_unit_test(test_rle_at_bad_input),
 	    cmocka_unit_test(test_plain_bool),
 	    cmocka_unit_test(test_plain_bytes),
 	    cmocka_unit_test(test_delta_spec_vectors),

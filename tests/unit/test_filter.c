@@ -47,6 +47,9 @@ static void schema_make(struct vitals_schema *s)
 	assert_int_equal(vitals_schema_add(s, "value", VITALS_TYPE_DOUBLE, 1), 0);
 	assert_int_equal(vitals_schema_add(s, "n", VITALS_TYPE_INT32, 0), 0);
 	assert_int_equal(vitals_schema_add(s, "flag", VITALS_TYPE_BOOL, 1), 0);
+	/* Few distinct numbers with nulls: dictionary pages with definition levels. */
+	assert_int_equal(vitals_schema_add(s, "slot", VITALS_TYPE_INT32, 1), 0);
+	assert_int_equal(vitals_schema_add(s, "gauge", VITALS_TYPE_INT64, 1), 0);
 }
 
 /* Write the test table to DIR/NAME with O (NULL for text formats). */
@@ -83,6 +86,10 @@ static char *write_trace(const char *name, const struct vitals_write_options *o)
 		assert_int_equal(vitals_batch_set_i32(b, 5, (int32_t)(i * 3)), 0);
 		if (i % 5)
 			assert_int_equal(vitals_batch_set_bool(b, 6, (int)(i % 2)), 0);
+		if (i % 6 != 1)
+			assert_int_equal(vitals_batch_set_i32(b, 7, (int32_t)(i % 5) - 2), 0);
+		if (i % 4 != 2 && (i < 1000 || i > 1400))
+			assert_int_equal(vitals_batch_set_i64(b, 8, (int64_t)(i % 3) * 1000), 0);
 		assert_int_equal(vitals_batch_end_row(b), 0);
 		if (b->rows == 777) {
 			assert_int_equal(vitals_writer_write(w, b), 0);
@@ -268,9 +275,9 @@ static const struct fcase cases[] = {
 static void check_all(const char *path)
 {
 	static const char *const proj_a[] = {"time", "value"};
-	static const char *const proj_b[] = {"name", "kind", "flag", "n"};
+	static const char *const proj_b[] = {"name", "kind", "flag", "n", "slot", "gauge"};
 	const char *const *projs[] = {NULL, proj_a, proj_b};
-	const size_t proj_n[] = {0, 2, 4};
+	const size_t proj_n[] = {0, 2, 6};
 	size_t total = 0;
 
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
@@ -530,6 +537,215 @@ static void test_parquet_fallback(void **state)
 					fail_msg("filter %zu: not %zu rows", i, expect[i]);
 			}
 	free(path);
+}
+
+/* Append a column chunk of N v1 data values (BODY, with levels when nullable) and its dictionary.
+ */
+static void put_dict_chunk(struct bytebuf *f, struct pq_column_chunk *cc, int32_t type, char **path,
+                           int32_t *encs, const struct bytebuf *dict, size_t nd,
+                           const struct bytebuf *body, size_t n)
+{
+	int64_t start = (int64_t)f->len, data;
+
+	put_page(f, PQ_PAGE_DICTIONARY, 0, nd, dict);
+	data = (int64_t)f->len;
+	put_page(f, PQ_PAGE_DATA, PQ_ENC_RLE_DICTIONARY, n, body);
+	memset(cc, 0, sizeof(*cc));
+	cc->has_meta = 1;
+	cc->file_offset = start;
+	cc->meta = (struct pq_column_meta){.type = type,
+	                                   .encoding_count = 3,
+	                                   .encodings = encs,
+	                                   .path_count = 1,
+	                                   .path = path,
+	                                   .num_values = (int64_t)n,
+	                                   .total_uncompressed_size = (int64_t)f->len - start,
+	                                   .total_compressed_size = (int64_t)f->len - start,
+	                                   .data_page_offset = data,
+	                                   .has_dictionary_page_offset = 1,
+	                                   .dictionary_page_offset = start};
+}
+
+#define BAD_ROWS 64
+
+/*
+ * 64 rows of a required string "kind" ("a" on every eighth row, "b" or
+ * "c" else) and an optional INT64 "tag" (null on rows 3, 8, 13...), both
+ * from dictionaries of 3 values, with index 3 written at rows
+ * [KIND_BAD, KIND_BAD_END) of kind and at row TAG_BAD of tag.
+ */
+static char *write_bad_index(const char *name, size_t kind_bad, size_t kind_bad_end, size_t tag_bad)
+{
+	static const char *const kd[] = {"a", "b", "c"};
+	uint32_t ki[BAD_ROWS], ti[BAD_ROWS];
+	uint8_t def[BAD_ROWS];
+	struct bytebuf f, dict, body, lv;
+	struct pq_file_meta m;
+	struct pq_schema_element el[3];
+	struct pq_row_group rg;
+	struct pq_column_chunk cc[2];
+	int32_t encs[] = {PQ_ENC_PLAIN, PQ_ENC_RLE, PQ_ENC_RLE_DICTIONARY};
+	char *path_k[] = {"kind"}, *path_t[] = {"tag"}, *path;
+	int32_t orders[] = {1, 1};
+	size_t nt = 0;
+	FILE *fp;
+
+	for (size_t i = 0; i < BAD_ROWS; i++) {
+		ki[i] = i % 8 == 0 ? 0 : i < 32 || i % 3 ? 1 : 2;
+		if (i >= kind_bad && i < kind_bad_end)
+			ki[i] = 3;
+		def[i] = i % 5 != 3;
+		if (def[i])
+			ti[nt++] = i == tag_bad ? 3 : (uint32_t)(i % 3);
+	}
+	bytebuf_init(&f, 0);
+	bytebuf_init(&dict, 0);
+	bytebuf_init(&body, 0);
+	bytebuf_init(&lv, 0);
+	assert_int_equal(bytebuf_append(&f, "PAR1", 4), 0);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(enc_plain_encode_bytes(&dict, (const uint8_t *)kd[i], 1), 0);
+	assert_int_equal(bytebuf_put_u8(&body, 2), 0);
+	assert_int_equal(enc_rle_encode(&body, ki, BAD_ROWS, 2), 0);
+	put_dict_chunk(&f, &cc[0], PQ_BYTE_ARRAY, path_k, encs, &dict, 3, &body, BAD_ROWS);
+	bytebuf_clear(&dict);
+	bytebuf_clear(&body);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(bytebuf_put_le64(&dict, (uint64_t)(i + 1) * 10), 0);
+	assert_int_equal(enc_rle_encode_u8(&lv, def, BAD_ROWS, 1), 0);
+	assert_int_equal(bytebuf_put_le32(&body, (uint32_t)lv.len), 0);
+	assert_int_equal(bytebuf_append(&body, lv.p, lv.len), 0);
+	assert_int_equal(bytebuf_put_u8(&body, 2), 0);
+	assert_int_equal(enc_rle_encode(&body, ti, nt, 2), 0);
+	put_dict_chunk(&f, &cc[1], PQ_INT64, path_t, encs, &dict, 3, &body, BAD_ROWS);
+
+	memset(el, 0, sizeof(el));
+	el[0].name = "schema";
+	el[0].num_children = 2;
+	el[1].name = "kind";
+	el[1].has_type = el[1].has_repetition = el[1].has_converted = 1;
+	el[1].type = PQ_BYTE_ARRAY;
+	el[1].repetition = PQ_REQUIRED;
+	el[1].converted = PQ_CT_UTF8;
+	el[2].name = "tag";
+	el[2].has_type = el[2].has_repetition = 1;
+	el[2].type = PQ_INT64;
+	el[2].repetition = PQ_OPTIONAL;
+	memset(&rg, 0, sizeof(rg));
+	rg.column_count = 2;
+	rg.columns = cc;
+	rg.num_rows = BAD_ROWS;
+	rg.total_byte_size = (int64_t)f.len - 4;
+	memset(&m, 0, sizeof(m));
+	m.version = 1;
+	m.schema_count = 3;
+	m.schema = el;
+	m.num_rows = BAD_ROWS;
+	m.row_group_count = 1;
+	m.row_groups = &rg;
+	m.column_order_count = 2;
+	m.column_orders = orders;
+	{
+		size_t at = f.len;
+		assert_int_equal(pq_meta_encode(&m, &f), 0);
+		assert_int_equal(bytebuf_put_le32(&f, (uint32_t)(f.len - at)), 0);
+	}
+	assert_int_equal(bytebuf_append(&f, "PAR1", 4), 0);
+	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(f.p, 1, f.len, fp), f.len);
+	fclose(fp);
+	bytebuf_release(&f);
+	bytebuf_release(&dict);
+	bytebuf_release(&body);
+	bytebuf_release(&lv);
+	return path;
+}
+
+/* Read PATH with O to the end: its status, and the message of a failure in ERR. */
+static int read_status(const char *path, const struct vitals_read_options *o, char *err,
+                       size_t errlen)
+{
+	struct vitals_reader *r;
+	const struct vitals_batch *b;
+	int rc = vitals_reader_open(&r, path, o, err, errlen);
+
+	if (rc != 0)
+		return rc;
+	while ((rc = vitals_reader_next(r, &b)) == 1)
+		;
+	if (rc < 0)
+		snprintf(err, errlen, "%s", vitals_reader_errmsg(r));
+	vitals_reader_close(r);
+	return rc;
+}
+
+/*
+ * A dictionary index past the dictionary fails the read with its message
+ * on every path that uses it: the filter column's repeated runs and
+ * bit-packed groups, and the kept rows of a sparse read. A damaged index
+ * on a row the filter drops is never decoded.
+ */
+static void test_bad_dictionary_index(void **state)
+{
+	static const char *const v_a[] = {"a"};
+	const struct vitals_row_filter f = {"kind", v_a, 1, VITALS_MATCH_EQUAL};
+	static const struct {
+		size_t kind_bad, kind_bad_end, tag_bad;
+		const char *column; /* the failure's, or NULL when the filtered read passes */
+	} bad[] = {
+	    {40, BAD_ROWS, BAD_ROWS, "kind"}, /* a repeated run */
+	    {5, 6, BAD_ROWS, "kind"},         /* in a bit-packed group */
+	    {0, 0, 16, "tag"},                /* a kept row */
+	    {0, 0, 17, NULL},                 /* a dropped row */
+	};
+	struct vitals_read_options o;
+	char err[512], want[200], *path;
+	int rc;
+
+	(void)state;
+	path = write_bad_index("clean-index.parquet", 0, 0, BAD_ROWS);
+	vitals_read_options_init(&o);
+	o.filters = &f;
+	o.filter_count = 1;
+	assert_int_equal(check_read(path, &o, "clean index"), BAD_ROWS / 8);
+	free(path);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		path = write_bad_index("bad-index.parquet", bad[i].kind_bad, bad[i].kind_bad_end,
+		                       bad[i].tag_bad);
+		/* Unfiltered, every index is used. */
+		rc = read_status(path, NULL, err, sizeof(err));
+		assert_int_equal(rc, VITALS_E_PARSE);
+		assert_non_null(strstr(err, "dictionary index 3 out of range (dictionary has 3 "
+		                            "values)"));
+		rc = read_status(path, &o, err, sizeof(err));
+		if (!bad[i].column) {
+			struct vitals_batch *got = read_whole(path, &o, &rc);
+
+			assert_int_equal(rc, 0);
+			assert_int_equal(got->rows, BAD_ROWS / 8);
+			for (size_t j = 0; j < got->rows; j++) {
+				int valid = (j * 8) % 5 != 3;
+				assert_int_equal(vitals_batch_is_valid(got, 1, j), valid);
+				if (valid)
+					assert_int_equal(got->cols[1].v.i64[j],
+					                 (j * 8 % 3 + 1) * 10);
+			}
+			vitals_batch_free(got);
+			free(path);
+			continue;
+		}
+		if (rc != VITALS_E_PARSE)
+			fail_msg("case %zu: status %d", i, rc);
+		snprintf(want, sizeof(want),
+		         "row group 0, column '%s', page 1: dictionary index 3 out of range "
+		         "(dictionary has 3 values)",
+		         bad[i].column);
+		if (!strstr(err, want))
+			fail_msg("case %zu: '%s', not '%s'", i, err, want);
+		free(path);
+	}
 }
 
 static void test_text_formats(void **state)
@@ -808,6 +1024,7 @@ int main(void)
 	    cmocka_unit_test(test_parquet_dictionary),
 	    cmocka_unit_test(test_parquet_plain),
 	    cmocka_unit_test(test_parquet_fallback),
+	    cmocka_unit_test(test_bad_dictionary_index),
 	    cmocka_unit_test(test_text_formats),
 	    cmocka_unit_test(test_parquet_groups_not_decoded),
 	    cmocka_unit_test(test_fixtures),

@@ -67,10 +67,9 @@
  * memory in use is the same, is not listed or read at the next one
  * either: its processes, values and I/O are carried over, as between
  * listings, until the QUIET_RELIST-th listing since it was last read
- * (cg_plan_quiet()). A process that moves out of
- * it and runs makes it active, so the next listing reads its list and
- * finds the process gone; one that moves while asleep is found at the
- * group's next reading.
+ * (cg_plan_quiet()). A process that moves out of it and runs makes it
+ * active, so the next listing reads its list and finds the process gone;
+ * one that moves while asleep is found at the group's next reading.
  */
 #define BIT(i) ((uint64_t)1 << (i))
 #define PSI_METRICS                                                                                \
@@ -818,9 +817,9 @@ static void map_processes(struct cgroup_state *s, struct cg *g)
 		pc = process_cgroup(e);
 		if (pc->listing == s->listings && pc->group && pc->group != s->root_group)
 			continue;
+		/* its group is carried over: so is it, until that group is read */
 		if (pc->kept == s->listings)
-			continue; /* its group is carried over: so is it, until that group is read
-			           */
+			continue;
 		/*
 		 * One new since the last listing may still move itself after
 		 * this one read its list: its group is read each sample until
@@ -1297,9 +1296,9 @@ static int cg_carry(struct cgroup_state *s, struct cg *g)
 			entity_set(&g->e, i, g->fast_v[i]);
 	g->have_cpu = g->fast_have_cpu;
 	g->cpu_src = g->prev_cpu_src;
+	/* at a listing, I/O counters and rates are repeated; the next rate spans both */
 	if (s->walking && g->io_listing && g->io_listing + 1 == s->listings)
-		g->io_listing =
-		    s->listings; /* counters and rates repeated; the next rate spans both */
+		g->io_listing = s->listings;
 	return VITALS_OK;
 }
 

@@ -375,21 +375,71 @@ static void put_levels(struct bytebuf *b, const char *const *vals, size_t n)
  * string column "kind" whose chunk has a dictionary page, two
  * RLE_DICTIONARY data pages, then two PLAIN ones; and an INT64 "v".
  */
+/*
+ * The footer of a file of one row group of ROWS rows and two columns (CC):
+ * "kind", a string (KIND_REP), and V_NAME, an INT64 (V_REP); appended to F,
+ * which is then written to NAME in the test directory. Its path.
+ */
+static char *finish_two_columns(struct bytebuf *f, struct pq_column_chunk *cc, int64_t rows,
+                                int32_t kind_rep, const char *v_name, int32_t v_rep,
+                                int64_t group_bytes, const char *name)
+{
+	struct pq_file_meta m;
+	struct pq_schema_element el[3];
+	struct pq_row_group rg;
+	int32_t orders[] = {1, 1};
+	size_t at;
+	char *path;
+	FILE *fp;
+
+	memset(el, 0, sizeof(el));
+	el[0].name = "schema";
+	el[0].num_children = 2;
+	el[1].name = "kind";
+	el[1].has_type = el[1].has_repetition = el[1].has_converted = 1;
+	el[1].type = PQ_BYTE_ARRAY;
+	el[1].repetition = kind_rep;
+	el[1].converted = PQ_CT_UTF8;
+	el[2].name = (char *)v_name;
+	el[2].has_type = el[2].has_repetition = 1;
+	el[2].type = PQ_INT64;
+	el[2].repetition = v_rep;
+	memset(&rg, 0, sizeof(rg));
+	rg.column_count = 2;
+	rg.columns = cc;
+	rg.num_rows = rows;
+	rg.total_byte_size = group_bytes;
+	memset(&m, 0, sizeof(m));
+	m.version = 1;
+	m.schema_count = 3;
+	m.schema = el;
+	m.num_rows = rows;
+	m.row_group_count = 1;
+	m.row_groups = &rg;
+	m.column_order_count = 2;
+	m.column_orders = orders;
+	at = f->len;
+	assert_int_equal(pq_meta_encode(&m, f), 0);
+	assert_int_equal(bytebuf_put_le32(f, (uint32_t)(f->len - at)), 0);
+	assert_int_equal(bytebuf_append(f, "PAR1", 4), 0);
+	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(f->p, 1, f->len, fp), f->len);
+	fclose(fp);
+	return path;
+}
+
 static char *write_fallback(void)
 {
 	static const char *const dict[] = {"cpu", "process", "system"};
 	const char *k[60];
 	struct bytebuf f, body;
-	struct pq_file_meta m;
-	struct pq_schema_element el[3];
-	struct pq_row_group rg;
 	struct pq_column_chunk cc[2];
 	int32_t enc_k[] = {PQ_ENC_PLAIN, PQ_ENC_RLE, PQ_ENC_RLE_DICTIONARY},
 	        enc_v[] = {PQ_ENC_PLAIN};
 	char *path_k[] = {"kind"}, *path_v[] = {"v"}, *path;
-	int32_t orders[] = {1, 1};
 	int64_t kstart, kdata, vstart;
-	FILE *fp;
 
 	for (size_t i = 0; i < 60; i++) {
 		static char other[7][8];
@@ -438,18 +488,6 @@ static char *write_fallback(void)
 		assert_int_equal(bytebuf_put_le64(&body, (uint64_t)i * 10), 0);
 	put_page(&f, PQ_PAGE_DATA, PQ_ENC_PLAIN, 60, &body);
 
-	memset(el, 0, sizeof(el));
-	el[0].name = "schema";
-	el[0].num_children = 2;
-	el[1].name = "kind";
-	el[1].has_type = el[1].has_repetition = el[1].has_converted = 1;
-	el[1].type = PQ_BYTE_ARRAY;
-	el[1].repetition = PQ_OPTIONAL;
-	el[1].converted = PQ_CT_UTF8;
-	el[2].name = "v";
-	el[2].has_type = el[2].has_repetition = 1;
-	el[2].type = PQ_INT64;
-	el[2].repetition = PQ_REQUIRED;
 	memset(cc, 0, sizeof(cc));
 	cc[0].has_meta = cc[1].has_meta = 1;
 	cc[0].file_offset = kstart;
@@ -474,31 +512,8 @@ static char *write_fallback(void)
 	                                     .total_uncompressed_size = (int64_t)f.len - vstart,
 	                                     .total_compressed_size = (int64_t)f.len - vstart,
 	                                     .data_page_offset = vstart};
-	memset(&rg, 0, sizeof(rg));
-	rg.column_count = 2;
-	rg.columns = cc;
-	rg.num_rows = 60;
-	rg.total_byte_size = (int64_t)f.len - kstart;
-	memset(&m, 0, sizeof(m));
-	m.version = 1;
-	m.schema_count = 3;
-	m.schema = el;
-	m.num_rows = 60;
-	m.row_group_count = 1;
-	m.row_groups = &rg;
-	m.column_order_count = 2;
-	m.column_orders = orders;
-	{
-		size_t at = f.len;
-		assert_int_equal(pq_meta_encode(&m, &f), 0);
-		assert_int_equal(bytebuf_put_le32(&f, (uint32_t)(f.len - at)), 0);
-	}
-	assert_int_equal(bytebuf_append(&f, "PAR1", 4), 0);
-	assert_true(asprintf(&path, "%s/fallback.parquet", dir) > 0);
-	fp = fopen(path, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(f.p, 1, f.len, fp), f.len);
-	fclose(fp);
+	path = finish_two_columns(&f, cc, 60, PQ_OPTIONAL, "v", PQ_REQUIRED,
+	                          (int64_t)f.len - kstart, "fallback.parquet");
 	bytebuf_release(&f);
 	bytebuf_release(&body);
 	return path;
@@ -580,15 +595,10 @@ static char *write_bad_index(const char *name, size_t kind_bad, size_t kind_bad_
 	uint32_t ki[BAD_ROWS], ti[BAD_ROWS];
 	uint8_t def[BAD_ROWS];
 	struct bytebuf f, dict, body, lv;
-	struct pq_file_meta m;
-	struct pq_schema_element el[3];
-	struct pq_row_group rg;
 	struct pq_column_chunk cc[2];
 	int32_t encs[] = {PQ_ENC_PLAIN, PQ_ENC_RLE, PQ_ENC_RLE_DICTIONARY};
 	char *path_k[] = {"kind"}, *path_t[] = {"tag"}, *path;
-	int32_t orders[] = {1, 1};
 	size_t nt = 0;
-	FILE *fp;
 
 	for (size_t i = 0; i < BAD_ROWS; i++) {
 		ki[i] = i % 8 == 0 ? 0 : i < 32 || i % 3 ? 1 : 2;
@@ -619,43 +629,8 @@ static char *write_bad_index(const char *name, size_t kind_bad, size_t kind_bad_
 	assert_int_equal(enc_rle_encode(&body, ti, nt, 2), 0);
 	put_dict_chunk(&f, &cc[1], PQ_INT64, path_t, encs, &dict, 3, &body, BAD_ROWS);
 
-	memset(el, 0, sizeof(el));
-	el[0].name = "schema";
-	el[0].num_children = 2;
-	el[1].name = "kind";
-	el[1].has_type = el[1].has_repetition = el[1].has_converted = 1;
-	el[1].type = PQ_BYTE_ARRAY;
-	el[1].repetition = PQ_REQUIRED;
-	el[1].converted = PQ_CT_UTF8;
-	el[2].name = "tag";
-	el[2].has_type = el[2].has_repetition = 1;
-	el[2].type = PQ_INT64;
-	el[2].repetition = PQ_OPTIONAL;
-	memset(&rg, 0, sizeof(rg));
-	rg.column_count = 2;
-	rg.columns = cc;
-	rg.num_rows = BAD_ROWS;
-	rg.total_byte_size = (int64_t)f.len - 4;
-	memset(&m, 0, sizeof(m));
-	m.version = 1;
-	m.schema_count = 3;
-	m.schema = el;
-	m.num_rows = BAD_ROWS;
-	m.row_group_count = 1;
-	m.row_groups = &rg;
-	m.column_order_count = 2;
-	m.column_orders = orders;
-	{
-		size_t at = f.len;
-		assert_int_equal(pq_meta_encode(&m, &f), 0);
-		assert_int_equal(bytebuf_put_le32(&f, (uint32_t)(f.len - at)), 0);
-	}
-	assert_int_equal(bytebuf_append(&f, "PAR1", 4), 0);
-	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
-	fp = fopen(path, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(f.p, 1, f.len, fp), f.len);
-	fclose(fp);
+	path = finish_two_columns(&f, cc, BAD_ROWS, PQ_REQUIRED, "tag", PQ_OPTIONAL,
+	                          (int64_t)f.len - 4, name);
 	bytebuf_release(&f);
 	bytebuf_release(&dict);
 	bytebuf_release(&body);

@@ -40,8 +40,9 @@ static char hier[HIER_MAX][256];
 static int nhier;
 static pid_t children[GROUPS_MAX];
 static int nchildren, ngroups;
-static pid_t owner; /* the benchmark's pid, in the names of its groups */
-static int busy;    /* groups whose process works a little every 5 ms */
+static pid_t owner;                 /* the benchmark's pid, in the names of its groups */
+static int busy;                    /* groups whose process works a little every 5 ms */
+static volatile unsigned busy_sink; /* what that work adds up, kept */
 
 static double wall_s(void)
 {
@@ -122,11 +123,10 @@ static int make_groups(int n)
 				write_pid(p, getpid());
 			}
 			while (i < busy) {
-				volatile unsigned x = 0;
 				struct timespec ts = {0, 5000000};
 
 				for (unsigned k = 0; k < 30000; k++)
-					x += k;
+					busy_sink += k;
 				nanosleep(&ts, NULL);
 			}
 			for (;;)

@@ -13,23 +13,6 @@
 #include "testutil.h"
 #include "analyze/charts.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = tu_tmpdir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmrf(dir);
-	free(dir);
-	return 0;
-}
-
 #define T0 1795305600000000LL
 
 /* A CSV trace: 20 samples of the system, all CPUs, two disks (one idle), 12 processes. */
@@ -38,7 +21,7 @@ static const char *system_trace(void)
 	static char path[4096];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/sys.csv", dir);
+	snprintf(path, sizeof(path), "%s/sys.csv", tu_dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("time,kind,id,name,mem_used_bytes,mem_cached_bytes,swap_used_bytes,busy_percent,"
@@ -186,7 +169,7 @@ static void test_process_log(void **state)
 	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/app.jsonl", dir);
+	snprintf(path, sizeof(path), "%s/app.jsonl", tu_dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	for (int i = 0; i < 10; i++)
@@ -237,9 +220,10 @@ static void test_units_from_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_system_defaults, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_metric_top_and_errors, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_process_log, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_system_defaults, tu_dir_setup, tu_dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_metric_top_and_errors, tu_dir_setup,
+	                                    tu_dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_process_log, tu_dir_setup, tu_dir_teardown),
 	    cmocka_unit_test(test_units_from_names),
 	};
 

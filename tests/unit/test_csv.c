@@ -9,28 +9,11 @@
 
 #include <unistd.h>
 
-static char *dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = tu_tmpdir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmrf(dir);
-	free(dir);
-	return 0;
-}
-
 static char *csv_path(const char *name)
 {
 	char *path;
 
-	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	assert_true(asprintf(&path, "%s/%s", tu_dir, name) > 0);
 	return path;
 }
 
@@ -239,7 +222,7 @@ static void test_inference(void **state)
 	char *path;
 
 	(void)state;
-	path = tt_file(dir, "infer.csv", text, sizeof(text) - 1);
+	path = tt_file(tu_dir, "infer.csv", text, sizeof(text) - 1);
 	b = tt_read(path, NULL, 100);
 	check_inferred(b);
 	vitals_batch_free(b);
@@ -252,7 +235,7 @@ static void test_inference(void **state)
 			crlf[n++] = '\r';
 		crlf[n++] = *p;
 	}
-	path = tt_file(dir, "infer-crlf.csv", crlf, n);
+	path = tt_file(tu_dir, "infer-crlf.csv", crlf, n);
 	b = tt_read(path, NULL, 2);
 	check_inferred(b);
 	vitals_batch_free(b);
@@ -278,7 +261,7 @@ static void test_quoting(void **state)
 	size_t len;
 
 	(void)state;
-	path = tt_file(dir, "quoted.csv", good, sizeof(good) - 1);
+	path = tt_file(tu_dir, "quoted.csv", good, sizeof(good) - 1);
 	b = tt_read(path, NULL, 100);
 	assert_int_equal(b->rows, 5);
 	assert_int_equal(b->schema.fields[0].type, VITALS_TYPE_STRING);
@@ -298,7 +281,7 @@ static void test_quoting(void **state)
 	vitals_batch_free(b);
 	free(path);
 
-	path = tt_file(dir, "quoted-bad.csv", bad, sizeof(bad) - 1);
+	path = tt_file(tu_dir, "quoted-bad.csv", bad, sizeof(bad) - 1);
 	tt_assert_contains(tt_read_error(path, NULL), ": line 5: 3 fields, header has 2");
 	free(path);
 }
@@ -306,7 +289,7 @@ static void test_quoting(void **state)
 static void expect_error(const char *name, const char *text, const struct vitals_read_options *o,
                          const char *message)
 {
-	char *path = tt_file(dir, name, text, strlen(text));
+	char *path = tt_file(tu_dir, name, text, strlen(text));
 
 	tt_assert_contains(tt_read_error(path, o), message);
 	free(path);
@@ -352,7 +335,7 @@ static void test_errors(void **state)
 	expect_error("late2.csv", text, NULL, ": line 1502: column 'rss': '1.5' is not an int64");
 	free(text);
 	text = numbers_then("rss", 1000, "");
-	path = tt_file(dir, "late-null.csv", text, strlen(text));
+	path = tt_file(tu_dir, "late-null.csv", text, strlen(text));
 	{
 		struct vitals_batch *b = tt_read(path, NULL, 300);
 
@@ -425,7 +408,7 @@ static void test_long_record(void **state)
 	memcpy(text, "a\nx\n\"", 5);
 	memset(text + 5, 'y', n - 5);
 	memcpy(text + n, "\"\n", 3);
-	path = tt_file(dir, "long.csv", text, n + 2);
+	path = tt_file(tu_dir, "long.csv", text, n + 2);
 	tt_assert_contains(tt_read_error(path, NULL), ": line 3: record longer than 16 MiB");
 	free(path);
 	free(text);
@@ -443,7 +426,7 @@ static void test_batches(void **state)
 
 	(void)state;
 	text = numbers_then("v", 2499, "2499000");
-	path = tt_file(dir, "batches.csv", text, strlen(text));
+	path = tt_file(tu_dir, "batches.csv", text, strlen(text));
 	vitals_read_options_init(&o);
 	o.batch_rows = 1000;
 	assert_int_equal(vitals_reader_open(&r, path, &o, err, sizeof(err)), 0);
@@ -463,7 +446,7 @@ static void test_batches(void **state)
 	free(text);
 
 	/* A header and nothing else: no rows, string columns. */
-	path = tt_file(dir, "header.csv", "a,b\n", 4);
+	path = tt_file(tu_dir, "header.csv", "a,b\n", 4);
 	assert_int_equal(vitals_reader_open(&r, path, NULL, err, sizeof(err)), 0);
 	assert_int_equal(vitals_reader_schema(r)->count, 2);
 	assert_int_equal(vitals_reader_schema(r)->fields[1].type, VITALS_TYPE_STRING);
@@ -487,7 +470,7 @@ static void test_projection_and_time(void **state)
 	size_t len;
 
 	(void)state;
-	path = tt_file(dir, "proj.csv", text, sizeof(text) - 1);
+	path = tt_file(tu_dir, "proj.csv", text, sizeof(text) - 1);
 	vitals_schema_init(&types);
 	assert_int_equal(vitals_schema_add(&types, "host", VITALS_TYPE_STRING, 0), 0);
 	assert_int_equal(vitals_schema_add(&types, "other", VITALS_TYPE_INT64, 0), 0);
@@ -521,7 +504,7 @@ static void test_no_follow(void **state)
 	struct vitals_read_options o;
 	struct vitals_file_info *info;
 	struct vitals_reader *r;
-	char *real = tt_file(dir, "real.csv", "a,b\n1,x\n", 8), *link = csv_path("link.csv");
+	char *real = tt_file(tu_dir, "real.csv", "a,b\n1,x\n", 8), *link = csv_path("link.csv");
 	char err[512];
 
 	(void)state;
@@ -555,5 +538,5 @@ int main(void)
 	    cmocka_unit_test(test_no_follow),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_dir_setup, tu_dir_teardown);
 }

@@ -25,8 +25,6 @@
 
 static const char *const kinds[KINDS_N] = {"system", "cpu", "process", "process"};
 
-static char *dir;
-
 /* The kind of row I: mixed, but only "process" in [2000, 2500), process/zz-top in [2500, 3000). */
 static const char *kind_of(size_t i)
 {
@@ -60,7 +58,7 @@ static char *write_trace(const char *name, const struct vitals_write_options *o)
 	struct vitals_writer *w;
 	char *path, err[512], text[64];
 
-	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	assert_true(asprintf(&path, "%s/%s", tu_dir, name) > 0);
 	schema_make(&s);
 	assert_int_equal(vitals_batch_new(&b, &s), 0);
 	if (vitals_writer_open(&w, path, &s, o, err, sizeof(err)) != 0)
@@ -422,7 +420,7 @@ static char *finish_two_columns(struct bytebuf *f, struct pq_column_chunk *cc, i
 	assert_int_equal(pq_meta_encode(&m, f), 0);
 	assert_int_equal(bytebuf_put_le32(f, (uint32_t)(f->len - at)), 0);
 	assert_int_equal(bytebuf_append(f, "PAR1", 4), 0);
-	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	assert_true(asprintf(&path, "%s/%s", tu_dir, name) > 0);
 	fp = fopen(path, "wb");
 	assert_non_null(fp);
 	assert_int_equal(fwrite(f->p, 1, f->len, fp), f->len);
@@ -790,7 +788,7 @@ static void test_parquet_groups_not_decoded(void **state)
 	assert_int_equal(rc, 0);
 	assert_true(clean->rows > 0);
 
-	assert_true(asprintf(&copy, "%s/damaged.parquet", dir) > 0);
+	assert_true(asprintf(&copy, "%s/damaged.parquet", tu_dir) > 0);
 	bytes = tu_slurp(path, &len);
 	{
 		FILE *fp = fopen(copy, "wb");
@@ -978,21 +976,6 @@ static void test_bad_filters(void **state)
 	}
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	dir = tu_tmpdir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmrf(dir);
-	free(dir);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1007,5 +990,5 @@ int main(void)
 	    cmocka_unit_test(test_bad_filters),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_dir_setup, tu_dir_teardown);
 }

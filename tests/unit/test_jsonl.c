@@ -7,28 +7,11 @@
  */
 #include "texttest.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = tu_tmpdir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tu_rmrf(dir);
-	free(dir);
-	return 0;
-}
-
 static char *jl_path(const char *name)
 {
 	char *path;
 
-	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	assert_true(asprintf(&path, "%s/%s", tu_dir, name) > 0);
 	return path;
 }
 
@@ -188,7 +171,7 @@ static void test_escapes(void **state)
 	const char *s;
 
 	(void)state;
-	path = tt_file(dir, "esc.jsonl", text, sizeof(text) - 1);
+	path = tt_file(tu_dir, "esc.jsonl", text, sizeof(text) - 1);
 	b = tt_read(path, NULL, 10);
 	assert_int_equal(b->rows, 1);
 	assert_int_equal(b->schema.count, 2);
@@ -229,7 +212,7 @@ static void test_inference(void **state)
 	const char *s;
 
 	(void)state;
-	path = tt_file(dir, "infer.jsonl", text, sizeof(text) - 1);
+	path = tt_file(tu_dir, "infer.jsonl", text, sizeof(text) - 1);
 	b = tt_read(path, NULL, 2);
 	assert_int_equal(b->schema.count, sizeof(want) / sizeof(want[0]));
 	for (size_t k = 0; k < b->schema.count; k++) {
@@ -266,7 +249,7 @@ static void test_inference(void **state)
 static void expect_error(const char *name, const char *text, const struct vitals_read_options *o,
                          const char *message)
 {
-	char *path = tt_file(dir, name, text, strlen(text));
+	char *path = tt_file(tu_dir, name, text, strlen(text));
 
 	tt_assert_contains(tt_read_error(path, o), message);
 	free(path);
@@ -368,7 +351,7 @@ static void test_long_line(void **state)
 	memcpy(text, "{\"a\":\"x\"}\n{\"a\":\"", 16);
 	memset(text + 16, 'y', n - 16);
 	memcpy(text + n, "\"}\n", 4);
-	path = tt_file(dir, "long.jsonl", text, n + 3);
+	path = tt_file(tu_dir, "long.jsonl", text, n + 3);
 	tt_assert_contains(tt_read_error(path, NULL), ": line 2: record longer than 16 MiB");
 	free(path);
 	free(text);
@@ -392,7 +375,7 @@ static void test_given_types(void **state)
 	assert_int_equal(vitals_schema_add(&types, "d", VITALS_TYPE_DOUBLE, 1), 0);
 	assert_int_equal(vitals_schema_add(&types, "s", VITALS_TYPE_STRING, 1), 0);
 	assert_int_equal(vitals_schema_add(&types, "x", VITALS_TYPE_INT32, 1), 0);
-	path = tt_file(dir, "given.jsonl", text, sizeof(text) - 1);
+	path = tt_file(tu_dir, "given.jsonl", text, sizeof(text) - 1);
 	b = tt_read(path, &types, 100);
 	assert_int_equal(b->schema.fields[0].type, VITALS_TYPE_TIMESTAMP);
 	assert_false(b->schema.fields[0].nullable);
@@ -419,14 +402,14 @@ static void test_empty_and_blank(void **state)
 	char err[512], *path;
 
 	(void)state;
-	path = tt_file(dir, "empty.jsonl", "", 0);
+	path = tt_file(tu_dir, "empty.jsonl", "", 0);
 	assert_int_equal(vitals_reader_open(&r, path, NULL, err, sizeof(err)), 0);
 	assert_int_equal(vitals_reader_schema(r)->count, 0);
 	assert_int_equal(vitals_reader_next(r, &b), 0);
 	vitals_reader_close(r);
 	free(path);
 
-	path = tt_file(dir, "blank.jsonl", "\n \n\t\r\n{}\n", 9);
+	path = tt_file(tu_dir, "blank.jsonl", "\n \n\t\r\n{}\n", 9);
 	assert_int_equal(vitals_reader_open(&r, path, NULL, err, sizeof(err)), 0);
 	assert_int_equal(vitals_reader_schema(r)->count, 0);
 	assert_int_equal(vitals_reader_next(r, &b), 1);
@@ -450,7 +433,7 @@ static void test_batches_and_projection(void **state)
 	for (int i = 0; i < 2500; i++)
 		n += (size_t)snprintf(text + n, cap - n, "{\"a\":%d,\"b\":\"x%d\",\"c\":%d.5}\n", i,
 		                      i, i);
-	path = tt_file(dir, "many.jsonl", text, n);
+	path = tt_file(tu_dir, "many.jsonl", text, n);
 	vitals_read_options_init(&o);
 	o.batch_rows = 1000;
 	o.columns = cols;
@@ -484,5 +467,5 @@ int main(void)
 	    cmocka_unit_test(test_empty_and_blank), cmocka_unit_test(test_batches_and_projection),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_dir_setup, tu_dir_teardown);
 }

@@ -116,3 +116,21 @@ char *tu_slurp(const char *path, size_t *len)
 		*len = (size_t)n;
 	return buf;
 }
+
+char *tu_dir;
+
+int tu_dir_setup(void **state)
+{
+	(void)state;
+	tu_dir = tu_tmpdir();
+	return 0;
+}
+
+int tu_dir_teardown(void **state)
+{
+	(void)state;
+	tu_rmrf(tu_dir);
+	free(tu_dir);
+	tu_dir = NULL;
+	return 0;
+}

@@ -22,6 +22,13 @@ void tu_writef(const char *root, const char *rel, const char *fmt, ...)
 void tu_mkdir(const char *root, const char *rel);
 /* rm -rf ROOT. */
 void tu_rmrf(const char *root);
+/*
+ * A scratch directory for a group of tests: tu_dir_setup() makes it (in
+ * tu_dir), tu_dir_teardown() removes it; cmocka setup and teardown.
+ */
+extern char *tu_dir;
+int tu_dir_setup(void **state);
+int tu_dir_teardown(void **state);
 /* The whole file PATH, NUL-terminated (the caller frees it); *LEN its bytes when LEN is not NULL.
  */
 char *tu_slurp(const char *path, size_t *len);

@@ -278,6 +278,7 @@ struct cgroup_state {
 	unsigned listings;      /* walks so far: the listing number of struct proc_cgroup */
 	double walk_mono;
 	int walking;
+	size_t carried;        /* groups carried over at this listing (cg_plan_quiet()) */
 	struct cg *root_group; /* the group "/" */
 	uint64_t psi_zero;     /* pressure metrics ("some") that are 0 for the root at this walk */
 	/*
@@ -1330,8 +1331,6 @@ static int cg_mem_same(struct cgroup_state *s, struct cg *g)
  */
 static void cg_plan_quiet(struct cgroup_state *s)
 {
-	size_t carried = 0;
-
 	for (size_t i = 0; i < s->norder; i++) {
 		struct cg *g = s->order[i].g;
 
@@ -1340,9 +1339,9 @@ static void cg_plan_quiet(struct cgroup_state *s)
 		    g->read_listing + QUIET_RELIST <= s->listings + 1 || !cg_mem_same(s, g))
 			continue;
 		g->skip_gen = s->gen;
-		carried++;
+		s->carried++;
 	}
-	for (size_t i = 0; carried && i < s->c->all_processes.count; i++) {
+	for (size_t i = 0; s->carried && i < s->c->all_processes.count; i++) {
 		struct vitals_entity *e = (struct vitals_entity *)s->c->all_processes.items[i];
 		struct proc_cgroup *pc = process_cgroup(e);
 
@@ -1384,6 +1383,7 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 		/* what ran since the last sample, by the groups of the last listing */
 		cg_mark_active(s);
 		cg_mark_moved(s);
+		s->carried = 0;
 		if (s->root_group && s->c->process_state)
 			cg_plan_quiet(s);
 		/* every directory of every hierarchy: groups made or removed since are found */
@@ -1446,7 +1446,7 @@ static int cgroup_sample(struct vitals_collector *c, void *state, char *reason, 
 		}
 		s->norder = n;
 	}
-	if (s->walking)
+	if (s->walking && s->carried)
 		cg_keep_carried(s);
 	/* forget groups whose directory is gone; the rest stay for their counters */
 	for (size_t b = 0; s->walking && b < s->nbuckets; b++) {

@@ -85,6 +85,16 @@ def move(pid, paths):
             f.write(str(pid))
 
 
+def remove_group(path):
+    """rmdir PATH, tried for 2 s: a group empties as its killed processes exit."""
+    for _ in range(20):
+        try:
+            os.rmdir(path)
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def record_part(made, has_memory):
     """Samples every 0.1 s (a listing every 10): a sleeping process, a
     spinning one started mid-way, the sleeping one moved to another group;
@@ -118,12 +128,7 @@ def record_part(made, has_memory):
             p.wait()
         time.sleep(0.1)
         for path in other + third:
-            for _ in range(20):
-                try:
-                    os.rmdir(path)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            remove_group(path)
     times = sorted({r["time"] for r in rows})
     group = {}
     proc = {}
@@ -256,12 +261,7 @@ def main():
             p.wait()
         time.sleep(0.1)
         for _, path in made:
-            for _ in range(20):
-                try:
-                    os.rmdir(path)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            remove_group(path)
     print("all passed" if not failures else "%d failed" % failures)
     return 1 if failures else 0
 

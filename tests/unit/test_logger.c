@@ -7,11 +7,9 @@
 #include <dirent.h>
 #include <math.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,22 +67,6 @@ static double cpu_wait(void)
 	}
 	closedir(d);
 	return sum;
-}
-
-/*
- * Run ahead of the machine's other work when allowed (root): SCHED_FIFO
- * (the logger's thread inherits it), else nice -10, so that the schedule
- * is the logger's, not the load of a shared CI machine.
- */
-static const char *prefer_cpu(void)
-{
-	struct sched_param sp = {.sched_priority = 10};
-
-	if (sched_setscheduler(0, SCHED_FIFO, &sp) == 0)
-		return "SCHED_FIFO";
-	if (setpriority(PRIO_PROCESS, 0, -10) == 0)
-		return "nice -10";
-	return "normal priority";
 }
 
 static void test_jsonl_records(void **state)
@@ -311,6 +293,6 @@ int main(void)
 	    cmocka_unit_test(test_fork),          cmocka_unit_test(test_heap),
 	    cmocka_unit_test(test_bad_options),
 	};
-	printf("# running at %s\n", prefer_cpu());
+	printf("# running at %s\n", tu_prefer_cpu());
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,11 +6,9 @@
  * samples, and events that come during the last wait kept in the file.
  */
 #include <math.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <vitals/record.h>
@@ -205,22 +203,6 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/*
- * Run ahead of the machine's other work when allowed (root): SCHED_FIFO,
- * else nice -10, so that the schedule tests measure the loop's timing, not
- * the load of a shared CI machine. What it got, for the log.
- */
-static const char *prefer_cpu(void)
-{
-	struct sched_param sp = {.sched_priority = 10};
-
-	if (sched_setscheduler(0, SCHED_FIFO, &sp) == 0)
-		return "SCHED_FIFO";
-	if (setpriority(PRIO_PROCESS, 0, -10) == 0)
-		return "nice -10";
-	return "normal priority";
-}
-
 /* Seconds this thread has waited on a run queue for a CPU; 0 when unknown. */
 static double cpu_wait(void)
 {
@@ -365,6 +347,6 @@ int main(void)
 	    cmocka_unit_test(test_meta),
 	};
 
-	printf("# running at %s\n", prefer_cpu());
+	printf("# running at %s\n", tu_prefer_cpu());
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,13 @@ void tu_rmrf(const char *root);
  * tu_dir), tu_dir_teardown() removes it; cmocka setup and teardown.
  */
 extern char *tu_dir;
+/*
+ * Run this process ahead of the machine's other work when allowed (root):
+ * SCHED_FIFO (inherited by threads it starts), else nice -10, so that tests
+ * of timing measure the code, not the load of a shared CI machine. What it
+ * got ("SCHED_FIFO", "nice -10" or "normal priority"), for the log.
+ */
+const char *tu_prefer_cpu(void);
 int tu_dir_setup(void **state);
 int tu_dir_teardown(void **state);
 /* The whole file PATH, NUL-terminated (the caller frees it); *LEN its bytes when LEN is not NULL.
